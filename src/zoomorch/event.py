@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -129,6 +130,10 @@ def language_name(code: str) -> str:
     return ZOOM_LANGUAGES.get(code, code)
 
 
+# A language field: accepts a Zoom code or a readable name, holds the Zoom code.
+ZoomLanguage = Annotated[str, AfterValidator(lambda value: zoom_language(value))]
+
+
 def _zone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -203,7 +208,7 @@ class Person(_Model):
     country: str = ""
     location: str = ""  # a city, shown next to the time zone
     timezone: str
-    languages: list[str] = Field(min_length=1)
+    languages: list[ZoomLanguage] = Field(min_length=1)
     tbc: bool = False  # not confirmed yet: allowed, flagged by plan, not invited
 
     @field_validator("id")
@@ -229,11 +234,6 @@ class Person(_Model):
     def _known_zone(cls, value: str) -> str:
         return _zone(value)
 
-    @field_validator("languages")
-    @classmethod
-    def _languages(cls, values: list[str]) -> list[str]:
-        return [zoom_language(v) for v in values]
-
     @property
     def language(self) -> str:
         """The language this person speaks on the floor (their first)."""
@@ -256,7 +256,7 @@ class Segment(_Model):
     start: time | None = None
     speakers: list[str] = []
     moderator: str | None = None
-    language: str | None = None
+    language: ZoomLanguage | None = None
     notes: str = ""
 
     @field_validator("start", mode="before")
@@ -270,15 +270,10 @@ class Segment(_Model):
                                     "write it as HH:MM in the webinar's time zone") from None
         return value
 
-    @field_validator("language")
-    @classmethod
-    def _language(cls, value: str | None) -> str | None:
-        return None if value is None else zoom_language(value)
-
 
 class InterpreterAssignment(_Model):
     person: str
-    languages: tuple[str, str]
+    languages: tuple[ZoomLanguage, ZoomLanguage]
 
     @field_validator("languages", mode="before")
     @classmethod
@@ -289,8 +284,8 @@ class InterpreterAssignment(_Model):
 
     @field_validator("languages")
     @classmethod
-    def _codes(cls, value: tuple[str, str]) -> tuple[str, str]:
-        first, second = zoom_language(value[0]), zoom_language(value[1])
+    def _distinct(cls, value: tuple[str, str]) -> tuple[str, str]:
+        first, second = value
         if first == second:
             raise _FieldProblem(f"an interpreter pair needs two different languages, got "
                                 f"{first} and {second}", "name the two languages interpreted")
@@ -303,19 +298,9 @@ class InterpreterAssignment(_Model):
 
 
 class Interpretation(_Model):
-    floor: str
-    languages: list[str] = Field(min_length=2)
+    floor: ZoomLanguage
+    languages: list[ZoomLanguage] = Field(min_length=2)
     interpreters: list[InterpreterAssignment] = []
-
-    @field_validator("floor")
-    @classmethod
-    def _floor(cls, value: str) -> str:
-        return zoom_language(value)
-
-    @field_validator("languages")
-    @classmethod
-    def _languages(cls, values: list[str]) -> list[str]:
-        return [zoom_language(v) for v in values]
 
 
 class StandardQuestion(_Model):
