@@ -1,0 +1,72 @@
+"""The Zoom API client: Server-to-Server OAuth, rate limits, retries, typed errors and models."""
+
+from zoomorch.zoom.client import ZoomClient
+from zoomorch.zoom.config import ZoomCredentials, ZoomSettings, load_settings
+from zoomorch.zoom.errors import (
+    FieldError,
+    ZoomAuthError,
+    ZoomConfigError,
+    ZoomConnectionError,
+    ZoomDailyLimitReached,
+    ZoomError,
+    ZoomNotFound,
+    ZoomRateLimited,
+    ZoomValidationError,
+)
+from zoomorch.zoom.models import (
+    BatchRegistrant,
+    CustomAnswer,
+    CustomQuestion,
+    Interpreter,
+    LanguageInterpretation,
+    NewPanelist,
+    Panelist,
+    ParticipantReportRow,
+    PollsReport,
+    QAReport,
+    Registrant,
+    RegistrantCreated,
+    RegistrationQuestion,
+    RegistrationQuestions,
+    Webinar,
+    WebinarReport,
+    WebinarSettings,
+)
+from zoomorch.zoom.ratelimit import RateLimiter, TokenBucket
+from zoomorch.zoom.retry import RetryPolicy
+
+__all__ = [
+    "BatchRegistrant",
+    "CustomAnswer",
+    "CustomQuestion",
+    "FieldError",
+    "Interpreter",
+    "LanguageInterpretation",
+    "NewPanelist",
+    "Panelist",
+    "ParticipantReportRow",
+    "PollsReport",
+    "QAReport",
+    "RateLimiter",
+    "Registrant",
+    "RegistrantCreated",
+    "RegistrationQuestion",
+    "RegistrationQuestions",
+    "RetryPolicy",
+    "TokenBucket",
+    "Webinar",
+    "WebinarReport",
+    "WebinarSettings",
+    "ZoomAuthError",
+    "ZoomClient",
+    "ZoomConfigError",
+    "ZoomConnectionError",
+    "ZoomCredentials",
+    "ZoomDailyLimitReached",
+    "ZoomError",
+    "ZoomNotFound",
+    "ZoomRateLimited",
+    "ZoomSettings",
+    "ZoomValidationError",
+    "load_settings",
+]
