@@ -1,0 +1,144 @@
+"""The sandbox's Zoom API over real HTTP: OAuth, webinars, validation errors."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import requests
+
+from zoomorch.sandbox import Sandbox
+
+
+def token_for(sb: Sandbox) -> str:
+    creds = sb.credentials
+    response = requests.post(sb.oauth_url, params={"grant_type": "account_credentials",
+                                                   "account_id": creds.account_id},
+                             auth=(creds.client_id, creds.client_secret), timeout=5)
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def api(sb: Sandbox) -> requests.Session:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token_for(sb)}"
+    return session
+
+
+def test_oauth_token_has_zoom_shape(sandbox: Sandbox) -> None:
+    creds = sandbox.credentials
+    response = requests.post(sandbox.oauth_url,
+                             data={"grant_type": "account_credentials",
+                                   "account_id": creds.account_id},
+                             auth=(creds.client_id, creds.client_secret), timeout=5)
+    body = response.json()
+    assert response.status_code == 200
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 3599
+    assert set(body) == {"access_token", "token_type", "expires_in", "scope", "api_url"}
+
+
+def test_oauth_refuses_wrong_secret_grant_and_account(sandbox: Sandbox) -> None:
+    creds = sandbox.credentials
+    ok = {"grant_type": "account_credentials", "account_id": creds.account_id}
+    bad_secret = requests.post(sandbox.oauth_url, params=ok, auth=(creds.client_id, "nope"),
+                               timeout=5)
+    assert bad_secret.status_code == 400
+    assert bad_secret.json() == {"reason": "Invalid client_id or client_secret",
+                                 "error": "invalid_client"}
+    bad_grant = requests.post(sandbox.oauth_url,
+                              params={**ok, "grant_type": "client_credentials"},
+                              auth=(creds.client_id, creds.client_secret), timeout=5)
+    assert bad_grant.status_code == 400
+    assert bad_grant.json()["error"] == "unsupported_grant_type"
+    bad_account = requests.post(sandbox.oauth_url, params={**ok, "account_id": "other"},
+                                auth=(creds.client_id, creds.client_secret), timeout=5)
+    assert bad_account.status_code == 400
+
+
+def test_missing_or_bad_token_is_124(sandbox: Sandbox) -> None:
+    missing = requests.get(sandbox.base_url + "/users/me", timeout=5)
+    assert missing.status_code == 401
+    assert missing.json() == {"code": 124, "message": "Invalid access token."}
+    forged = requests.get(sandbox.base_url + "/users/me",
+                          headers={"Authorization": "Bearer abc.def.ghi"}, timeout=5)
+    assert forged.json()["code"] == 124
+
+
+def test_expired_token_is_124_expired() -> None:
+    with Sandbox(client_secret="x", rate_limits=False, token_ttl_seconds=1) as sb:
+        session = api(sb)
+        assert session.get(sb.base_url + "/users/me", timeout=5).status_code == 200
+        sb.store.clock.advance(2)
+        expired = session.get(sb.base_url + "/users/me", timeout=5)
+        assert expired.status_code == 401
+        assert expired.json() == {"code": 124, "message": "Access token is expired."}
+
+
+def test_users_me_is_the_sandbox_host(sandbox: Sandbox) -> None:
+    body = api(sandbox).get(sandbox.base_url + "/users/me", timeout=5).json()
+    assert body["id"] == "me"
+    assert body["email"] == "host@example.org"
+
+
+def test_webinar_create_get_update_delete(sandbox: Sandbox) -> None:
+    s = api(sandbox)
+    created = s.post(sandbox.base_url + "/users/me/webinars", json={
+        "topic": "Launch", "type": 5, "start_time": "2030-05-17T12:30:00Z", "duration": 90,
+        "timezone": "Europe/Berlin", "settings": {
+            "approval_type": 0,
+            "language_interpretation": {"enable": True, "interpreters": [
+                {"email": "ana@example.org", "languages": "US,ES"}]}},
+        "unknown_field": "ignored"}, timeout=5)
+    assert created.status_code == 201, created.text
+    webinar = created.json()
+    assert re.fullmatch(r"\d{11}", str(webinar["id"]))
+    assert len(webinar["uuid"]) == 24 and webinar["uuid"].endswith("==")
+    assert webinar["start_time"] == "2030-05-17T12:30:00Z"
+    assert webinar["settings"]["language_interpretation"]["interpreters"][0]["languages"] == "US,ES"
+    assert webinar["join_url"].startswith(sandbox.origin + "/w/")
+    assert "registration_url" in webinar and re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", webinar["created_at"])
+    wid = webinar["id"]
+
+    patched = s.patch(f"{sandbox.base_url}/webinars/{wid}",
+                      json={"topic": "Launch 2", "settings": {"approval_type": 1}}, timeout=5)
+    assert patched.status_code == 204
+    got = s.get(f"{sandbox.base_url}/webinars/{wid}", timeout=5).json()
+    assert got["topic"] == "Launch 2"
+    assert got["settings"]["approval_type"] == 1
+    # Deep merge: the interpreters survived a settings PATCH that did not mention them.
+    assert got["settings"]["language_interpretation"]["enable"] is True
+
+    listed = s.get(sandbox.base_url + "/users/me/webinars", timeout=5).json()
+    assert [w["id"] for w in listed["webinars"]] == [wid]
+
+    assert s.delete(f"{sandbox.base_url}/webinars/{wid}", timeout=5).status_code == 204
+    gone = s.get(f"{sandbox.base_url}/webinars/{wid}", timeout=5)
+    assert gone.status_code == 404
+    assert gone.json() == {"code": 3001, "message": f"Webinar does not exist: {wid}."}
+
+
+def test_invalid_fields_are_400_code_300_naming_the_field(sandbox: Sandbox) -> None:
+    s = api(sandbox)
+    response = s.post(sandbox.base_url + "/users/me/webinars", json={
+        "topic": "x", "type": "5", "settings": {"approval_type": 7}}, timeout=5)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == 300
+    fields = {e["field"] for e in body["errors"]}
+    assert fields == {"type", "settings.approval_type"}
+
+
+def test_malformed_json_is_400_code_300(sandbox: Sandbox) -> None:
+    response = api(sandbox).post(sandbox.base_url + "/users/me/webinars", data="{nope",
+                                 headers={"Content-Type": "application/json"}, timeout=5)
+    assert response.status_code == 400
+    assert response.json()["code"] == 300
+
+
+def test_sandbox_starts_quickly() -> None:
+    began = time.monotonic()
+    with Sandbox(client_secret="x") as sb:
+        assert requests.get(sb.base_url + "/users/me", timeout=5).status_code == 401
+    assert time.monotonic() - began < 5
