@@ -180,6 +180,7 @@ def agenda_table(spec: EventSpec, rows: list[RunOfShowRow]) -> Table:
     for zone in spec.time_zones:
         table.add_column(f"{spec.zone_label(zone)}\n{zone}", no_wrap=True)
     for row in rows:
-        table.add_row(row.title, str(row.minutes), speaker_line(row, detailed=False) or "—", row.language,
+        who = speaker_line(row, detailed=False) or "—"
+        table.add_row(row.title, str(row.minutes), who, row.language,
                       *(zone_cell(z, row.start) for z in row.zones))
     return table
