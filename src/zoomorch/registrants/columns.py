@@ -1,0 +1,144 @@
+"""Which column of the list holds which registrant field.
+
+Defaults recognise the usual headers of English, Spanish and French spreadsheets; the event
+file's ``[registrants.columns]`` maps anything else. Headers are compared without case,
+accents or punctuation, so "Prénom", "PRENOM" and "prénom:" are the same header.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from zoomorch.registrants.source import SourceError
+
+# Zoom's standard registrant fields we carry, plus our own: the full name (split when there
+# are no separate first/last name columns), the preferred language and the requested status.
+STANDARD_FIELDS = (
+    "email", "first_name", "last_name", "name", "address", "city", "state", "zip", "country",
+    "phone", "industry", "org", "job_title", "purchasing_time_frame",
+    "role_in_purchase_process", "no_of_employees", "comments", "language", "status",
+)
+
+DEFAULT_HEADERS: dict[str, tuple[str, ...]] = {
+    "email": (
+        "email", "e mail", "mail", "email address", "e mail address", "emails",
+        "correo", "correo electronico", "correo e", "email correo", "direccion de correo",
+        "direccion de correo electronico",
+        "courriel", "adresse courriel", "adresse e mail", "adresse email", "adresse mail",
+        "adresse electronique", "mel",
+    ),
+    "first_name": (
+        "first name", "firstname", "given name", "forename", "first",
+        "nombre", "nombres", "nombre de pila",
+        "prenom", "prenoms",
+    ),
+    "last_name": (
+        "last name", "lastname", "surname", "family name", "last",
+        "apellido", "apellidos", "primer apellido",
+        "nom", "nom de famille",
+    ),
+    "name": ("name", "full name", "nombre completo", "nom complet", "nom et prenom",
+             "prenom et nom"),
+    "country": ("country", "country region", "pais", "pays", "country code"),
+    "org": (
+        "organization", "organisation", "org", "company", "institution", "affiliation",
+        "organizacion", "empresa", "institucion", "entidad",
+        "organisme", "entreprise", "societe",
+    ),
+    "job_title": ("job title", "title", "position", "role", "cargo", "puesto", "poste", "fonction",
+                  "titre"),
+    "phone": ("phone", "phone number", "telephone", "mobile", "telefono", "movil", "tel"),
+    "city": ("city", "ciudad", "ville"),
+    "state": ("state", "province", "state province", "provincia", "region"),
+    "zip": ("zip", "zip code", "postal code", "postcode", "codigo postal", "code postal"),
+    "address": ("address", "direccion", "adresse"),
+    "industry": ("industry", "sector", "secteur"),
+    "comments": ("comments", "comment", "questions", "questions comments", "comentarios",
+                 "commentaires", "remarques"),
+    "language": (
+        "language", "preferred language", "lang", "idioma", "idioma preferido", "lengua",
+        "langue", "langue preferee",
+    ),
+    "status": ("status", "registration status", "estado", "statut", "etat"),
+}
+
+
+def header_key(text: str) -> str:
+    """A header reduced to lower-case ASCII words: 'Correo electrónico*' -> 'correo electronico'."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("\ufeff", ""))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", plain).split())
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Field (standard name or custom question title) -> header of the column holding it."""
+
+    fields: dict[str, str]
+    questions: dict[str, str]  # custom question title -> header
+    unused: tuple[str, ...]  # headers that map to nothing (reported, never an error)
+
+
+def resolve_columns(
+    header: Iterable[str],
+    *,
+    explicit: Mapping[str, str] | None = None,
+    question_titles: Iterable[str] = (),
+    path: str = "<list>",
+) -> ColumnMap:
+    """Decide which header holds which field; explicit mappings win over the defaults."""
+    headers = [h for h in header if h]
+    by_key: dict[str, str] = {}
+    for name in headers:
+        by_key.setdefault(header_key(name), name)
+    titles = list(question_titles)
+    fields: dict[str, str] = {}
+    questions: dict[str, str] = {}
+    taken: set[str] = set()
+
+    for target, wanted in (explicit or {}).items():
+        found = by_key.get(header_key(wanted))
+        if found is None:
+            raise SourceError(
+                f"{path}: the event file maps {target!r} to column {wanted!r}, but the list has "
+                f"no such column (columns: {', '.join(headers)}); fix [registrants.columns]"
+            )
+        title = next((t for t in titles if header_key(t) == header_key(target)), None)
+        if title is not None:
+            questions[title] = found
+        elif target in STANDARD_FIELDS:
+            fields[target] = found
+        else:
+            raise SourceError(
+                f"{path}: [registrants.columns] names {target!r}, which is neither a registrant "
+                f"field ({', '.join(STANDARD_FIELDS)}) nor a custom question of the event"
+            )
+        taken.add(found)
+
+    for title in titles:
+        found = by_key.get(header_key(title))
+        if title not in questions and found and found not in taken:
+            questions[title] = found
+            taken.add(found)
+
+    for field_name, synonyms in DEFAULT_HEADERS.items():
+        if field_name in fields:
+            continue
+        for synonym in synonyms:
+            found = by_key.get(synonym)
+            if found and found not in taken:
+                fields[field_name] = found
+                taken.add(found)
+                break
+
+    if "email" not in fields:
+        raise SourceError(
+            f"{path}: no email column found among: {', '.join(headers) or '(no header)'}. "
+            "Name it 'email' / 'correo' / 'courriel', or map it in the event file: "
+            '[registrants.columns] email = "<your header>"'
+        )
+    unused = tuple(h for h in headers if h not in taken)
+    return ColumnMap(fields=fields, questions=questions, unused=unused)

@@ -1,0 +1,301 @@
+"""From numbered source rows to the list of people who should be registered.
+
+Every data row ends in exactly one place: a :class:`Registration` (its first row), a
+:class:`Rejection` (with the reason), or a :class:`DuplicateMerge` (a later row with the same
+email, merged into the earlier one). Nothing here talks to Zoom.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from zoomorch.registrants.columns import ColumnMap, header_key, resolve_columns
+from zoomorch.registrants.source import SourceError, SourceRow, SourceTable
+from zoomorch.registrants.values import (
+    MAX_ANSWER,
+    MAX_NAME,
+    Language,
+    RequestedStatus,
+    clean_email,
+    clean_text,
+    email_key,
+    email_problem,
+    parse_country,
+    parse_language,
+    parse_status,
+)
+
+# Zoom's standard answers we send as registrant fields (besides email and names).
+ANSWER_FIELDS = (
+    "address", "city", "state", "zip", "country", "phone", "industry", "org", "job_title",
+    "purchasing_time_frame", "role_in_purchase_process", "no_of_employees", "comments",
+)
+_ENUMS: dict[str, tuple[str, ...]] = {
+    "purchasing_time_frame": ("Within a month", "1-3 months", "4-6 months", "More than 6 months",
+                              "No timeframe"),
+    "role_in_purchase_process": ("Decision Maker", "Evaluator/Recommender", "Influencer",
+                                 "Not involved"),
+    "no_of_employees": ("1-20", "21-50", "51-100", "101-500", "500-1,000", "1,001-5,000",
+                        "5,001-10,000", "More than 10,000"),
+}
+FIELD_LABELS = {
+    "first_name": "first name", "last_name": "last name", "org": "organisation",
+    "job_title": "job title", "zip": "postal code", "language": "preferred language",
+}
+
+
+@dataclass(frozen=True)
+class QuestionRule:
+    """A custom registration question declared in the event file."""
+
+    title: str
+    required: bool = False
+    answers: tuple[str, ...] = ()  # allowed answers; empty means free text
+    multiple: bool = False
+
+
+@dataclass(frozen=True)
+class RegistrationRules:
+    """What the event asks of each registrant, and where the list keeps it."""
+
+    required_fields: frozenset[str] = frozenset()  # standard fields, e.g. {"country", "org"}
+    questions: tuple[QuestionRule, ...] = ()
+    columns: Mapping[str, str] = field(default_factory=dict)  # field/question -> header
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One person on the organisers' list, normalised; ``rows`` are all rows merged into it."""
+
+    email: str
+    first_name: str
+    last_name: str
+    answers: Mapping[str, str]
+    language: Language | None
+    custom_answers: tuple[tuple[str, str], ...]
+    status: RequestedStatus | None
+    rows: tuple[int, ...]
+
+    @property
+    def key(self) -> str:
+        return email_key(self.email)
+
+    @property
+    def row(self) -> int:
+        return self.rows[0]
+
+    def zoom_fields(self) -> dict[str, Any]:
+        """The registrant as Zoom's registration endpoints take it."""
+        body: dict[str, Any] = {"email": self.email, "first_name": self.first_name}
+        if self.last_name:
+            body["last_name"] = self.last_name
+        body.update({name: value for name, value in self.answers.items() if value})
+        if self.language is not None:
+            body["language"] = self.language.zoom_code
+        if self.custom_answers:
+            body["custom_questions"] = [{"title": t, "value": v} for t, v in self.custom_answers]
+        return body
+
+    def merged_with(self, later: Registration) -> Registration:
+        """This registration updated by a later row of the same person (non-empty values win)."""
+        answers = dict(self.answers)
+        answers.update({k: v for k, v in later.answers.items() if v})
+        custom = dict(self.custom_answers)
+        custom.update({k: v for k, v in later.custom_answers if v})
+        return replace(
+            self,
+            first_name=later.first_name or self.first_name,
+            last_name=later.last_name or self.last_name,
+            answers=answers,
+            language=later.language or self.language,
+            custom_answers=tuple(custom.items()),
+            status=later.status or self.status,
+            rows=self.rows + later.rows,
+        )
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A row that cannot be registered, and why."""
+
+    row: int
+    reason: str
+    email: str
+    cells: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class DuplicateMerge:
+    row: int
+    into_row: int
+    email: str
+
+    @property
+    def message(self) -> str:
+        return (f"row {self.row} has the same email as row {self.into_row} ({self.email}, "
+                f"compared without case): merged; non-empty values from row {self.row} win")
+
+
+@dataclass(frozen=True)
+class RegistrationList:
+    """The outcome of reading a list: people, rejected rows, merged duplicates."""
+
+    path: str
+    encoding: str
+    header: tuple[str, ...]
+    columns: ColumnMap
+    registrations: tuple[Registration, ...]
+    rejections: tuple[Rejection, ...]
+    merges: tuple[DuplicateMerge, ...]
+    data_rows: int
+    blank_rows: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def by_key(self) -> dict[str, Registration]:
+        return {registration.key: registration for registration in self.registrations}
+
+
+class _RowRejected(Exception):
+    pass
+
+
+def _require_columns(columns: ColumnMap, rules: RegistrationRules, path: str) -> None:
+    missing = [
+        FIELD_LABELS.get(name, name)
+        for name in sorted(rules.required_fields)
+        if name not in columns.fields and not (name == "first_name" and "name" in columns.fields)
+    ]
+    missing += [q.title for q in rules.questions if q.required and q.title not in columns.questions]
+    if missing:
+        raise SourceError(
+            f"{path}: the event requires {', '.join(repr(m) for m in missing)} but the list has "
+            "no column for it; add the column or map it in [registrants.columns]"
+        )
+
+
+def _cell(row: SourceRow, header: str | None, *, keep_lines: bool = False) -> str:
+    if header is None:
+        return ""
+    return clean_text(row.cells.get(header, ""), keep_lines=keep_lines)
+
+
+def _choice(value: str, allowed: Sequence[str], what: str) -> str:
+    for option in allowed:
+        if header_key(option) == header_key(value):
+            return option
+    raise _RowRejected(f"{what} {value!r} is not one of: {', '.join(allowed)}")
+
+
+def _registration(row: SourceRow, columns: ColumnMap, rules: RegistrationRules) -> Registration:
+    fields = columns.fields
+    email = clean_email(row.cells.get(fields["email"], ""))
+    problem = email_problem(email)
+    if problem:
+        raise _RowRejected(problem)
+
+    first = _cell(row, fields.get("first_name"))
+    last = _cell(row, fields.get("last_name"))
+    if not first and not last:
+        full = _cell(row, fields.get("name"))
+        first, _, last = full.partition(" ")
+    if not first:
+        raise _RowRejected("no first name (Zoom requires one)")
+    for label, value in (("first name", first), ("last name", last)):
+        if len(value) > MAX_NAME:
+            raise _RowRejected(f"{label} is longer than Zoom's {MAX_NAME} characters")
+
+    answers: dict[str, str] = {}
+    for name in ANSWER_FIELDS:
+        value = _cell(row, fields.get(name), keep_lines=name == "comments")
+        if value and name == "country":
+            try:
+                value = parse_country(value) or ""
+            except ValueError as error:
+                raise _RowRejected(str(error)) from None
+        elif value and name in _ENUMS:
+            value = _choice(value, _ENUMS[name], FIELD_LABELS.get(name, name))
+        answers[name] = value
+
+    try:
+        language = parse_language(_cell(row, fields.get("language")))
+        status = parse_status(_cell(row, fields.get("status")))
+    except ValueError as error:
+        raise _RowRejected(str(error)) from None
+
+    custom: list[tuple[str, str]] = []
+    for question in rules.questions:
+        value = _cell(row, columns.questions.get(question.title))
+        if value and question.answers:
+            if question.multiple:
+                parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+                value = ", ".join(_choice(p, question.answers, f"answer to {question.title!r}")
+                                  for p in parts)
+            else:
+                value = _choice(value, question.answers, f"answer to {question.title!r}")
+        if len(value) > MAX_ANSWER:
+            raise _RowRejected(
+                f"answer to {question.title!r} is longer than Zoom's {MAX_ANSWER} characters"
+            )
+        if question.required and not value:
+            header = columns.questions.get(question.title)
+            raise _RowRejected(f"missing required answer {question.title!r} (column {header!r})")
+        if value:
+            custom.append((question.title, value))
+
+    present = {"first_name": first, "last_name": last, "language": language, **answers}
+    for name in sorted(rules.required_fields):
+        if not present.get(name):
+            header = fields.get(name)
+            raise _RowRejected(
+                f"missing required answer {FIELD_LABELS.get(name, name)!r} (column {header!r})"
+            )
+    return Registration(
+        email=email, first_name=first, last_name=last, answers=answers, language=language,
+        custom_answers=tuple(custom), status=status, rows=(row.number,),
+    )
+
+
+def normalise_table(table: SourceTable, rules: RegistrationRules | None = None) -> RegistrationList:
+    """Validate, normalise and de-duplicate every row of ``table``."""
+    rules = rules or RegistrationRules()
+    columns = resolve_columns(
+        table.header,
+        explicit=rules.columns,
+        question_titles=[q.title for q in rules.questions],
+        path=table.path,
+    )
+    _require_columns(columns, rules, table.path)
+    warnings = list(table.warnings)
+    people: dict[str, Registration] = {}
+    rejections: list[Rejection] = []
+    merges: list[DuplicateMerge] = []
+    for row in table.rows:
+        if row.extra_cells:
+            warnings.append(f"row {row.number}: {len(row.extra_cells)} cell(s) beyond the last "
+                            "header column were ignored")
+        try:
+            registration = _registration(row, columns, rules)
+        except _RowRejected as rejected:
+            email = clean_email(row.cells.get(columns.fields["email"], ""))
+            rejections.append(Rejection(row.number, str(rejected), email, row.cells))
+            continue
+        earlier = people.get(registration.key)
+        if earlier is None:
+            people[registration.key] = registration
+            continue
+        merges.append(DuplicateMerge(row.number, earlier.row, registration.email))
+        people[registration.key] = earlier.merged_with(registration)
+    return RegistrationList(
+        path=table.path,
+        encoding=table.encoding,
+        header=table.header,
+        columns=columns,
+        registrations=tuple(people.values()),
+        rejections=tuple(rejections),
+        merges=tuple(merges),
+        data_rows=len(table.rows),
+        blank_rows=table.blank_rows,
+        warnings=tuple(warnings),
+    )

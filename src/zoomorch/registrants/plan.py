@@ -1,0 +1,240 @@
+"""The pure diff: the organisers' list against Zoom's registrants -> a :class:`SyncPlan`.
+
+Zoom offers no way to change a registrant's answers or to move one back to *pending*, and it
+refuses a 4th registration of the same person in a day, so the plan never re-adds anyone Zoom
+already has; it only adds the missing, changes statuses that differ, and (with prune) takes
+back the registrations of people no longer on the list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from zoomorch.registrants.normalise import Registration, RegistrationList
+from zoomorch.registrants.values import RequestedStatus, email_key
+
+MAX_ADDS_PER_DAY = 3  # Zoom: the same registrant at most 3 times a day (error 3000 after)
+
+
+class ZoomStatus(StrEnum):
+    APPROVED = "approved"
+    PENDING = "pending"
+    DENIED = "denied"
+
+
+class Action(StrEnum):
+    APPROVE = "approve"
+    DENY = "deny"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True)
+class ZoomRegistrant:
+    """A registrant as Zoom lists it (the few fields the sync needs)."""
+
+    id: str
+    email: str
+    status: str
+    first_name: str = ""
+    last_name: str = ""
+    join_url: str = ""
+
+    @property
+    def key(self) -> str:
+        return email_key(self.email)
+
+
+@dataclass(frozen=True)
+class Addition:
+    registration: Registration
+    auto_approve: bool
+    then: Action | None = None  # a status to set right after adding (a new row marked denied)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    action: Action
+    registrant: ZoomRegistrant
+    registration: Registration | None  # None: pruned, no longer on the list
+
+    @property
+    def is_cancellation(self) -> bool:
+        if self.registration is None:
+            return True
+        return self.registration.status is RequestedStatus.CANCELLED
+
+
+class Outcome(StrEnum):
+    """Where one input row ends up; every row has exactly one outcome."""
+
+    ADDED = "added"
+    UNCHANGED = "already present"
+    STATUS_CHANGED = "status changed"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    MERGED = "duplicates merged"
+    DEFERRED = "deferred (Zoom's 3 registrations a day)"
+
+
+@dataclass
+class SyncCounts:
+    """Row counts by outcome; they add up to the number of data rows."""
+
+    data_rows: int
+    by_outcome: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+    pruned: int = 0  # registrants not on the list whose registration was taken back
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_outcome.values())
+
+    @property
+    def adds_up(self) -> bool:
+        return self.total == self.data_rows
+
+    def __getitem__(self, outcome: Outcome) -> int:
+        return self.by_outcome[outcome]
+
+    def summary(self) -> str:
+        """One line per outcome, and whether they add up to the input rows."""
+        parts = [f"{outcome.value}: {count}" for outcome, count in self.by_outcome.items()
+                 if count or outcome is not Outcome.DEFERRED]
+        sums = " + ".join(str(c) for o, c in self.by_outcome.items()
+                          if c or o is not Outcome.DEFERRED)
+        verdict = (f"{sums} = {self.total} = {self.data_rows} input rows: "
+                   "every row is accounted for" if self.adds_up else
+                   f"{sums} = {self.total}, but the list has {self.data_rows} rows: "
+                   "MISMATCH, please report this")
+        lines = [", ".join(parts), verdict]
+        if self.pruned:
+            lines.append(f"pruned (not on the list, registration taken back): {self.pruned}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """What a sync will do; executing it is the only step that writes."""
+
+    additions: tuple[Addition, ...]
+    status_changes: tuple[StatusChange, ...]  # for people on the list
+    prunes: tuple[StatusChange, ...]  # for registrants no longer on the list
+    unchanged: tuple[Registration, ...]
+    deferred: tuple[Registration, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def write_count(self) -> int:
+        return len(self.additions) + len(self.status_changes) + len(self.prunes)
+
+    def counts(self, source: RegistrationList) -> SyncCounts:
+        """The planned outcome of every input row."""
+        counts = SyncCounts(data_rows=source.data_rows)
+        tally = counts.by_outcome
+        tally[Outcome.ADDED] = len(self.additions)
+        tally[Outcome.UNCHANGED] = len(self.unchanged)
+        tally[Outcome.CANCELLED] = sum(1 for c in self.status_changes if c.is_cancellation)
+        tally[Outcome.STATUS_CHANGED] = len(self.status_changes) - tally[Outcome.CANCELLED]
+        tally[Outcome.REJECTED] = len(source.rejections)
+        tally[Outcome.MERGED] = len(source.merges)
+        tally[Outcome.DEFERRED] = len(self.deferred)
+        counts.pruned = len(self.prunes)
+        return counts
+
+
+def index_registrants(registrants: Iterable[ZoomRegistrant]) -> dict[str, ZoomRegistrant]:
+    """Zoom's registrants by email key (the first listed wins should Zoom list one twice)."""
+    index: dict[str, ZoomRegistrant] = {}
+    for registrant in registrants:
+        index.setdefault(registrant.key, registrant)
+    return index
+
+
+def _change_for(wanted: RequestedStatus | None, current: str) -> Action | None:
+    if wanted is RequestedStatus.APPROVED and current != ZoomStatus.APPROVED:
+        return Action.APPROVE
+    if wanted is RequestedStatus.DENIED and current != ZoomStatus.DENIED:
+        return Action.DENY
+    if wanted is RequestedStatus.CANCELLED:
+        # Zoom cancels approved registrations; a pending one is taken back by denying it.
+        # A denied registrant (Zoom files cancellations there too) has nothing left to undo.
+        if current == ZoomStatus.APPROVED:
+            return Action.CANCEL
+        if current == ZoomStatus.PENDING:
+            return Action.DENY
+    return None
+
+
+def plan_sync(
+    source: RegistrationList,
+    zoom: Iterable[ZoomRegistrant],
+    *,
+    auto_approve: bool,
+    prune: bool = False,
+    adds_today: Mapping[str, int] | None = None,
+) -> SyncPlan:
+    """Diff the list against Zoom's registrants (every status).
+
+    ``auto_approve`` is the event's approval policy for rows without a status;
+    ``adds_today`` counts, per email key, the registrations we already sent today (from the
+    ledger), so that Zoom's 3-a-day rule is never hit.
+    """
+    current = index_registrants(zoom)
+    adds_today = adds_today or {}
+    additions: list[Addition] = []
+    changes: list[StatusChange] = []
+    unchanged: list[Registration] = []
+    deferred: list[Registration] = []
+    notes: list[str] = []
+
+    for registration in source.registrations:
+        existing = current.get(registration.key)
+        wanted = registration.status
+        if existing is None:
+            if wanted is RequestedStatus.CANCELLED:
+                unchanged.append(registration)  # not registered: nothing to cancel
+            elif adds_today.get(registration.key, 0) >= MAX_ADDS_PER_DAY:
+                deferred.append(registration)
+                notes.append(
+                    f"row {registration.row}: {registration.email} was already sent to Zoom "
+                    f"{MAX_ADDS_PER_DAY} times today; Zoom would refuse a further registration "
+                    "until 00:00 UTC, so it waits for a later run"
+                )
+            else:
+                approve = auto_approve if wanted is None else wanted is RequestedStatus.APPROVED
+                then = Action.DENY if wanted is RequestedStatus.DENIED else None
+                additions.append(Addition(registration, approve, then))
+            continue
+        action = _change_for(wanted, existing.status)
+        if action is None:
+            if wanted is RequestedStatus.PENDING and existing.status != ZoomStatus.PENDING:
+                notes.append(
+                    f"row {registration.row}: {registration.email} asks for pending but is "
+                    f"{existing.status} in Zoom; Zoom cannot move a registrant back to pending"
+                )
+            unchanged.append(registration)
+        else:
+            changes.append(StatusChange(action, existing, registration))
+
+    prunes: list[StatusChange] = []
+    if prune:
+        # A person whose row was rejected is still on the list: never prune them for a typo.
+        keep = {r.key for r in source.registrations}
+        keep |= {email_key(r.email) for r in source.rejections if r.email}
+        for key, registrant in current.items():
+            if key in keep:
+                continue
+            if registrant.status == ZoomStatus.APPROVED:
+                prunes.append(StatusChange(Action.CANCEL, registrant, None))
+            elif registrant.status == ZoomStatus.PENDING:
+                prunes.append(StatusChange(Action.DENY, registrant, None))
+
+    return SyncPlan(
+        additions=tuple(additions),
+        status_changes=tuple(changes),
+        prunes=tuple(prunes),
+        unchanged=tuple(unchanged),
+        deferred=tuple(deferred),
+        notes=tuple(notes),
+    )

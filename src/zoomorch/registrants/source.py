@@ -1,0 +1,188 @@
+"""Reading the organisers' registration list: bytes -> text -> a table of numbered rows.
+
+Spreadsheet exports arrive as UTF-8 (with or without BOM), UTF-16 ("Unicode text", usually
+tab-separated) or Windows-1252, and lists pasted together from several partners can even mix
+UTF-8 and Windows-1252 line by line. Row numbers are the ones a spreadsheet shows: the header
+is row 1 when it is the first line, blank rows keep their number, and a quoted cell with an
+embedded line break stays one row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class SourceError(ValueError):
+    """The list as a whole cannot be read (as opposed to one bad row)."""
+
+
+@dataclass(frozen=True)
+class DecodedSource:
+    text: str
+    encoding: str  # what was detected, e.g. "utf-8-sig", "utf-16", "cp1252", "utf-8+cp1252"
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """One non-blank data row: its spreadsheet row number and its cells by header."""
+
+    number: int
+    cells: dict[str, str]
+    extra_cells: tuple[str, ...] = ()  # non-empty cells beyond the last header column
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    path: str
+    encoding: str
+    delimiter: str
+    header: tuple[str, ...]
+    header_row: int
+    rows: tuple[SourceRow, ...]
+    blank_rows: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+
+def _cp1252_with_latin1_fallback(error: UnicodeError) -> tuple[str, int]:
+    # Five bytes are undefined in Windows-1252; Windows itself maps them to the C1 controls,
+    # which is what Latin-1 does.
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("zoomorch-cp1252", _cp1252_with_latin1_fallback)
+
+
+def _looks_like_utf16(data: bytes) -> str | None:
+    sample = data[:4000]
+    if len(sample) < 4:
+        return None
+    even_nuls = sample[0::2].count(0)
+    odd_nuls = sample[1::2].count(0)
+    half = len(sample) / 2
+    # ASCII-heavy UTF-16 has a NUL in (nearly) every other byte; real 8-bit text has none.
+    if odd_nuls > 0.3 * half and even_nuls < 0.05 * half:
+        return "utf-16-le"
+    if even_nuls > 0.3 * half and odd_nuls < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def decode_source(data: bytes) -> DecodedSource:
+    """Decode a registration list, detecting its encoding."""
+    bom = ""
+    if data.startswith(codecs.BOM_UTF8):
+        data, bom = data[len(codecs.BOM_UTF8) :], "-sig"
+    elif data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return DecodedSource(data.decode("utf-32"), "utf-32")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return DecodedSource(data.decode("utf-16", "replace"), "utf-16")
+    utf16 = None if bom else _looks_like_utf16(data)
+    if utf16:
+        return DecodedSource(data.decode(utf16, "replace"), utf16)
+    try:
+        return DecodedSource(data.decode("utf-8"), "utf-8" + bom)
+    except UnicodeDecodeError:
+        pass
+    # Not valid UTF-8 as a whole: decode line by line, so that a list pasted together from a
+    # UTF-8 export and a Windows-1252 export keeps every name intact.
+    parts: list[str] = []
+    used: set[str] = set()
+    for line in data.splitlines(keepends=True):
+        try:
+            parts.append(line.decode("utf-8"))
+            if not line.isascii():
+                used.add("utf-8")
+        except UnicodeDecodeError:
+            parts.append(line.decode("cp1252", "zoomorch-cp1252"))
+            used.add("cp1252")
+    encoding = "utf-8+cp1252" if bom or used == {"utf-8", "cp1252"} else "cp1252"
+    return DecodedSource("".join(parts), encoding)
+
+
+def _sniff_delimiter(text: str) -> str:
+    for line in text.splitlines():
+        if not line.strip().strip(",;\t"):
+            continue
+        counts: dict[str, int] = {",": 0, ";": 0, "\t": 0}
+        quoted = False
+        for char in line:
+            if char == '"':
+                quoted = not quoted
+            elif not quoted and char in counts:
+                counts[char] += 1
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
+    return ","
+
+
+def _is_blank(record: list[str]) -> bool:
+    return all(not cell.strip() for cell in record)
+
+
+def parse_table(decoded: DecodedSource, path: str = "<list>") -> SourceTable:
+    """Split decoded text into a header and numbered rows."""
+    delimiter = _sniff_delimiter(decoded.text)
+    reader = csv.reader(io.StringIO(decoded.text, newline=""), delimiter=delimiter)
+    header: tuple[str, ...] | None = None
+    header_row = 0
+    rows: list[SourceRow] = []
+    blanks: list[int] = []
+    warnings: list[str] = []
+    try:
+        for number, record in enumerate(reader, start=1):
+            if header is None:
+                if _is_blank(record):
+                    continue
+                header = tuple(cell.strip().lstrip("\ufeff") for cell in record)
+                header_row = number
+                seen: set[str] = set()
+                for name in header:
+                    if name and name.casefold() in seen:
+                        warnings.append(
+                            f"{path}: column {name!r} appears twice in the header; "
+                            "the first one is used"
+                        )
+                    seen.add(name.casefold())
+                continue
+            if _is_blank(record):
+                blanks.append(number)
+                continue
+            cells: dict[str, str] = {}
+            for name, value in zip(header, record, strict=False):
+                if name and name not in cells:
+                    cells[name] = value
+            extra = tuple(v for v in record[len(header) :] if v.strip())
+            rows.append(SourceRow(number, cells, extra))
+    except csv.Error as error:
+        raise SourceError(
+            f"{path}: cannot be read as CSV near row {reader.line_num}: {error}"
+        ) from None
+    if header is None:
+        raise SourceError(
+            f"{path}: the file is empty; expected a header row and one row per person"
+        )
+    return SourceTable(
+        path=path,
+        encoding=decoded.encoding,
+        delimiter=delimiter,
+        header=header,
+        header_row=header_row,
+        rows=tuple(rows),
+        blank_rows=tuple(blanks),
+        warnings=tuple(warnings),
+    )
+
+
+def read_source(path: str | Path) -> SourceTable:
+    """Read and parse a registration list file."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise SourceError(f"{path}: cannot read the registration list: {error.strerror}") from None
+    return parse_table(decode_source(data), str(path))

@@ -1,0 +1,186 @@
+"""Normalising single answers: emails, countries, preferred languages, requested statuses."""
+
+from __future__ import annotations
+
+import gettext
+import re
+import unicodedata
+from enum import StrEnum
+from functools import cache
+
+import pycountry
+
+from zoomorch.registrants.columns import header_key
+
+MAX_EMAIL = 128
+MAX_NAME = 64
+MAX_ANSWER = 128  # Zoom's limit on a custom question's value
+
+_EMAIL = re.compile(r"[^@\s\"(),:;<>\[\]\\]+@[^@\s\"(),:;<>\[\]\\]+\.[^@\s\"(),:;<>\[\]\\.]+")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+
+
+def clean_text(value: str, *, keep_lines: bool = False) -> str:
+    """NFC, invisible characters removed, whitespace trimmed (and collapsed unless keep_lines)."""
+    text = unicodedata.normalize("NFC", value).translate(_INVISIBLE).replace("\xa0", " ")
+    if keep_lines:
+        return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
+    return " ".join(text.split())
+
+
+def clean_email(value: str) -> str:
+    """The email as written, minus spaces, invisible characters and a ``mailto:`` prefix."""
+    text = clean_text(value).replace(" ", "")
+    if text.casefold().startswith("mailto:"):
+        text = text[len("mailto:") :]
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1]
+    return text
+
+
+def email_key(email: str) -> str:
+    """The comparison key of an email: Zoom treats addresses case-insensitively."""
+    return unicodedata.normalize("NFC", email.strip()).casefold()
+
+
+def email_problem(email: str) -> str | None:
+    """Why ``email`` cannot be registered, or None if it looks deliverable."""
+    if not email:
+        return "no email"
+    if len(email) > MAX_EMAIL:
+        return f"email is longer than Zoom's {MAX_EMAIL} characters"
+    if not _EMAIL.fullmatch(email) or ".." in email or email.split("@")[1].startswith("."):
+        return f"malformed email {email!r}"
+    return None
+
+
+class Language(StrEnum):
+    ES = "ES"
+    EN = "EN"
+    FR = "FR"
+
+    @property
+    def zoom_code(self) -> str:
+        """Zoom's ``language`` value (the language of the registrant's confirmation emails)."""
+        return {"ES": "es-ES", "EN": "en-US", "FR": "fr-FR"}[self.value]
+
+
+_LANGUAGE_WORDS = {
+    Language.ES: ("es", "esp", "spa", "spanish", "espanol", "castellano", "espagnol", "espanhol"),
+    Language.EN: ("en", "eng", "english", "ingles", "anglais", "inglese"),
+    Language.FR: ("fr", "fra", "fre", "french", "frances", "francais", "francese"),
+}
+
+
+def parse_language(value: str) -> Language | None:
+    """ES / EN / FR from a code or a language name in English, Spanish or French."""
+    key = header_key(value)
+    if not key:
+        return None
+    first = key.split()[0]  # "es es", "en us", "fr ca" -> the language part
+    for language, words in _LANGUAGE_WORDS.items():
+        if key in words or first in words:
+            return language
+    raise ValueError(f"preferred language {value!r} is not ES, EN or FR")
+
+
+class RequestedStatus(StrEnum):
+    APPROVED = "approved"
+    PENDING = "pending"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+
+
+_STATUS_WORDS = {
+    RequestedStatus.APPROVED: (
+        "approve", "approved", "accept", "accepted", "confirmed",
+        "aprobado", "aprobada", "aprobar", "aceptado", "aceptada", "confirmado", "confirmada",
+        "approuve", "approuvee", "approuver", "accepte", "acceptee", "confirme", "confirmee",
+    ),
+    RequestedStatus.PENDING: ("pending", "waiting", "pendiente", "en espera", "en attente",
+                              "attente"),
+    RequestedStatus.DENIED: (
+        "deny", "denied", "reject", "rejected", "declined",
+        "denegado", "denegada", "rechazado", "rechazada", "rechazar",
+        "refuse", "refusee", "refuser", "rejete", "rejetee",
+    ),
+    RequestedStatus.CANCELLED: (
+        "cancel", "cancelled", "canceled", "withdrawn", "removed",
+        "cancelado", "cancelada", "cancelar", "anulado", "anulada", "baja",
+        "annule", "annulee", "annuler", "retire", "retiree", "desiste",
+    ),
+}
+
+
+def parse_status(value: str) -> RequestedStatus | None:
+    """The status a row asks for, from English, Spanish or French words; None when blank."""
+    key = header_key(value)
+    if not key:
+        return None
+    for status, words in _STATUS_WORDS.items():
+        if key in words:
+            return status
+    raise ValueError(
+        f"unknown status {value!r}; use approved, pending, denied or cancelled "
+        "(or aprobado / approuvé, pendiente / en attente, rechazado / refusé, cancelado / annulé)"
+    )
+
+
+_COUNTRY_ALIASES = {
+    "usa": "US", "u s a": "US", "u s": "US", "united states of america": "US", "eeuu": "US",
+    "ee uu": "US", "estados unidos de america": "US", "etats unis d amerique": "US",
+    "uk": "GB", "u k": "GB", "great britain": "GB", "england": "GB", "scotland": "GB",
+    "wales": "GB", "gran bretana": "GB", "inglaterra": "GB", "angleterre": "GB",
+    "grande bretagne": "GB", "russia": "RU", "rusia": "RU", "russie": "RU",
+    "bolivia": "BO", "venezuela": "VE", "iran": "IR", "syria": "SY", "siria": "SY",
+    "vietnam": "VN", "south korea": "KR", "korea": "KR", "corea del sur": "KR",
+    "coree du sud": "KR", "tanzania": "TZ", "laos": "LA", "moldova": "MD",
+    "ivory coast": "CI", "cote d ivoire": "CI", "costa de marfil": "CI", "turkey": "TR",
+    "turquia": "TR", "turquie": "TR", "holland": "NL", "the netherlands": "NL",
+    "czech republic": "CZ", "republica checa": "CZ", "republique tcheque": "CZ",
+    "palestine": "PS", "palestina": "PS", "kosovo": "XK", "democratic republic of the congo": "CD",
+    "drc": "CD", "rdc": "CD", "congo brazzaville": "CG", "congo kinshasa": "CD",
+}
+
+
+@cache
+def _country_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    translations = [gettext.NullTranslations()]
+    for language in ("es", "fr"):
+        try:
+            translations.append(
+                gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+            )
+        except OSError:  # a trimmed pycountry install: English names still work
+            pass
+    for country in pycountry.countries:
+        code = country.alpha_2
+        names = {country.name, getattr(country, "official_name", ""),
+                 getattr(country, "common_name", "")}
+        for name in filter(None, names):
+            for translation in translations:
+                index.setdefault(header_key(translation.gettext(name)), code)
+        index.setdefault(header_key(country.alpha_3), code)
+    for alias, code in _COUNTRY_ALIASES.items():
+        index[alias] = code
+    return index
+
+
+def parse_country(value: str) -> str | None:
+    """Zoom's two-letter country code from a code or a country name in English/Spanish/French."""
+    key = header_key(value)
+    if not key:
+        return None
+    if len(key) == 2 and key.isalpha():
+        code = key.upper()
+        if code == "UK":
+            return "GB"
+        if pycountry.countries.get(alpha_2=code) is not None or code == "XK":
+            return code
+    found = _country_index().get(key)
+    if found is None:
+        raise ValueError(
+            f"country {value!r} is not a country name or two-letter code (e.g. ES, MX, FR)"
+        )
+    return found
