@@ -1,0 +1,1 @@
+"""Attendance reports: fetch from Zoom (kept in the state store), analyse, export."""

@@ -1,0 +1,667 @@
+"""Attendance analytics: pure functions from Zoom's raw report rows to the tables organisers need.
+
+Nothing here talks to Zoom or the store. Input is plain data (parsed from Zoom's JSON by the
+``from_zoom`` constructors), output is :class:`AttendanceReport`.
+
+Counting rules (also in the docs):
+
+- One *person* is everyone whose join rows share a registrant id, an email address or, for
+  rows that have neither, Zoom's per-webinar participant id. Rows that share any of those
+  are the same person (so a rejoin without the registrant id still merges), while two people
+  with the same display name but different emails stay apart. Dial-in callers and guests
+  without email keep their own rows.
+- A join without ``leave_time`` is someone still in the room: the span runs to the webinar's
+  end, or to ``as_of`` if the webinar has not ended.
+- Minutes and percentages count only time inside the webinar (actual start to actual end);
+  overlapping spans of one person (two devices) count once.
+- Concurrency, segment figures and totals count the *audience* (role ``attendee``); hosts,
+  panelists and interpreters are listed per person but do not inflate the audience.
+- Agenda segments are placed on the webinar's *actual* start: a segment planned for 10:15 in a
+  webinar planned for 10:00 that really started at 10:07 is measured from 10:22.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    """What a person was in the webinar."""
+
+    HOST = "host"
+    PANELIST = "panelist"
+    INTERPRETER = "interpreter"
+    ATTENDEE = "attendee"
+
+
+class Connection(StrEnum):
+    """How we know who a row belongs to."""
+
+    REGISTERED = "registered"  # matched to a registrant
+    KNOWN = "known"  # has an email but no registration (panelists, host, open webinars)
+    GUEST = "guest"  # no email, no registration
+    DIAL_IN = "dial-in"  # joined by phone
+
+
+_PHONE = re.compile(r"^\s*\+?[\d\s().\-]{6,}\s*$")
+
+
+def parse_zoom_time(value: str | None) -> datetime | None:
+    """Zoom's ``2022-05-17T12:30:00Z`` (optionally with fractions or an offset) as aware UTC."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        # Zoom's report timestamps are UTC; an offset-less value is still UTC, not local time.
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _text(raw: Mapping[str, Any], key: str) -> str:
+    value = raw.get(key)
+    return "" if value is None else str(value).strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantJoin:
+    """One row of Zoom's participants report: one join of one person."""
+
+    name: str
+    email: str
+    join_time: datetime
+    leave_time: datetime | None
+    registrant_id: str = ""
+    participant_id: str = ""  # stable id of a signed-in user (participant_user_id, else id)
+    user_id: str = ""  # Zoom's per-webinar participant id
+    status: str = "in_meeting"
+
+    @classmethod
+    def from_zoom(cls, raw: Mapping[str, Any]) -> ParticipantJoin:
+        """Parse one ``participants`` item; raises ValueError naming the row if it has no join."""
+        join = parse_zoom_time(raw.get("join_time"))
+        if join is None:
+            raise ValueError(f"participants report row without join_time: {dict(raw)!r}")
+        return cls(
+            name=_text(raw, "name"),
+            email=_text(raw, "user_email").lower(),
+            join_time=join,
+            leave_time=parse_zoom_time(raw.get("leave_time")),
+            registrant_id=_text(raw, "registrant_id"),
+            participant_id=_text(raw, "participant_user_id") or _text(raw, "id"),
+            user_id=_text(raw, "user_id"),
+            status=_text(raw, "status") or "in_meeting",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrantAnswers:
+    """A registrant with the answers the report shows."""
+
+    registrant_id: str
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    status: str = "approved"
+    country: str = ""
+    organisation: str = ""
+    preferred_language: str = ""
+    registered_at: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @classmethod
+    def from_zoom(cls, raw: Mapping[str, Any], *, status: str | None = None,
+                  language_question: str = "language") -> RegistrantAnswers:
+        """Parse a registrant; the preferred language is the custom question whose title
+        contains ``language_question`` (case-insensitive), else Zoom's ``language`` field."""
+        language = ""
+        needle = language_question.lower()
+        for answer in raw.get("custom_questions") or []:
+            if needle in str(answer.get("title", "")).lower():
+                language = str(answer.get("value") or "").strip()
+                break
+        return cls(
+            registrant_id=_text(raw, "id") or _text(raw, "registrant_id"),
+            email=_text(raw, "email").lower(),
+            first_name=_text(raw, "first_name"),
+            last_name=_text(raw, "last_name"),
+            status=status or _text(raw, "status") or "approved",
+            country=_text(raw, "country"),
+            organisation=_text(raw, "org"),
+            preferred_language=language or _text(raw, "language"),
+            registered_at=parse_zoom_time(raw.get("create_time")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedSegment:
+    """An agenda segment as planned (its times are moved onto the actual start)."""
+
+    title: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WebinarRun:
+    """The webinar as it happened: Zoom's ``/report/webinars/{id}`` plus the plan."""
+
+    topic: str
+    start: datetime  # actual start (UTC)
+    end: datetime | None  # actual end; None while it runs
+    planned_start: datetime | None = None
+    uuid: str = ""
+    webinar_id: int | None = None
+    host_email: str = ""
+
+    @classmethod
+    def from_zoom(cls, raw: Mapping[str, Any], *,
+                  planned_start: datetime | None = None) -> WebinarRun:
+        start = parse_zoom_time(raw.get("start_time"))
+        if start is None:
+            raise ValueError("webinar report has no start_time; has the webinar taken place?")
+        end = parse_zoom_time(raw.get("end_time"))
+        return cls(topic=_text(raw, "topic"), start=start,
+                   end=end if end and end > start else None, planned_start=planned_start,
+                   uuid=_text(raw, "uuid"),
+                   webinar_id=int(raw["id"]) if raw.get("id") not in (None, "") else None,
+                   host_email=_text(raw, "user_email").lower())
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    """Who had which role, by email (from the event file and Zoom's panelist list)."""
+
+    hosts: frozenset[str] = frozenset()
+    panelists: frozenset[str] = frozenset()
+    interpreters: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, *, hosts: Iterable[str] = (), panelists: Iterable[str] = (),
+           interpreters: Iterable[str] = ()) -> Roster:
+        def norm(emails: Iterable[str]) -> frozenset[str]:
+            return frozenset(e.strip().lower() for e in emails if e and e.strip())
+        return cls(norm(hosts), norm(panelists), norm(interpreters))
+
+    def role_of(self, email: str) -> Role:
+        # A person listed twice gets the most specific role: interpreters are panelists too.
+        if email in self.hosts:
+            return Role.HOST
+        if email in self.interpreters:
+            return Role.INTERPRETER
+        if email in self.panelists:
+            return Role.PANELIST
+        return Role.ATTENDEE
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionAsked:
+    """One Q&A question with its answer."""
+
+    question: str
+    asker_name: str
+    asker_email: str
+    answer: str
+    answered_by: str
+
+    @classmethod
+    def iter_from_zoom(cls, report: Mapping[str, Any]) -> list[QuestionAsked]:
+        """Flatten Zoom's Q&A report (grouped by asker). ``answered_by`` comes from
+        ``answer_details`` where Zoom provides it (newer API versions), else it is empty."""
+        rows: list[QuestionAsked] = []
+        for asker in report.get("questions") or []:
+            name, email = _text(asker, "name"), _text(asker, "email").lower()
+            for detail in asker.get("question_details") or []:
+                answered_by = ", ".join(
+                    dict.fromkeys(_text(a, "user_display_name") or _text(a, "name")
+                                  for a in detail.get("answer_details") or []
+                                  if _text(a, "user_display_name") or _text(a, "name")))
+                rows.append(cls(question=_text(detail, "question"), asker_name=name,
+                                asker_email=email, answer=_text(detail, "answer"),
+                                answered_by=answered_by))
+        return rows
+
+
+@dataclass(frozen=True, slots=True)
+class PollAnswer:
+    """One person's answer to one poll question."""
+
+    poll_id: str
+    question: str
+    name: str
+    email: str
+    answer: str
+    answered_at: datetime | None
+
+    @classmethod
+    def iter_from_zoom(cls, report: Mapping[str, Any]) -> list[PollAnswer]:
+        """Flatten Zoom's polls report (grouped by respondent)."""
+        rows: list[PollAnswer] = []
+        for person in report.get("questions") or []:
+            name, email = _text(person, "name"), _text(person, "email").lower()
+            if not name:
+                name = " ".join(p for p in (_text(person, "first_name"),
+                                            _text(person, "last_name")) if p)
+            for detail in person.get("question_details") or []:
+                rows.append(cls(poll_id=_text(detail, "polling_id"),
+                                question=_text(detail, "question"), name=name, email=email,
+                                answer=_text(detail, "answer"),
+                                answered_at=parse_zoom_time(detail.get("date_time"))))
+        return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# outputs
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceSpan:
+    """A stretch of time one person was in the room (merged over their joins)."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PersonAttendance:
+    """One row of the per-person table."""
+
+    name: str
+    other_names: tuple[str, ...]
+    email: str
+    role: Role
+    connection: Connection
+    registrant_id: str
+    first_join: datetime
+    last_leave: datetime
+    still_in_room: bool
+    joins: int
+    minutes: float
+    percent_of_webinar: float
+    country: str
+    organisation: str
+    preferred_language: str
+    spans: tuple[AttendanceSpan, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentAttendance:
+    """One row of the per-segment table (times on the actual start)."""
+
+    title: str
+    start: datetime
+    end: datetime
+    present_at_start: int
+    peak: int
+    peak_at: datetime
+    average: float
+    present_for_most: int
+    percent_present_for_most: float
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceTotals:
+    """The headline numbers."""
+
+    registered: int
+    approved: int
+    attended: int
+    attended_registered: int
+    guests: int
+    conversion: float | None  # approved registrants who attended / approved; None if 0 approved
+    median_minutes: float
+    peak_concurrency: int
+    peak_at: datetime | None
+    webinar_start: datetime
+    webinar_end: datetime
+    webinar_minutes: float
+
+
+@dataclass(frozen=True, slots=True)
+class Absentee:
+    """An approved registrant who did not come."""
+
+    name: str
+    email: str
+    country: str
+    organisation: str
+    preferred_language: str
+    registered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """How many people gave one answer to one poll question."""
+
+    poll_id: str
+    question: str
+    answer: str
+    count: int
+
+
+@dataclass(frozen=True)
+class AttendanceReport:
+    """Everything the exporters render."""
+
+    webinar: WebinarRun
+    as_of: datetime
+    people: list[PersonAttendance]
+    segments: list[SegmentAttendance]
+    totals: AttendanceTotals
+    absentees: list[Absentee]
+    questions: list[QuestionAsked]
+    poll_answers: list[PollAnswer]
+    poll_results: list[PollResult]
+    # Audience in the room over time: (moment, count from that moment on), strictly increasing.
+    concurrency: list[tuple[datetime, int]] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# the computation
+
+
+class _Person:
+    __slots__ = ("email", "joins", "names", "open", "registrant_id", "spans")
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[float, float]] = []
+        self.names: dict[str, float] = {}  # name -> latest join (epoch seconds)
+        self.email = ""
+        self.registrant_id = ""
+        self.joins = 0
+        self.open = False
+
+    def absorb(self, other: _Person) -> None:
+        self.spans.extend(other.spans)
+        for name, when in other.names.items():
+            self.names[name] = max(when, self.names.get(name, when))
+        self.email = self.email or other.email
+        self.registrant_id = self.registrant_id or other.registrant_id
+        self.joins += other.joins
+        self.open = self.open or other.open
+
+
+class AttendanceBuilder:
+    """Accumulates participant rows one at a time (so pages can be streamed), then reports.
+
+    Memory grows with the number of joins kept as two floats each, never with raw pages.
+    """
+
+    def __init__(self, webinar: WebinarRun, registrants: Iterable[RegistrantAnswers],
+                 roster: Roster, *, as_of: datetime) -> None:
+        self.webinar = webinar
+        self.roster = Roster.of(hosts=[*roster.hosts, webinar.host_email],
+                                panelists=roster.panelists, interpreters=roster.interpreters)
+        self.as_of = as_of.astimezone(UTC)
+        self.registrants: dict[str, RegistrantAnswers] = {}
+        self.registrant_by_email: dict[str, str] = {}
+        for registrant in registrants:
+            self.registrants[registrant.registrant_id] = registrant
+            if registrant.email:
+                self.registrant_by_email[registrant.email] = registrant.registrant_id
+        end = webinar.end or self.as_of
+        self._open_end = end.timestamp()
+        self._people: list[_Person | None] = []
+        self._alias: dict[str, int] = {}
+        self._redirect: dict[int, int] = {}
+
+    def _find(self, index: int) -> int:
+        while index in self._redirect:
+            index = self._redirect[index]
+        return index
+
+    def add(self, row: ParticipantJoin) -> None:
+        """Count one join row."""
+        if row.status == "in_waiting_room":
+            return  # waiting is not attending
+        registrant_id = row.registrant_id
+        email = row.email.strip().lower()
+        if registrant_id and not email and registrant_id in self.registrants:
+            email = self.registrants[registrant_id].email
+        if email and not registrant_id:
+            registrant_id = self.registrant_by_email.get(email, "")
+        aliases: list[str] = []
+        if registrant_id:
+            aliases.append("r:" + registrant_id)
+        if email:
+            aliases.append("e:" + email)
+        if not aliases:
+            # Only without email or registration: Zoom's ids then tell guests with equal names
+            # apart, and keep one guest's rejoins (and renames) together.
+            if row.participant_id:
+                aliases.append("p:" + row.participant_id)
+            elif row.user_id:
+                aliases.append("u:" + row.user_id)
+            else:
+                aliases.append(f"row:{len(self._people)}")
+        found = sorted({self._find(self._alias[a]) for a in aliases if a in self._alias})
+        if found:
+            index = found[0]
+            person = self._people[index]
+            assert person is not None
+            for other_index in found[1:]:
+                other = self._people[other_index]
+                assert other is not None
+                person.absorb(other)
+                self._people[other_index] = None
+                self._redirect[other_index] = index
+        else:
+            index = len(self._people)
+            person = _Person()
+            self._people.append(person)
+        for alias in aliases:
+            self._alias[alias] = index
+        start = row.join_time.timestamp()
+        if row.leave_time is None:
+            end = max(start, self._open_end)
+            person.open = True
+        else:
+            end = max(start, row.leave_time.timestamp())
+        person.spans.append((start, end))
+        person.joins += 1
+        if row.name:
+            person.names[row.name] = max(start, person.names.get(row.name, start))
+        person.email = person.email or email
+        person.registrant_id = person.registrant_id or registrant_id
+
+    def add_all(self, rows: Iterable[ParticipantJoin]) -> AttendanceBuilder:
+        for row in rows:
+            self.add(row)
+        return self
+
+    def report(self, *, segments: Sequence[PlannedSegment] = (),
+               absentees: Iterable[RegistrantAnswers] | None = None,
+               questions: Sequence[QuestionAsked] = (),
+               poll_answers: Sequence[PollAnswer] = ()) -> AttendanceReport:
+        """The finished report. ``absentees`` defaults to approved registrants who never joined."""
+        w_start = self.webinar.start.timestamp()
+        w_end = max(w_start, self._open_end)
+        w_len = w_end - w_start
+        people: list[PersonAttendance] = []
+        audience_spans: list[list[tuple[float, float]]] = []
+        for person in self._people:
+            if person is None:
+                continue
+            merged = _merge(person.spans)
+            inside = _clip(merged, w_start, w_end)
+            seconds = sum(e - s for s, e in inside)
+            names = sorted(person.names, key=lambda n: person.names[n], reverse=True)
+            registrant = self.registrants.get(person.registrant_id)
+            name = names[0] if names else (registrant.name if registrant else "")
+            role = self.roster.role_of(person.email) if person.email else Role.ATTENDEE
+            if registrant is not None:
+                connection = Connection.REGISTERED
+            elif person.email:
+                connection = Connection.KNOWN
+            elif name and _PHONE.match(name):
+                connection = Connection.DIAL_IN
+            else:
+                connection = Connection.GUEST
+            people.append(PersonAttendance(
+                name=name, other_names=tuple(names[1:]), email=person.email, role=role,
+                connection=connection, registrant_id=person.registrant_id,
+                first_join=_dt(merged[0][0]), last_leave=_dt(merged[-1][1]),
+                still_in_room=person.open and self.webinar.end is None, joins=person.joins,
+                minutes=seconds / 60, percent_of_webinar=(100 * seconds / w_len) if w_len else 0.0,
+                country=registrant.country if registrant else "",
+                organisation=registrant.organisation if registrant else "",
+                preferred_language=registrant.preferred_language if registrant else "",
+                spans=tuple(AttendanceSpan(_dt(s), _dt(e)) for s, e in merged)))
+            if role is Role.ATTENDEE and inside:
+                audience_spans.append(inside)
+        people.sort(key=lambda p: (_ROLE_ORDER[p.role], p.name.casefold(), p.email,
+                                   p.first_join))
+
+        times, counts = _concurrency(audience_spans)
+        segment_rows = [self._segment(seg, times, counts, audience_spans)
+                        for seg in segments]
+        attendees = [p for p in people if p.role is Role.ATTENDEE and p.minutes > 0]
+        peak = max(counts, default=0)
+        peak_at = _dt(times[counts.index(peak)]) if peak else None
+        approved = {rid for rid, r in self.registrants.items() if r.status == "approved"}
+        attended_registered = sum(1 for p in attendees if p.registrant_id in approved)
+        joined_ids = {p.registrant_id for p in people if p.registrant_id}
+        if absentees is None:
+            absentees = [r for rid, r in self.registrants.items()
+                         if rid in approved and rid not in joined_ids]
+        totals = AttendanceTotals(
+            registered=len(self.registrants), approved=len(approved),
+            attended=len(attendees), attended_registered=attended_registered,
+            guests=sum(1 for p in attendees if p.registrant_id not in approved),
+            conversion=(attended_registered / len(approved)) if approved else None,
+            median_minutes=statistics.median(p.minutes for p in attendees) if attendees else 0.0,
+            peak_concurrency=peak, peak_at=peak_at, webinar_start=_dt(w_start),
+            webinar_end=_dt(w_end), webinar_minutes=w_len / 60)
+        absent_rows = sorted(
+            (Absentee(name=r.name, email=r.email, country=r.country,
+                      organisation=r.organisation, preferred_language=r.preferred_language,
+                      registered_at=r.registered_at) for r in absentees),
+            key=lambda a: (a.name.casefold(), a.email))
+        return AttendanceReport(
+            webinar=self.webinar, as_of=self.as_of, people=people, segments=segment_rows,
+            totals=totals, absentees=absent_rows, questions=list(questions),
+            poll_answers=list(poll_answers), poll_results=poll_results(poll_answers),
+            concurrency=[(_dt(t), c) for t, c in zip(times, counts, strict=True)])
+
+    def _segment(self, segment: PlannedSegment, times: list[float], counts: list[int],
+                 audience_spans: list[list[tuple[float, float]]]) -> SegmentAttendance:
+        shift = (self.webinar.start - self.webinar.planned_start
+                 if self.webinar.planned_start else timedelta(0))
+        start = (segment.start + shift).timestamp()
+        end = max(start, (segment.end + shift).timestamp())
+        at_start = _value_at(times, counts, start)
+        peak, peak_at = at_start, start
+        lo, hi = bisect_right(times, start), bisect_left(times, end)
+        for i in range(lo, hi):
+            if counts[i] > peak:
+                peak, peak_at = counts[i], times[i]
+        # Time-weighted mean of the step function over the segment.
+        area, cursor, level = 0.0, start, at_start
+        for i in range(lo, hi):
+            area += level * (times[i] - cursor)
+            cursor, level = times[i], counts[i]
+        area += level * (end - cursor)
+        length = end - start
+        most = 0
+        if length > 0:
+            half = length / 2
+            for spans in audience_spans:
+                overlap = 0.0
+                for s, e in spans:
+                    if e > start and s < end:
+                        overlap += min(e, end) - max(s, start)
+                if overlap > half:
+                    most += 1
+        attendees = len(audience_spans)
+        return SegmentAttendance(
+            title=segment.title, start=_dt(start), end=_dt(end), present_at_start=at_start,
+            peak=peak, peak_at=_dt(peak_at), average=area / length if length else float(at_start),
+            present_for_most=most,
+            percent_present_for_most=(100 * most / attendees) if attendees else 0.0)
+
+
+_ROLE_ORDER = {Role.HOST: 0, Role.PANELIST: 1, Role.INTERPRETER: 2, Role.ATTENDEE: 3}
+
+
+def build_report(webinar: WebinarRun, participants: Iterable[ParticipantJoin],
+                 registrants: Iterable[RegistrantAnswers], roster: Roster, *, as_of: datetime,
+                 segments: Sequence[PlannedSegment] = (),
+                 absentees: Iterable[RegistrantAnswers] | None = None,
+                 questions: Sequence[QuestionAsked] = (),
+                 poll_answers: Sequence[PollAnswer] = ()) -> AttendanceReport:
+    """The whole attendance report from parsed inputs (``participants`` may be a generator)."""
+    builder = AttendanceBuilder(webinar, registrants, roster, as_of=as_of)
+    builder.add_all(participants)
+    return builder.report(segments=segments, absentees=absentees, questions=questions,
+                          poll_answers=poll_answers)
+
+
+def poll_results(answers: Iterable[PollAnswer]) -> list[PollResult]:
+    """Count answers per poll question; multiple-choice answers (``A;B``) count each choice."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for answer in answers:
+        choices = [c.strip() for c in answer.answer.split(";") if c.strip()] or [""]
+        for choice in dict.fromkeys(choices):
+            key = (answer.poll_id, answer.question, choice)
+            counts[key] = counts.get(key, 0) + 1
+    return [PollResult(poll_id=p, question=q, answer=a, count=n)
+            for (p, q, a), n in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1],
+                                                                        -kv[1], kv[0][2]))]
+
+
+def _dt(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    spans.sort()
+    merged: list[tuple[float, float]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _clip(spans: list[tuple[float, float]], lo: float, hi: float) -> list[tuple[float, float]]:
+    return [(max(s, lo), min(e, hi)) for s, e in spans if min(e, hi) > max(s, lo)]
+
+
+def _concurrency(per_person: list[list[tuple[float, float]]]) -> tuple[list[float], list[int]]:
+    """Step function of how many people are in the room: change moments and counts after them."""
+    deltas: dict[float, int] = {}
+    for spans in per_person:
+        for start, end in spans:
+            deltas[start] = deltas.get(start, 0) + 1
+            deltas[end] = deltas.get(end, 0) - 1
+    times: list[float] = []
+    counts: list[int] = []
+    level = 0
+    for moment in sorted(deltas):
+        change = deltas[moment]
+        if change == 0:
+            continue
+        level += change
+        times.append(moment)
+        counts.append(level)
+    return times, counts
+
+
+def _value_at(times: list[float], counts: list[int], moment: float) -> int:
+    index = bisect_right(times, moment) - 1
+    return counts[index] if index >= 0 else 0

@@ -1,0 +1,181 @@
+"""Self-contained HTML report: tables plus matplotlib charts embedded as inline SVG.
+
+The page loads nothing from the network (no scripts, fonts or images by URL): SVG text is
+drawn as paths, so it looks the same offline on any machine.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+# Figure objects, never pyplot: no global state, no display needed, safe in threads.
+from matplotlib import dates as mdates
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from zoomorch.report.attendance import AttendanceReport, PersonAttendance, Role
+from zoomorch.report.tables import Kind, Table, format_value, local
+
+MAX_HTML_ROWS = 5000
+_TOP_GROUPS = 15
+_SHADES = ("#dbe9f6", "#f6e7d8")
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem;color:#1b1b1b}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem}
+.sub{color:#555;margin-top:0}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top}
+th{background:#f0f0f0;position:sticky;top:0;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+.charts figure{margin:1rem 0}.charts svg{max-width:100%;height:auto}
+.note{color:#666;font-size:.85rem}
+"""
+
+
+def attended(report: AttendanceReport) -> list[PersonAttendance]:
+    """The audience members who were in the room at all."""
+    return [p for p in report.people if p.role is Role.ATTENDEE and p.minutes > 0]
+
+
+def _svg(figure: Figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]  # drop the XML prolog and doctype: invalid inside HTML
+
+
+def concurrency_chart(report: AttendanceReport, zone: ZoneInfo) -> str:
+    """Audience in the room over time, agenda segments shaded; inline SVG."""
+    figure = Figure(figsize=(10, 4))
+    axes = figure.add_subplot()
+    points = report.concurrency
+    start, end = report.totals.webinar_start, report.totals.webinar_end
+    xs: list[float] = []
+    ys: list[int] = []
+    level = 0
+    for moment, count in points:
+        if moment < start:
+            continue
+        if not xs:
+            xs.append(_naive(start, zone))
+            ys.append(level)
+        xs.append(_naive(moment, zone))
+        ys.append(count)
+        level = count
+    if not xs:
+        xs, ys = [_naive(start, zone)], [0]
+    xs.append(_naive(end, zone))
+    ys.append(ys[-1])
+    for i, segment in enumerate(report.segments):
+        axes.axvspan(_naive(segment.start, zone), _naive(segment.end, zone),
+                     color=_SHADES[i % 2], alpha=0.9, zorder=0)
+        axes.text(_naive(segment.start, zone), 1.01, segment.title[:28],
+                  transform=axes.get_xaxis_transform(), fontsize=7, rotation=30,
+                  ha="left", va="bottom")
+    axes.step(xs, ys, where="post", color="#1f4e79", linewidth=1.5, zorder=2)
+    axes.set_ylabel("People in the room")
+    axes.set_xlabel(f"Time ({zone.key})")
+    axes.set_ylim(bottom=0)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.xaxis_date()
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
+    axes.grid(axis="y", color="#ddd", zorder=1)
+    return _svg(figure)
+
+
+def group_chart(counts: Counter[str], title: str) -> str:
+    """A horizontal bar chart of attendee counts per group (top groups, the rest as Other)."""
+    ranked = counts.most_common()
+    if len(ranked) > _TOP_GROUPS:
+        rest = sum(n for _, n in ranked[_TOP_GROUPS - 1:])
+        ranked = [*ranked[:_TOP_GROUPS - 1], ("Other", rest)]
+    labels = [label for label, _ in ranked][::-1]
+    values = [n for _, n in ranked][::-1]
+    figure = Figure(figsize=(7, max(1.6, 0.35 * len(labels) + 0.8)))
+    axes = figure.add_subplot()
+    bars = axes.barh(labels or ["(none)"], values or [0], color="#2e75b6")
+    axes.bar_label(bars, padding=2, fontsize=8)
+    axes.set_title(title, fontsize=10)
+    axes.set_xlabel("Attendees")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.margins(x=0.12)
+    return _svg(figure)
+
+
+def _naive(moment: datetime, zone: ZoneInfo) -> float:
+    """Wall-clock time in ``zone`` as a matplotlib date number."""
+    value = local(moment, zone)
+    assert value is not None
+    return float(mdates.date2num(value))
+
+
+def _table_html(table: Table, max_rows: int) -> str:
+    kinds = [c.kind for c in table.columns]
+    numeric = {Kind.INT, Kind.FLOAT, Kind.PERCENT}
+    head = "".join(f"<th>{html.escape(c.title)}</th>" for c in table.columns)
+    body: list[str] = []
+    for row in table.rows[:max_rows]:
+        cells = []
+        for value, kind in zip(row, kinds, strict=True):
+            css = ' class="n"' if kind in numeric or isinstance(value, int | float) else ""
+            cells.append(f"<td{css}>{html.escape(format_value(value, kind))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    note = ""
+    if len(table.rows) > max_rows:
+        note = (f'<p class="note">Showing the first {max_rows:,} of {len(table.rows):,} rows; '
+                "the CSV and XLSX exports hold them all.</p>")
+    if not table.rows:
+        note = '<p class="note">None.</p>'
+    return (f'<h2 id="{table.name}">{html.escape(table.title)}</h2>{note}'
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def render_html(report: AttendanceReport, tables: Sequence[Table], zone: ZoneInfo,
+                *, max_rows: int = MAX_HTML_ROWS) -> str:
+    """The whole report as one HTML document."""
+    audience = attended(report)
+    by_country = Counter(p.country or "(not given)" for p in audience)
+    by_language = Counter(p.preferred_language or "(not given)" for p in audience)
+    start = local(report.totals.webinar_start, zone)
+    assert start is not None
+    charts = (
+        '<section class="charts"><h2 id="charts">Charts</h2>'
+        f"<figure>{concurrency_chart(report, zone)}"
+        "<figcaption>Audience in the room over time; agenda segments shaded.</figcaption>"
+        f"</figure><figure>{group_chart(by_country, 'Attendance by country')}</figure>"
+        f"<figure>{group_chart(by_language, 'Attendance by preferred language')}</figure>"
+        "</section>")
+    nav = " · ".join(f'<a href="#{t.name}">{html.escape(t.title)}</a>' for t in tables)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        # Forbid every network load: the report must render the same offline.
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'; img-src data:\">",
+        f"<title>Attendance report: {html.escape(report.webinar.topic)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Attendance report: {html.escape(report.webinar.topic)}</h1>",
+        f'<p class="sub">{start:%A %d %B %Y, %H:%M} ({html.escape(zone.key)}) · '
+        f"all times in {html.escape(zone.key)}</p>",
+        f'<nav><a href="#charts">Charts</a> · {nav}</nav>',
+        charts,
+        *(_table_html(t, max_rows) for t in tables),
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def write_html(report: AttendanceReport, tables: Sequence[Table], zone: ZoneInfo,
+               path: str | Path) -> Path:
+    """Write the HTML report to ``path``."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_html(report, tables, zone), encoding="utf-8")
+    return target
