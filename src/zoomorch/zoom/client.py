@@ -149,14 +149,16 @@ class ZoomClient:
 
     def _items(
         self, template: str, items_key: str, params: dict[str, Any] | None = None,
-        **path_params: object,
+        *, page_numbers: bool = False, **path_params: object,
     ) -> Iterator[dict[str, Any]]:
         def fetch(query: dict[str, Any]) -> JSON | None:
             return self.transport.request(
                 "GET", template, path_params=path_params, params=query
             )
 
-        return iter_items(fetch, items_key, params, page_size=MAX_PAGE_SIZE)
+        return iter_items(
+            fetch, items_key, params, page_size=MAX_PAGE_SIZE, page_numbers=page_numbers
+        )
 
     # --- webinars ---------------------------------------------------------------------
 
@@ -213,7 +215,10 @@ class ZoomClient:
 
     def iter_webinars(self, user_id: str = "me") -> Iterator[Webinar]:
         """The user's scheduled webinars, page by page (300 a page)."""
-        for item in self._items("/users/{userId}/webinars", "webinars", userId=user_id):
+        items = self._items(
+            "/users/{userId}/webinars", "webinars", page_numbers=True, userId=user_id
+        )
+        for item in items:
             yield Webinar.model_validate(item)
 
     # --- panelists --------------------------------------------------------------------

@@ -79,7 +79,7 @@ class RetryPolicy:
 
     def _wait(self) -> Callable[[RetryCallState], float]:
         backoff = wait_exponential_jitter(
-            initial=self.initial_wait, max=self.max_wait, jitter=self.jitter
+            multiplier=self.initial_wait, max=self.max_wait, jitter=self.jitter
         )
 
         def wait(state: RetryCallState) -> float:
