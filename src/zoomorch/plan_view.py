@@ -1,0 +1,162 @@
+"""The ``plan``, ``apply`` and ``agenda`` commands: load, call the use case, print with rich."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rich.console import Console
+from rich.table import Table
+
+from zoomorch.agenda import agenda_table, run_of_show, to_ics, to_json
+from zoomorch.event import EventFileError, EventSpec, load_event
+from zoomorch.provision import ApplyResult, Plan, apply, plan
+from zoomorch.store import StateStore, open_store
+from zoomorch.zoom import ZoomClient, ZoomError
+from zoomorch.zoom.errors import ZoomConfigError
+
+T = TypeVar("T")
+EXIT_OK, EXIT_ZOOM, EXIT_INPUT = 0, 1, 2
+
+
+def _short(value: Any, limit: int = 70) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, dict) and "interpreters" in value:
+        pairs = ", ".join(f"{email} {langs}" for email, langs in value["interpreters"])
+        return f"{'on' if value.get('enable') else 'off'}: {pairs or 'no interpreters'}"
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        value = "; ".join(str(q.get("title")) for q in value)
+    elif isinstance(value, list):
+        value = ", ".join(":".join(map(str, v)) if isinstance(v, list) else str(v)
+                          for v in value) or "—"
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_plan(plan_: Plan, console: Console) -> None:
+    """Print a plan: the webinar action, field changes, panelists, drift and TBC people."""
+    headline = {
+        "create": "[green]+ create webinar[/]",
+        "recreate": "[yellow]! recreate webinar[/]",
+        "adopt": "[cyan]~ adopt webinar[/]",
+        "update": "[yellow]~ update webinar[/]",
+        "unchanged": "[green]= webinar in sync[/]",
+    }[plan_.webinar]
+    wid = f" {plan_.webinar_id}" if plan_.webinar_id else ""
+    console.print(f"{headline}{wid} for event [bold]{plan_.event_key}[/]")
+    if plan_.reason:
+        console.print(f"  {plan_.reason}")
+    if plan_.drift:
+        table = Table(title="Drift: changed in Zoom since the last apply", title_justify="left")
+        for name in ("field", "applied", "Zoom now"):
+            table.add_column(name)
+        for d in plan_.drift:
+            table.add_row(d.field, _short(d.applied), _short(d.now))
+        console.print(table)
+    if plan_.changes:
+        table = Table(title="Settings apply will change", title_justify="left")
+        for name in ("field", "from", "to"):
+            table.add_column(name)
+        for c in plan_.changes:
+            table.add_row(c.field, _short(c.before), _short(c.after))
+        console.print(table)
+    if plan_.panelists:
+        table = Table(title="Panelists", title_justify="left")
+        for name in ("action", "name", "email"):
+            table.add_column(name)
+        labels = {"add": "+ add", "update": "~ rename", "remove": "- remove",
+                  "keep-extra": "? not in file (kept; --prune removes)"}
+        for p in plan_.panelists:
+            name = f"{p.before_name} → {p.name}" if p.action == "update" else p.name
+            table.add_row(labels[p.action], name, p.email)
+        console.print(table)
+    for person in plan_.tbc:
+        console.print(f"[yellow]TBC[/]: {person.name} ({person.organisation}) is not confirmed "
+                      "and will not be invited until tbc = false and an email is set")
+    if plan_.in_sync:
+        console.print("Nothing to do: apply would make no write call.")
+
+
+def render_result(result: ApplyResult, console: Console) -> None:
+    console.print(f"webinar id:       {result.webinar_id}")
+    console.print(f"join URL:         {result.join_url or '—'}")
+    console.print(f"registration URL: {result.registration_url or '—'}")
+
+
+def _guard(console: Console, work: Callable[[], T]) -> T | int:
+    try:
+        return work()
+    except EventFileError as exc:
+        console.print(str(exc), markup=False, highlight=False)
+        return EXIT_INPUT
+    except ZoomConfigError as exc:
+        console.print(f"Zoom credentials: {exc}", markup=False)
+        return EXIT_INPUT
+    except ZoomError as exc:
+        console.print(f"Zoom said no: {exc}", markup=False)
+        return EXIT_ZOOM
+
+
+def _context(event: Path, start_at: str | None, env_file: Path | None
+             ) -> tuple[EventSpec, ZoomClient, StateStore]:
+    spec = load_event(event, start_at=start_at)
+    client = ZoomClient.from_env(env_file)
+    return spec, client, open_store()
+
+
+def plan_command(event: Path, *, start_at: str | None = None, prune: bool = False,
+                 env_file: Path | None = None, console: Console | None = None) -> int:
+    """``zoomorch plan``: print what apply would do and any drift; writes nothing."""
+    out = console or Console()
+    err = Console(stderr=True, soft_wrap=True)
+
+    def work() -> int:
+        spec, client, store = _context(event, start_at, env_file)
+        with client:
+            render_plan(plan(spec, client, store, prune=prune), out)
+        return EXIT_OK
+
+    return _guard(err, work)
+
+
+def apply_command(event: Path, *, start_at: str | None = None, prune: bool = False,
+                  env_file: Path | None = None, console: Console | None = None) -> int:
+    """``zoomorch apply``: make Zoom match the file; print the webinar id and URLs."""
+    out = console or Console()
+    err = Console(stderr=True, soft_wrap=True)
+
+    def work() -> int:
+        spec, client, store = _context(event, start_at, env_file)
+        with client:
+            result = apply(spec, client, store, prune=prune)
+        render_plan(result.plan, out)
+        render_result(result, out)
+        return EXIT_OK
+
+    return _guard(err, work)
+
+
+def agenda_command(event: Path, *, start_at: str | None = None, as_json: bool = False,
+                   ics: Path | None = None, console: Console | None = None) -> int:
+    """``zoomorch agenda``: the run-of-show as a table, JSON, and/or an iCalendar file."""
+    out = console or Console()
+    err = Console(stderr=True, soft_wrap=True)
+
+    def work() -> int:
+        spec = load_event(event, start_at=start_at)
+        rows = run_of_show(spec)
+        if ics is not None:
+            ics.write_bytes(to_ics(spec, rows))
+        if as_json:
+            # Plain print: rich would re-wrap and colour the JSON.
+            out.file.write(to_json(spec, rows) + "\n")
+        else:
+            out.print(agenda_table(spec, rows))
+            if ics is not None:
+                out.print(f"wrote {len(rows)} calendar events to {ics}")
+        return EXIT_OK
+
+    return _guard(err, work)
+
