@@ -1,0 +1,654 @@
+"""The cue scheduler: APScheduler with a persistent job store, a delivery log, live control.
+
+APScheduler is configured here and nowhere else (:func:`make_scheduler`). Every planned cue is
+one job in the state database (table ``cue_jobs``); when it fires, the cue fans out to every
+(channel, recipient) pair, each with its own idempotency key in ``cue_delivery``:
+
+    pending ──► sending ──► delivered (late=True if after ``late_after``)
+       │           └──────► retrying ──► sending …  ──► failed (attempts exhausted)
+       └──► missed (found more than ``late_grace`` after its due time)
+
+A process killed mid-delivery leaves ``sending`` rows: on the next start they become
+``interrupted`` (the channel may or may not have shown it) and are never sent again, so nothing
+is delivered twice. Everything not yet attempted is rescheduled from the plan on start.
+
+Live state (actual start, shifts, next, extend) lives in ``cue_live_state``; the use-case
+functions below write it and bump a revision; a running :class:`CueScheduler` notices the
+revision within a second and re-plans (so ``zoomorch cues shift`` from another terminal works).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import JSON, Boolean, Integer, String, Text, event, select, text, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from zoomorch.cues import (
+    Adjustment,
+    Cue,
+    CueAgenda,
+    LiveState,
+    Recipient,
+    agenda_from_event,
+    current_segment,
+    plan_cues,
+)
+from zoomorch.notify.base import CueMessage, Notifier
+from zoomorch.store import Base, StateStore, utcnow
+
+if TYPE_CHECKING:
+    from zoomorch.event import EventSpec
+
+log = logging.getLogger(__name__)
+
+JOB_TABLE = "cue_jobs"
+FINAL = frozenset({"delivered", "missed", "failed", "interrupted"})
+# Enforcement actions travel through the delivery log like any channel, so they are
+# idempotent, retried and visible in `cues status` too.
+ZOOM_CHANNEL = "zoom"
+
+
+# --------------------------------------------------------------------------- tables
+
+
+class CueLive(Base):
+    """The live state of one event: its actual start and every adjustment."""
+
+    __tablename__ = "cue_live_state"
+
+    event_slug: Mapped[str] = mapped_column(String(200), primary_key=True)
+    actual_start: Mapped[datetime | None] = mapped_column(default=None)
+    adjustments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CueDelivery(Base):
+    """One cue × channel × recipient: the idempotency key and what became of it."""
+
+    __tablename__ = "cue_delivery"
+
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    event_slug: Mapped[str] = mapped_column(String(200), index=True)
+    cue_id: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    segment: Mapped[str | None] = mapped_column(String(300), default=None)
+    channel: Mapped[str] = mapped_column(String(60))
+    recipient: Mapped[str] = mapped_column(String(200))
+    due: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def delivery_key(event_slug: str, cue_id: str, channel: str, recipient: str) -> str:
+    """The idempotency key of one delivery."""
+    return f"{event_slug}|{cue_id}|{channel}|{recipient}"
+
+
+# --------------------------------------------------------------------------- live state
+
+
+def load_live(store: StateStore, event_slug: str) -> LiveState:
+    """The stored live state of an event (empty if nothing happened yet)."""
+    with store.session() as session:
+        row = session.get(CueLive, event_slug)
+        if row is None:
+            return LiveState()
+        adjustments = tuple(
+            Adjustment(a["kind"], datetime.fromisoformat(a["at"]),
+                       timedelta(seconds=float(a.get("seconds", 0))))
+            for a in row.adjustments
+        )
+        return LiveState(row.actual_start, adjustments)
+
+
+def live_revision(store: StateStore, event_slug: str) -> int:
+    with store.session() as session:
+        row = session.get(CueLive, event_slug)
+        return row.revision if row else 0
+
+
+def _change(store: StateStore, event_slug: str,
+            change: Callable[[CueLive], None]) -> LiveState:
+    with store.session() as session:
+        row = session.get(CueLive, event_slug)
+        if row is None:
+            row = CueLive(event_slug=event_slug, adjustments=[], revision=0)
+            session.add(row)
+        change(row)
+        row.revision = (row.revision or 0) + 1
+        row.updated_at = utcnow()
+    return load_live(store, event_slug)
+
+
+def _aware(at: datetime | None) -> datetime:
+    if at is None:
+        return utcnow()
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"{at!r} has no time zone; give an aware datetime")
+    return at.astimezone(UTC)
+
+
+def record_actual_start(store: StateStore, event_slug: str,
+                        at: datetime | None = None) -> LiveState:
+    """Fix the actual start (``webinar.started`` or ``cues start``); every agenda cue follows."""
+    when = _aware(at)
+
+    def change(row: CueLive) -> None:
+        row.actual_start = when
+
+    return _change(store, event_slug, change)
+
+
+def _adjust(store: StateStore, event_slug: str, kind: str, amount: timedelta,
+            at: datetime | None) -> LiveState:
+    when = _aware(at)
+    entry = {"kind": kind, "at": when.isoformat(), "seconds": amount.total_seconds()}
+
+    def change(row: CueLive) -> None:
+        row.adjustments = [*(row.adjustments or []), entry]
+
+    return _change(store, event_slug, change)
+
+
+def shift(store: StateStore, event_slug: str, amount: timedelta,
+          at: datetime | None = None) -> LiveState:
+    """Move every cue still to come by ``amount`` (may be negative)."""
+    return _adjust(store, event_slug, "shift", amount, at)
+
+
+def next_segment(store: StateStore, event_slug: str, at: datetime | None = None) -> LiveState:
+    """End the current segment now; the next one starts."""
+    return _adjust(store, event_slug, "next", timedelta(0), at)
+
+
+def extend(store: StateStore, event_slug: str, amount: timedelta,
+           at: datetime | None = None) -> LiveState:
+    """Give the current segment ``amount`` more (from now if it is already over time)."""
+    if amount <= timedelta(0):
+        raise ValueError("extend needs a positive amount, e.g. 2m; use shift for moving back")
+    return _adjust(store, event_slug, "extend", amount, at)
+
+
+def reset_live(store: StateStore, event_slug: str) -> None:
+    """Forget the live state and delivery log of an event (before a rehearsal is re-run)."""
+    with store.session() as session:
+        row = session.get(CueLive, event_slug)
+        if row is not None:
+            session.delete(row)
+        for delivery in session.scalars(select(CueDelivery).where(
+                CueDelivery.event_slug == event_slug)):
+            session.delete(delivery)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """One row of the delivery log, detached."""
+
+    key: str
+    cue_id: str
+    kind: str
+    segment: str | None
+    channel: str
+    recipient: str
+    due: datetime
+    status: str
+    late: bool
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+def deliveries(store: StateStore, event_slug: str) -> list[DeliveryRecord]:
+    """Every delivery of an event, in due order."""
+    with store.session() as session:
+        rows = session.scalars(select(CueDelivery).where(CueDelivery.event_slug == event_slug)
+                               .order_by(CueDelivery.due, CueDelivery.key))
+        return [DeliveryRecord(r.key, r.cue_id, r.kind, r.segment, r.channel, r.recipient,
+                               r.due, r.status, r.late, r.attempts, r.last_error,
+                               r.delivered_at) for r in rows]
+
+
+@dataclass(frozen=True)
+class LivePlan:
+    """The plan as it stands, with what became of each cue and where we are now."""
+
+    agenda: CueAgenda
+    live: LiveState
+    cues: list[Cue]
+    deliveries: dict[str, list[DeliveryRecord]]  # cue id -> its deliveries
+    current_index: int | None
+    current_start: datetime | None
+    current_end: datetime | None
+    now: datetime
+
+    @property
+    def current_segment(self) -> str | None:
+        if self.current_index is None:
+            return None
+        return self.agenda.segments[self.current_index].title
+
+    @property
+    def next_segment(self) -> str | None:
+        nxt = 0 if self.current_index is None else self.current_index + 1
+        if self.current_index is None and self.now >= self.agenda.scheduled_start:
+            return None
+        if nxt < len(self.agenda.segments):
+            return self.agenda.segments[nxt].title
+        return None
+
+    def upcoming(self) -> list[Cue]:
+        return [c for c in self.cues if c.due >= self.now and not c.projected]
+
+    def failures(self) -> list[DeliveryRecord]:
+        return [d for rows in self.deliveries.values() for d in rows
+                if d.status in ("failed", "retrying") or (d.attempts > 1 and d.last_error)]
+
+    def per_channel(self) -> dict[str, dict[str, int]]:
+        """channel -> status -> count (``late`` counted among delivered and on its own)."""
+        out: dict[str, dict[str, int]] = {}
+        for rows in self.deliveries.values():
+            for d in rows:
+                counts = out.setdefault(d.channel, {})
+                counts[d.status] = counts.get(d.status, 0) + 1
+                if d.late:
+                    counts["late"] = counts.get("late", 0) + 1
+        return out
+
+
+def live_plan(store: StateStore, agenda: CueAgenda, now: datetime | None = None) -> LivePlan:
+    """The live plan of an event: cues under the stored live state, deliveries, position."""
+    when = _aware(now)
+    live = load_live(store, agenda.slug)
+    cues = plan_cues(agenda, live)
+    by_cue: dict[str, list[DeliveryRecord]] = {}
+    for record in deliveries(store, agenda.slug):
+        by_cue.setdefault(record.cue_id, []).append(record)
+    index, start, end = current_segment(agenda, live, when)
+    return LivePlan(agenda, live, cues, by_cue, index, start, end, when)
+
+
+# --------------------------------------------------------------------------- the scheduler
+
+
+class ZoomControls(Protocol):
+    """What enforcement needs of :class:`zoomorch.zoom.ZoomClient`."""
+
+    def end_webinar(self, webinar_id: int) -> None: ...
+
+    def in_meeting_control(self, meeting_id: int, method: str,
+                           params: dict[str, Any] | None = None) -> None: ...
+
+
+def make_scheduler(store: StateStore, workers: int = 16) -> BackgroundScheduler:
+    """The one APScheduler configuration: cue jobs persist in the state database.
+
+    ``misfire_grace_time=None`` because lateness is our decision (late vs missed, recorded),
+    not APScheduler's silent skip.
+    """
+    return BackgroundScheduler(
+        jobstores={
+            "default": SQLAlchemyJobStore(engine=store.engine, tablename=JOB_TABLE),
+            "memory": MemoryJobStore(),
+        },
+        executors={"default": APThreadPoolExecutor(workers)},
+        job_defaults={"coalesce": False, "max_instances": 1, "misfire_grace_time": None},
+        timezone=UTC,
+    )
+
+
+# APScheduler persists a job as a textual reference to a module-level function; the live
+# objects it needs (notifiers, plans) live in the running scheduler, found here.
+_RUNNING: CueScheduler | None = None
+
+
+def fire_cue(event_slug: str, cue_id: str) -> None:
+    """Job entry point: deliver one cue (or its pending retries)."""
+    running = _RUNNING
+    if running is None:
+        log.warning("cue %s/%s fired with no scheduler running", event_slug, cue_id)
+        return
+    running.fire(event_slug, cue_id)
+
+
+def _sqlite_fast_commits(dbapi_connection: Any, _record: Any) -> None:
+    # WAL with synchronous=NORMAL survives a killed process (what restarts are about); only an
+    # OS crash could lose the last commits. One fsync per commit would cap cue throughput.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class CueScheduler:
+    """Runs the cues of one or more events and delivers them through the notifiers.
+
+    ``zoom`` (optional) is used for enforcement that the event opts into: ending the webinar at
+    the hard stop, starting cloud recording when the first segment starts. ``webinar_ids`` maps
+    an event slug to its webinar id (default: the store's webinar bindings).
+    """
+
+    def __init__(
+        self,
+        store: StateStore,
+        notifiers: Sequence[Notifier],
+        agendas: Iterable[CueAgenda] = (),
+        *,
+        zoom: ZoomControls | None = None,
+        webinar_ids: dict[str, int] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        max_attempts: int = 5,
+        backoff: timedelta = timedelta(seconds=1),
+        watch_every: timedelta = timedelta(seconds=1),
+        channel_workers: int = 4,
+    ) -> None:
+        self.store = store
+        self.notifiers = list(notifiers)
+        self.zoom = zoom
+        self.webinar_ids = dict(webinar_ids or {})
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.watch_every = watch_every
+        self._agendas: dict[str, CueAgenda] = {a.slug: a for a in agendas}
+        self._plans: dict[str, dict[str, Cue]] = {}
+        self._revisions: dict[str, int] = {}
+        self._lock = threading.RLock()
+        # One pool per channel: a slow or failing channel only queues its own deliveries.
+        self._pools = {n.name: ThreadPoolExecutor(channel_workers, f"cue-{n.name}")
+                       for n in self.notifiers}
+        self._pools[ZOOM_CHANNEL] = ThreadPoolExecutor(2, "cue-zoom")
+        if store.engine.dialect.name == "sqlite":
+            event.listen(store.engine, "connect", _sqlite_fast_commits)
+            store.engine.dispose()
+        store.create_all()
+        self.scheduler = make_scheduler(store)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Recover from a previous run, schedule every remaining cue, start firing."""
+        global _RUNNING
+        if _RUNNING is not None and _RUNNING is not self:
+            raise RuntimeError("another CueScheduler is running in this process; stop it first")
+        _RUNNING = self
+        self._recover_interrupted()
+        self.scheduler.start(paused=True)
+        for agenda in list(self._agendas.values()):
+            self.reschedule(agenda)
+        self.scheduler.add_job(self._watch, "interval",
+                               seconds=self.watch_every.total_seconds(),
+                               id="watch-live-state", jobstore="memory",
+                               replace_existing=True)
+        self.scheduler.resume()
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop firing; jobs stay in the database for the next start."""
+        global _RUNNING
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+        for pool in self._pools.values():
+            pool.shutdown(wait=wait)
+        if _RUNNING is self:
+            _RUNNING = None
+
+    def __enter__(self) -> CueScheduler:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    # -- planning -----------------------------------------------------------------------
+
+    def reschedule(self, event_or_agenda: CueAgenda | EventSpec) -> list[Cue]:
+        """(Re)plan an event from its stored live state and make the jobs match the plan."""
+        agenda = (event_or_agenda if isinstance(event_or_agenda, CueAgenda)
+                  else agenda_from_event(event_or_agenda))
+        slug = agenda.slug
+        with self._lock:
+            revision = live_revision(self.store, slug)
+            live = load_live(self.store, slug)
+            cues = [c for c in plan_cues(agenda, live) if not c.projected]
+            self._agendas[slug] = agenda
+            self._plans[slug] = {c.id: c for c in cues}
+            self._revisions[slug] = revision
+            settled, retry_at = self._progress(slug)
+            wanted: dict[str, datetime] = {}
+            for cue in cues:
+                if cue.id in settled:
+                    continue
+                wanted[self._job_id(slug, cue.id)] = retry_at.get(cue.id, cue.due)
+            existing = self._job_ids(slug)
+            for job_id in existing - wanted.keys():
+                try:
+                    self.scheduler.remove_job(job_id, jobstore="default")
+                except JobLookupError:
+                    pass
+            for job_id, when in wanted.items():
+                cue_id = job_id.split("|", 1)[1]
+                self.scheduler.add_job(fire_cue, "date", run_date=when, args=(slug, cue_id),
+                                       id=job_id, jobstore="default", replace_existing=True)
+        return cues
+
+    def add_event(self, agenda: CueAgenda) -> list[Cue]:
+        """Start running the cues of one more event."""
+        return self.reschedule(agenda)
+
+    @staticmethod
+    def _job_id(slug: str, cue_id: str) -> str:
+        return f"{slug}|{cue_id}"
+
+    def _job_ids(self, slug: str) -> set[str]:
+        # Straight from the table: listing jobs through APScheduler would unpickle all of them.
+        prefix = f"{slug}|"
+        with self.store.engine.connect() as conn:
+            try:
+                rows = conn.execute(text(f"SELECT id FROM {JOB_TABLE} WHERE id LIKE :p"),  # noqa: S608
+                                    {"p": prefix.replace("%", r"\%") + "%"}).all()
+            except Exception:  # table not created yet (scheduler never started)
+                return set()
+        return {r[0] for r in rows if r[0].startswith(prefix)}
+
+    def _progress(self, slug: str) -> tuple[set[str], dict[str, datetime]]:
+        """Cues whose every delivery is settled, and when the unsettled ones retry."""
+        by_cue: dict[str, list[tuple[str, datetime | None]]] = {}
+        with self.store.session() as session:
+            for cue_id, status, next_at in session.execute(
+                select(CueDelivery.cue_id, CueDelivery.status, CueDelivery.next_attempt_at)
+                .where(CueDelivery.event_slug == slug)
+            ):
+                by_cue.setdefault(cue_id, []).append((status, next_at))
+        settled = {c for c, rows in by_cue.items() if all(s in FINAL for s, _ in rows)}
+        retry_at: dict[str, datetime] = {}
+        for cue_id, rows in by_cue.items():
+            times = [n for s, n in rows if s == "retrying" and n is not None]
+            if times:
+                retry_at[cue_id] = min(times)
+        return settled, retry_at
+
+    def _watch(self) -> None:
+        """Re-plan events whose live state changed (e.g. from another process)."""
+        for slug in list(self._agendas):
+            try:
+                if live_revision(self.store, slug) != self._revisions.get(slug):
+                    self.reschedule(self._agendas[slug])
+            except Exception:
+                log.exception("re-planning %s failed", slug)
+
+    def _recover_interrupted(self) -> None:
+        with self.store.session() as session:
+            session.execute(
+                update(CueDelivery).where(CueDelivery.status == "sending")
+                .values(status="interrupted", updated_at=utcnow(),
+                        last_error="the scheduler stopped while delivering; not resent")
+            )
+
+    # -- firing -------------------------------------------------------------------------
+
+    def fire(self, slug: str, cue_id: str) -> None:
+        """Fan a cue out to every channel × recipient that still needs it."""
+        with self._lock:
+            cue = self._plans.get(slug, {}).get(cue_id)
+            agenda = self._agendas.get(slug)
+        if cue is None or agenda is None:
+            return  # planned away since this job was stored
+        now = self.clock()
+        if now < cue.due:  # never early, whatever the job store's rounding
+            threading.Event().wait((cue.due - now).total_seconds())
+        targets = self._targets(agenda, cue)
+        rows = self._claim(slug, cue, targets)
+        now = self.clock()
+        for key, status, next_at in rows:
+            if status == "retrying" and next_at is not None and next_at > now:
+                self._schedule_retry(slug, cue_id, next_at)
+                continue
+            if now - cue.due > agenda.settings.late_grace:
+                self._finish(key, "missed", error="found after the late grace period")
+                continue
+            channel = key.rsplit("|", 2)[1]
+            self._pools[channel].submit(self._deliver, agenda, cue, key, targets[key])
+
+    def _targets(self, agenda: CueAgenda, cue: Cue) -> dict[str, tuple[str, Any]]:
+        """key -> (channel, recipient or action) for every delivery this cue needs."""
+        out: dict[str, tuple[str, Any]] = {}
+        for recipient in agenda.recipients_for(cue):
+            message = self._message(agenda, cue, recipient, "", late=False)
+            for notifier in self.notifiers:
+                accepts = getattr(notifier, "accepts", None)
+                if accepts is not None and not accepts(message):
+                    continue
+                key = delivery_key(agenda.slug, cue.id, notifier.name, recipient.id)
+                out[key] = (notifier.name, recipient)
+        s = agenda.settings
+        if self.zoom is not None:
+            if cue.kind == "hard_stop" and s.end_webinar_at_hard_stop:
+                out[delivery_key(agenda.slug, cue.id, ZOOM_CHANNEL, "end_webinar")] = (
+                    ZOOM_CHANNEL, "end_webinar")
+            if cue.kind == "segment_start" and cue.segment_index == 0 and s.record_at_start:
+                out[delivery_key(agenda.slug, cue.id, ZOOM_CHANNEL, "recording.start")] = (
+                    ZOOM_CHANNEL, "recording.start")
+        return out
+
+    def _claim(self, slug: str, cue: Cue, targets: dict[str, tuple[str, Any]]
+               ) -> list[tuple[str, str, datetime | None]]:
+        """Insert missing delivery rows as pending; return the rows still to work on."""
+        with self.store.session() as session:
+            existing = {
+                r.key: r for r in session.scalars(
+                    select(CueDelivery).where(CueDelivery.event_slug == slug,
+                                              CueDelivery.cue_id == cue.id))
+            }
+            now = utcnow()
+            for key, (channel, recipient) in targets.items():
+                if key in existing:
+                    continue
+                row = CueDelivery(
+                    key=key, event_slug=slug, cue_id=cue.id, kind=cue.kind,
+                    segment=cue.segment, channel=channel,
+                    recipient=recipient.id if isinstance(recipient, Recipient) else recipient,
+                    due=cue.due, status="pending", late=False, attempts=0, updated_at=now)
+                session.add(row)
+                existing[key] = row
+            return [(k, r.status, r.next_attempt_at) for k, r in existing.items()
+                    if r.status in ("pending", "retrying") and k in targets]
+
+    def _message(self, agenda: CueAgenda, cue: Cue, recipient: Recipient, key: str,
+                 late: bool) -> CueMessage:
+        return CueMessage(
+            key=key, event_slug=agenda.slug, kind=cue.kind, due=cue.due.astimezone(
+                recipient.zone), text=cue.text_for(recipient), recipient_name=recipient.name,
+            recipient_email=recipient.email, segment=cue.segment, late=late,
+            extra={"cue_id": cue.id, "recipient_id": recipient.id,
+                   "language": recipient.language, "audience": ",".join(cue.audience)})
+
+    def _deliver(self, agenda: CueAgenda, cue: Cue, key: str, target: tuple[str, Any]) -> None:
+        channel, recipient = target
+        # The conditional update is the claim: only one worker moves a row to "sending".
+        with self.store.session() as session:
+            claimed = session.execute(
+                update(CueDelivery)
+                .where(CueDelivery.key == key,
+                       CueDelivery.status.in_(("pending", "retrying")))
+                .values(status="sending", attempts=CueDelivery.attempts + 1,
+                        updated_at=utcnow())
+            ).rowcount  # type: ignore[attr-defined]
+        if not claimed:
+            return
+        now = self.clock()
+        late = now - cue.due > agenda.settings.late_after
+        try:
+            if channel == ZOOM_CHANNEL:
+                self._enforce(agenda.slug, str(recipient))
+            else:
+                notifier = next(n for n in self.notifiers if n.name == channel)
+                notifier.deliver(self._message(agenda, cue, recipient, key, late))
+        except Exception as exc:
+            self._failed(agenda, cue, key, exc)
+            return
+        self._finish(key, "delivered", late=late, delivered_at=now)
+
+    def _enforce(self, slug: str, action: str) -> None:
+        assert self.zoom is not None  # only targeted when a client is configured
+        webinar_id = self.webinar_ids.get(slug) or self.store.webinar_id_for(slug)
+        if webinar_id is None:
+            raise RuntimeError(f"no webinar id known for {slug}; run apply first")
+        if action == "end_webinar":
+            self.zoom.end_webinar(webinar_id)
+        else:
+            self.zoom.in_meeting_control(webinar_id, action)
+
+    def _failed(self, agenda: CueAgenda, cue: Cue, key: str, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        with self.store.session() as session:
+            row = session.get(CueDelivery, key)
+            if row is None:
+                return
+            attempts = row.attempts
+        now = self.clock()
+        retry_at = now + self.backoff * (2 ** (attempts - 1))
+        if attempts >= self.max_attempts or retry_at - cue.due > agenda.settings.late_grace:
+            log.warning("cue delivery %s failed for good after %d attempts: %s",
+                        key, attempts, error)
+            self._finish(key, "failed", error=error)
+            return
+        log.info("cue delivery %s failed (attempt %d), retrying at %s: %s",
+                 key, attempts, retry_at.isoformat(), error)
+        self._finish(key, "retrying", error=error, next_attempt_at=retry_at)
+        self._schedule_retry(agenda.slug, cue.id, retry_at)
+
+    def _schedule_retry(self, slug: str, cue_id: str, when: datetime) -> None:
+        self.scheduler.add_job(fire_cue, "date", run_date=when, args=(slug, cue_id),
+                               id=self._job_id(slug, cue_id), jobstore="default",
+                               replace_existing=True)
+
+    def _finish(self, key: str, status: str, *, late: bool = False,
+                delivered_at: datetime | None = None, error: str | None = None,
+                next_attempt_at: datetime | None = None) -> None:
+        values: dict[str, Any] = {"status": status, "updated_at": utcnow(),
+                                  "next_attempt_at": next_attempt_at}
+        if status == "delivered":
+            values.update(late=late, delivered_at=delivered_at)
+        if error is not None:
+            values["last_error"] = error
+        with self.store.session() as session:
+            session.execute(update(CueDelivery).where(CueDelivery.key == key).values(**values))
