@@ -113,6 +113,10 @@ class RateLimiter:
         """The per-second limit currently assumed for ``label``."""
         return self._limits[label]
 
+    def pace(self, label: RateLabel) -> float:
+        """Calls per second the client actually allows itself for ``label``."""
+        return self._buckets[label].rate
+
     def acquire(self, label: RateLabel) -> float:
         """Wait for ``label``'s next slot; returns the seconds waited."""
         return self._buckets[label].acquire()
