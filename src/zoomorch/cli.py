@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from zoomorch import __version__
@@ -22,6 +24,149 @@ def _root(
     if version:
         typer.echo(__version__)
         raise typer.Exit()
+
+
+@app.command("sandbox")
+def sandbox_command(
+    port: int = typer.Option(8765, "--port", help="Port to serve on (0 picks a free one)."),
+    host: str = typer.Option("127.0.0.1", "--host",
+                             help="Interface to bind; keep loopback unless you mean it."),
+    account_id: str = typer.Option("sandbox-account", "--account-id",
+                                   envvar="ZOOMORCH_SANDBOX_ACCOUNT_ID",
+                                   help="Account id clients must send to /oauth/token."),
+    client_id: str = typer.Option("sandbox-client", "--client-id",
+                                  envvar="ZOOMORCH_SANDBOX_CLIENT_ID",
+                                  help="OAuth client id clients must use."),
+    client_secret: str | None = typer.Option(
+        None, "--client-secret", envvar="ZOOMORCH_SANDBOX_CLIENT_SECRET",
+        help="OAuth client secret; if not given, a random one is generated and printed once."),
+    plan: str = typer.Option("pro", "--plan", envvar="ZOOMORCH_SANDBOX_PLAN",
+                             help="Zoom plan whose rate limits apply: free, pro or business."),
+    webhook_url: str | None = typer.Option(
+        None, "--webhook-url", envvar="ZOOMORCH_SANDBOX_WEBHOOK_URL",
+        help="Where to send signed webhook events (validated first, as Zoom does)."),
+    webhook_secret: str | None = typer.Option(
+        None, "--webhook-secret", envvar="ZOOMORCH_SANDBOX_WEBHOOK_SECRET",
+        help="Zoom's 'secret token' used to sign webhook events."),
+    state_file: str | None = typer.Option(
+        None, "--state-file", envvar="ZOOMORCH_SANDBOX_STATE_FILE",
+        help="JSON file keeping the sandbox's state across restarts (no secrets stored)."),
+    no_rate_limits: bool = typer.Option(False, "--no-rate-limits",
+                                        help="Never answer 429 (functional rehearsals)."),
+) -> None:
+    """Serve a local Zoom API (webinars part) for rehearsals, demos and tests.
+
+    Prints the ZOOM_* environment a client needs (including the client secret), then serves
+    until Ctrl-C. Options can also come from ZOOMORCH_SANDBOX_* environment variables.
+    Admin API (state, faults, request and webhook logs, clock): http://HOST:PORT/_sandbox/.
+    """
+    import secrets
+    import signal
+    import time
+    from types import FrameType
+
+    from zoomorch.sandbox import Sandbox
+
+    if plan not in ("free", "pro", "business"):
+        raise typer.BadParameter("use free, pro or business", param_hint="--plan")
+    if webhook_url and not webhook_secret:
+        raise typer.BadParameter("--webhook-url needs --webhook-secret (Zoom's secret token)",
+                                 param_hint="--webhook-secret")
+    secret = client_secret or secrets.token_urlsafe(24)
+    try:
+        sb = Sandbox(account_id=account_id, client_id=client_id, client_secret=secret, plan=plan,
+                     webhook_url=webhook_url, webhook_secret=webhook_secret,
+                     state_file=state_file, rate_limits=not no_rate_limits)
+        sb.start(host=host, port=port)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"zoomorch sandbox: cannot start: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for key, value in sb.env().items():
+        typer.echo(f"{key}={value}")
+    typer.echo(f"# admin API: {sb.admin_url}/  (plan {plan}; Ctrl-C stops)", err=True)
+
+    def _terminate(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt  # stop cleanly: flush the state file and pending webhooks
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sb.stop()
+
+
+# --- event setup: plan / apply / agenda (use cases in zoomorch.plan_view) ---------------
+
+_EVENT_ARG = typer.Argument(..., exists=True, dir_okay=False, help="The event file (TOML).")
+_START_AT = typer.Option(None, "--start-at",
+                         help="Re-date the whole event: an ISO datetime or now+10m.")
+
+
+@app.command("plan")
+def plan_cmd(
+    event: Path = _EVENT_ARG,
+    start_at: str | None = _START_AT,
+    prune: bool = typer.Option(False, "--prune", help="Show extra panelists as removals."),
+    env_file: Path | None = typer.Option(None, "--env-file", help="A .env file with ZOOM_*."),
+) -> None:
+    """Show what apply would change in Zoom, and any drift since the last apply. Writes nothing."""
+    from zoomorch.plan_view import plan_command
+
+    raise typer.Exit(plan_command(event, start_at=start_at, prune=prune, env_file=env_file))
+
+
+@app.command("apply")
+def apply_cmd(
+    event: Path = _EVENT_ARG,
+    start_at: str | None = _START_AT,
+    prune: bool = typer.Option(False, "--prune", help="Remove panelists that are not in the file."),
+    env_file: Path | None = typer.Option(None, "--env-file", help="A .env file with ZOOM_*."),
+) -> None:
+    """Make the webinar in Zoom match the event file (safe to re-run)."""
+    from zoomorch.plan_view import apply_command
+
+    raise typer.Exit(apply_command(event, start_at=start_at, prune=prune, env_file=env_file))
+
+
+@app.command("agenda")
+def agenda_cmd(
+    event: Path = _EVENT_ARG,
+    start_at: str | None = _START_AT,
+    as_json: bool = typer.Option(False, "--json", help="Print the run-of-show as JSON."),
+    ics: Path | None = typer.Option(None, "--ics", help="Write one calendar event per segment."),
+) -> None:
+    """The run-of-show: every segment in the event's and each participant's time zone."""
+    from zoomorch.plan_view import agenda_command
+
+    raise typer.Exit(agenda_command(event, start_at=start_at, as_json=as_json, ics=ics))
+
+
+# --- after the event: report (use case in zoomorch.report.command) ----------------------
+
+
+@app.command("report")
+def report_cmd(
+    event: Path = typer.Argument(..., exists=True, dir_okay=False, help="The event file (TOML)."),
+    out: Path | None = typer.Option(None, "--out", help="Output folder (default reports/KEY)."),
+    formats: str = typer.Option("csv,xlsx,html", "--format", help="Any of csv,xlsx,html."),
+    offline: bool = typer.Option(False, "--offline",
+                                 help="Use the reports stored by an earlier run; no Zoom calls."),
+    env_file: Path | None = typer.Option(None, "--env-file", help="A .env file with ZOOM_*."),
+) -> None:
+    """Attendance per person and per agenda segment, absentees, Q&A, polls, charts."""
+    from zoomorch.report.command import report_command
+
+    raise typer.Exit(report_command(event, out=out, formats=formats, offline=offline,
+                                    env_file=env_file))
+
+
+# --- live cues (zoomorch.cli_cues) ------------------------------------------------------
+from zoomorch.cli_cues import cues_app  # noqa: E402
+
+app.add_typer(cues_app, name="cues")
 
 
 def main() -> None:

@@ -1,0 +1,277 @@
+"""``zoomorch cues …``: the cue plan and live control. Thin: parse, call a use case, print."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import typer
+
+from zoomorch.cues import LANGUAGES, Cue, CueAgenda, Language, agenda_from_event, parse_amount
+
+cues_app = typer.Typer(
+    name="cues",
+    help="Live cues: the plan, the scheduler, and shift / next / extend during the event.",
+    no_args_is_help=True,
+)
+
+_EVENT = typer.Argument(..., exists=True, dir_okay=False, help="The event file (TOML).")
+_START_AT = typer.Option(None, "--start-at",
+                         help="Re-date the whole event: an ISO datetime or now+10m.")
+_SPEED = typer.Option(1.0, "--speed", min=0.001,
+                      help="Run event time this many times faster (rehearsals).")
+_AT = typer.Option(None, "--at", help="When it happened (ISO datetime; default: now).")
+
+
+def _agenda(event: Path, start_at: str | None, speed: float = 1.0) -> CueAgenda:
+    from zoomorch.event import EventFileError, load_event
+
+    try:
+        spec = load_event(event, start_at=start_at)
+    except EventFileError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    return agenda_from_event(spec, speed=speed)
+
+
+def _when(value: str | None, agenda: CueAgenda) -> datetime | None:
+    if value is None:
+        return None
+    from zoomorch.event import parse_start_at
+
+    try:
+        return parse_start_at(value, zone=agenda.zone)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--at") from None
+
+
+def _amount(value: str) -> timedelta:
+    try:
+        return parse_amount(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="AMOUNT") from None
+
+
+def _offset(cue: Cue, agenda: CueAgenda) -> str:
+    seconds = round((agenda.to_event_time(cue.due) - agenda.scheduled_start).total_seconds())
+    sign = "−" if seconds < 0 else "+"
+    minutes, rest = divmod(abs(seconds), 60)
+    return f"T{sign}{minutes}m" + (f"{rest:02d}s" if rest else "")
+
+
+def _lines(cues: list[Cue], agenda: CueAgenda, language: Language,
+           status: dict[str, str] | None = None) -> list[str]:
+    """One line per cue; a segment's overrun cues read as the first one plus a summary."""
+    overruns: dict[int | None, list[Cue]] = {}
+    for cue in cues:
+        if cue.kind == "overrun":
+            overruns.setdefault(cue.segment_index, []).append(cue)
+    out: list[str] = []
+    for cue in cues:
+        run = overruns.get(cue.segment_index, []) if cue.kind == "overrun" else []
+        if run and cue is not run[0]:
+            continue
+        local = cue.due.astimezone(agenda.zone)
+        mark = " (projected: waits for `cues next`)" if cue.projected else ""
+        state = f"  [{status[cue.id]}]" if status and cue.id in status else ""
+        out.append(f"{local:%H:%M:%S} {_offset(cue, agenda):>9}  {cue.kind:<13} "
+                   f"{'/'.join(cue.audience):<40} {cue.text[language]}{mark}{state}")
+        if len(run) > 1:
+            last = run[-1].due.astimezone(agenda.zone)
+            every = agenda.settings.overrun_every.total_seconds() / 60
+            out.append(f"{'':>19}  … {len(run) - 1} more, every {every:g} min until "
+                       f"{last:%H:%M:%S}, unless `zoomorch cues next` ends the segment")
+    return out
+
+
+@cues_app.command("plan")
+def plan_cmd(
+    event: Path = _EVENT,
+    start_at: str | None = _START_AT,
+    as_json: bool = typer.Option(False, "--json", help="Print the cues as a JSON list."),
+    language: str = typer.Option("en", "--lang", help="Language of the texts: en, es or fr."),
+    speed: float = _SPEED,
+) -> None:
+    """The cue plan of an event as written (no live adjustments). Writes nothing."""
+    from zoomorch.cues import plan_cues
+
+    if language not in LANGUAGES:
+        raise typer.BadParameter("use en, es or fr", param_hint="--lang")
+    agenda = _agenda(event, start_at, speed)
+    cues = plan_cues(agenda)
+    if as_json:
+        typer.echo(json.dumps([c.as_json() for c in cues], ensure_ascii=False, indent=2))
+        return
+    starts = agenda.scheduled_start.astimezone(agenda.zone)
+    typer.echo(f"{agenda.title}\nstarts {starts:%Y-%m-%d %H:%M %Z} · advance: "
+               f"{agenda.settings.advance} · {len(cues)} cues")
+    for line in _lines(cues, agenda, language):  # type: ignore[arg-type,unused-ignore]
+        typer.echo(line)
+
+
+def _store() -> Any:
+    import zoomorch.schedule  # noqa: F401  (registers the cue tables before create_all)
+    from zoomorch.store import open_store
+
+    return open_store()
+
+
+@cues_app.command("start")
+def start_cmd(event: Path = _EVENT, start_at: str | None = _START_AT,
+              at: str | None = _AT) -> None:
+    """Fix the actual start of the webinar (default: now); every agenda cue follows it."""
+    from zoomorch.schedule import record_actual_start
+
+    agenda = _agenda(event, start_at)
+    live = record_actual_start(_store(), agenda.slug, _when(at, agenda))
+    assert live.actual_start is not None
+    typer.echo(f"{agenda.slug}: started at "
+               f"{live.actual_start.astimezone(agenda.zone):%H:%M:%S %Z}")
+
+
+@cues_app.command("shift")
+def shift_cmd(event: Path = _EVENT,
+              amount: str = typer.Argument(..., help="e.g. +3m or -2m (write -- -2m)."),
+              at: str | None = _AT) -> None:
+    """Move every cue still to come by AMOUNT."""
+    from zoomorch.schedule import shift
+
+    agenda = _agenda(event, None)
+    shift(_store(), agenda.slug, _amount(amount), _when(at, agenda))
+    typer.echo(f"{agenda.slug}: shifted by {amount}")
+
+
+@cues_app.command("next")
+def next_cmd(event: Path = _EVENT, at: str | None = _AT) -> None:
+    """End the current segment now; the next one starts."""
+    from zoomorch.schedule import next_segment
+
+    agenda = _agenda(event, None)
+    next_segment(_store(), agenda.slug, _when(at, agenda))
+    typer.echo(f"{agenda.slug}: next segment")
+
+
+@cues_app.command("extend")
+def extend_cmd(event: Path = _EVENT,
+               amount: str = typer.Argument(..., help="e.g. 2m."),
+               at: str | None = _AT) -> None:
+    """Give the current segment AMOUNT more time; later segments follow, the hard stop stays."""
+    from zoomorch.schedule import extend
+
+    agenda = _agenda(event, None)
+    try:
+        extend(_store(), agenda.slug, _amount(amount), _when(at, agenda))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="AMOUNT") from None
+    typer.echo(f"{agenda.slug}: current segment extended by {amount}")
+
+
+@cues_app.command("status")
+def status_cmd(
+    event: Path = _EVENT,
+    start_at: str | None = _START_AT,
+    as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
+    language: str = typer.Option("en", "--lang", help="Language of the texts: en, es or fr."),
+) -> None:
+    """The live plan, what was delivered on which channel, and failures."""
+    from zoomorch.schedule import live_plan
+
+    agenda = _agenda(event, start_at)
+    plan = live_plan(_store(), agenda)
+    summary: dict[str, str] = {}
+    for cue_id, rows in plan.deliveries.items():
+        counts: dict[str, int] = {}
+        for row in rows:
+            label = f"{row.status}{' late' if row.late else ''}"
+            counts[label] = counts.get(label, 0) + 1
+        summary[cue_id] = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    if as_json:
+        typer.echo(json.dumps({
+            "event": agenda.slug,
+            "now": plan.now.isoformat(),
+            "actual_start": plan.live.actual_start.isoformat() if plan.live.actual_start
+            else None,
+            "adjustments": [{"kind": a.kind, "at": a.at.isoformat(),
+                             "seconds": a.amount.total_seconds()} for a in plan.live.adjustments],
+            "current_segment": plan.current_segment,
+            "current_end": plan.current_end.isoformat() if plan.current_end else None,
+            "next_segment": plan.next_segment,
+            "cues": [{**c.as_json(), "deliveries": summary.get(c.id, "")} for c in plan.cues],
+            "channels": plan.per_channel(),
+            "failures": [{"key": f.key, "status": f.status, "attempts": f.attempts,
+                          "error": f.last_error} for f in plan.failures()],
+        }, ensure_ascii=False, indent=2))
+        return
+    start = plan.live.actual_start
+    typer.echo(f"{agenda.title}")
+    typer.echo(f"actual start: {start.astimezone(agenda.zone):%H:%M:%S %Z}" if start
+               else "actual start: not recorded (planning from the scheduled start)")
+    for adj in plan.live.adjustments:
+        amount = f" {adj.amount.total_seconds() / 60:+g}m" if adj.kind != "next" else ""
+        typer.echo(f"  {adj.at.astimezone(agenda.zone):%H:%M:%S} {adj.kind}{amount}")
+    if plan.current_segment:
+        end = plan.current_end.astimezone(agenda.zone) if plan.current_end else None
+        typer.echo(f"now: {plan.current_segment}" + (f" until {end:%H:%M:%S}" if end else ""))
+    typer.echo("")
+    for line in _lines(plan.cues, agenda, language, summary):  # type: ignore[arg-type]
+        typer.echo(line)
+    typer.echo("\ndeliveries per channel:")
+    for channel, counts in sorted(plan.per_channel().items()):
+        typer.echo(f"  {channel}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    failures = plan.failures()
+    typer.echo(f"\nfailures: {len(failures)}")
+    for failure in failures[:50]:
+        typer.echo(f"  {failure.key}: {failure.status} after {failure.attempts} attempt(s): "
+                   f"{failure.last_error}")
+
+
+@cues_app.command("run")
+def run_cmd(
+    event: Path = _EVENT,
+    start_at: str | None = _START_AT,
+    speed: float = _SPEED,
+    advance: str = typer.Option("manual", "--advance",
+                                help="manual: segments change on `cues next`; auto: on time."),
+    end_at_hard_stop: bool = typer.Option(False, "--end-at-hard-stop",
+                                          help="End the webinar in Zoom at the hard stop."),
+    record: bool = typer.Option(False, "--record", help="Start cloud recording at T0."),
+    env_file: Path | None = typer.Option(None, "--env-file", help="A .env file with ZOOM_*."),
+) -> None:
+    """Run the cue scheduler in the foreground with the console channel until Ctrl-C."""
+    from dataclasses import replace
+
+    from zoomorch.notify.console import ConsoleNotifier
+    from zoomorch.schedule import CueScheduler
+
+    if advance not in ("manual", "auto"):
+        raise typer.BadParameter("use manual or auto", param_hint="--advance")
+    agenda = _agenda(event, start_at, speed)
+    agenda = replace(agenda, settings=replace(
+        agenda.settings, advance="auto" if advance == "auto" else "manual",
+        end_webinar_at_hard_stop=end_at_hard_stop, record_at_start=record))
+    zoom = None
+    if end_at_hard_stop or record:
+        from zoomorch.zoom import ZoomClient
+
+        zoom = ZoomClient.from_env(env_file)
+    stop = threading.Event()
+
+    def _terminate(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _terminate)
+    scheduler = CueScheduler(_store(), [ConsoleNotifier()], [agenda], zoom=zoom)
+    scheduler.start()
+    typer.echo(f"# running the cues of {agenda.slug}; Ctrl-C stops (jobs stay stored)", err=True)
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.stop()
