@@ -1,0 +1,59 @@
+"""``zoomorch report``: the command's work and its printed summary (cli.py only parses)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from zoomorch.event import EventFileError, load_event
+from zoomorch.report.run import ReportError, make_report, parse_formats
+from zoomorch.store import open_store
+from zoomorch.zoom import ZoomClient, ZoomConfigError, ZoomError
+
+EXIT_OK, EXIT_ZOOM, EXIT_INPUT = 0, 1, 2
+
+
+def report_command(event: Path, *, out: Path | None = None, formats: str = "csv,xlsx,html",
+                   offline: bool = False, env_file: Path | None = None,
+                   console: Console | None = None) -> int:
+    """Fetch, keep and export the event's attendance report; returns the exit code."""
+    say = console or Console()
+    err = Console(stderr=True, soft_wrap=True)
+    try:
+        chosen = parse_formats(formats)
+        spec = load_event(event)
+        store = open_store()
+        client = None if offline else ZoomClient.from_env(env_file)
+        target = out or Path("reports") / spec.key
+        try:
+            outcome = make_report(spec, store, client, out_dir=target, formats=chosen,
+                                  offline=offline)
+        finally:
+            if client is not None:
+                client.close()
+    except (ValueError, EventFileError) as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        return EXIT_INPUT
+    except ZoomConfigError as exc:
+        err.print(f"Zoom credentials: {exc} (or use --offline for the stored report)",
+                  markup=False)
+        return EXIT_INPUT
+    except ReportError as exc:
+        err.print(f"zoomorch report: {exc}", markup=False)
+        return EXIT_INPUT
+    except ZoomError as exc:
+        err.print(f"Zoom said no: {exc}", markup=False)
+        return EXIT_ZOOM
+    for warning in outcome.warnings:
+        err.print(f"note: {warning}", markup=False)
+    t = outcome.report.totals
+    zone = spec.webinar.zone
+    conversion = "—" if t.conversion is None else f"{100 * t.conversion:.0f}%"
+    peak_at = f" at {t.peak_at.astimezone(zone):%H:%M}" if t.peak_at else ""
+    say.print(f"Registered {t.registered} · approved {t.approved} · Attended {t.attended} "
+              f"(conversion {conversion}) · median {t.median_minutes:.0f} min · "
+              f"peak {t.peak_concurrency}{peak_at} ({zone.key})", markup=False)
+    for path in outcome.files:
+        say.print(f"wrote {path}", markup=False, highlight=False)
+    return EXIT_OK

@@ -1,0 +1,278 @@
+"""Pull a past webinar's reports from Zoom into the state store, and read them back.
+
+Every raw page Zoom returns is stored as it came (one row per page), so that
+
+- a second run works offline (``--offline``),
+- a report can be rebuilt after Zoom's six-month retention has passed, and
+- memory stays flat: pages are written one at a time and read back one at a time.
+
+A fetch writes a new :class:`ReportSnapshot`; only when every report has been stored is it
+marked complete and the event's older snapshots deleted, so an interrupted fetch never
+destroys the last good copy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, delete, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from zoomorch.report.attendance import (
+    ParticipantJoin,
+    PollAnswer,
+    QuestionAsked,
+    RegistrantAnswers,
+    WebinarRun,
+)
+from zoomorch.store import Base, StateStore, utcnow
+from zoomorch.zoom import ZoomClient, ZoomError, ZoomNotFound
+from zoomorch.zoom.pagination import MAX_PAGE_SIZE, iter_pages
+
+log = logging.getLogger("zoomorch.report")
+
+REGISTRANT_STATUSES = ("approved", "pending", "denied")
+
+# Page kinds as stored; registrants are stored per status because Zoom lists them so.
+WEBINAR = "webinar"
+PARTICIPANTS = "participants"
+ABSENTEES = "absentees"
+PANELISTS = "panelists"
+QA = "qa"
+POLLS = "polls"
+
+
+def registrants_kind(status: str) -> str:
+    return f"registrants:{status}"
+
+
+class ReportSnapshot(Base):
+    """One fetch of one webinar's reports."""
+
+    __tablename__ = "report_snapshot"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_key: Mapped[str] = mapped_column(String(200), index=True)
+    webinar_id: Mapped[int] = mapped_column(BigInteger)
+    webinar_uuid: Mapped[str] = mapped_column(String(200), default="")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Reports Zoom refused (e.g. Q&A disabled): kind -> "code: message", shown in the report.
+    missing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ReportPage(Base):
+    """One raw page (or one unpaginated report) exactly as Zoom returned it."""
+
+    __tablename__ = "report_page"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("report_snapshot.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class NoStoredReport(LookupError):
+    """There is no complete stored fetch for the event (run without --offline first)."""
+
+
+@dataclass(frozen=True)
+class FetchStats:
+    snapshot_id: int
+    pages: dict[str, int]
+    rows: dict[str, int]
+    missing: dict[str, str]
+
+
+_ITEMS = {PARTICIPANTS: "participants", ABSENTEES: "registrants", PANELISTS: "panelists"}
+
+
+def fetch_reports(client: ZoomClient, store: StateStore, event_key: str, webinar_id: int,
+                  *, on_page: Callable[[str, int], None] | None = None) -> FetchStats:
+    """Fetch every report of the webinar's latest occurrence into a new complete snapshot.
+
+    Raises ZoomNotFound when Zoom has no past webinar (not ended, deleted or past retention).
+    Reports Zoom refuses individually (registration off, Q&A or polls disabled) are recorded
+    as missing rather than failing the whole fetch.
+    """
+    store.create_all()
+    transport = client.transport
+    webinar = transport.request("GET", "/report/webinars/{webinarId}",
+                                path_params={"webinarId": webinar_id}) or {}
+    uuid = str(webinar.get("uuid") or "")
+    with store.session() as session:
+        snapshot = ReportSnapshot(event_key=event_key, webinar_id=webinar_id,
+                                  webinar_uuid=uuid, missing={})
+        session.add(snapshot)
+        session.flush()
+        snapshot_id = snapshot.id
+        session.add(ReportPage(snapshot_id=snapshot_id, kind=WEBINAR, seq=0, payload=webinar))
+
+    pages: dict[str, int] = {WEBINAR: 1}
+    rows: dict[str, int] = {}
+    missing: dict[str, str] = {}
+
+    def save(kind: str, seq: int, payload: dict[str, Any]) -> None:
+        # One short transaction per page: memory and lock time stay flat however many pages.
+        with store.session() as session:
+            session.add(ReportPage(snapshot_id=snapshot_id, kind=kind, seq=seq, payload=payload))
+        pages[kind] = seq + 1
+        key = _ITEMS.get(kind, "registrants" if kind.startswith("registrants:") else "")
+        if key:
+            rows[kind] = rows.get(kind, 0) + len(payload.get(key) or [])
+        if on_page is not None:
+            on_page(kind, seq)
+
+    def paged(kind: str, template: str, path_value: int | str,
+              params: dict[str, Any] | None = None) -> None:
+        def fetch(query: dict[str, Any]) -> dict[str, Any] | None:
+            return transport.request("GET", template, path_params={"webinarId": path_value},
+                                     params=query)
+        for seq, page in enumerate(iter_pages(fetch, params, page_size=MAX_PAGE_SIZE)):
+            save(kind, seq, page)
+
+    def single(kind: str, template: str, path_value: int | str) -> None:
+        save(kind, 0, transport.request("GET", template,
+                                        path_params={"webinarId": path_value}) or {})
+
+    def optional(kind: str, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except ZoomError as exc:
+            # Zoom refuses this one report (no registration, Q&A off, no webinar plan: 400
+            # or 404); the rest of the report stands. Auth, rate-limit and network errors
+            # still fail the fetch.
+            if exc.status not in (400, 404):
+                raise
+            missing[kind] = str(exc)
+            log.warning("report %s not available for webinar %s: %s", kind, webinar_id, exc)
+
+    try:
+        paged(PARTICIPANTS, "/report/webinars/{webinarId}/participants", webinar_id,
+              {"include_fields": "registrant_id"})
+        for status in REGISTRANT_STATUSES:
+            kind = registrants_kind(status)
+            optional(kind, partial(paged, kind, "/webinars/{webinarId}/registrants", webinar_id,
+                                   {"status": status}))
+        # Absentees are per occurrence: by UUID (the client double-encodes it when needed).
+        optional(ABSENTEES, partial(paged, ABSENTEES, "/past_webinars/{webinarId}/absentees",
+                                    uuid or webinar_id))
+        optional(PANELISTS, partial(single, PANELISTS, "/webinars/{webinarId}/panelists",
+                                    webinar_id))
+        optional(QA, partial(single, QA, "/report/webinars/{webinarId}/qa", webinar_id))
+        optional(POLLS, partial(single, POLLS, "/report/webinars/{webinarId}/polls", webinar_id))
+    except BaseException:
+        _drop_snapshot(store, snapshot_id)
+        raise
+
+    with store.session() as session:
+        row = session.get(ReportSnapshot, snapshot_id)
+        assert row is not None
+        row.completed_at = utcnow()
+        row.missing = dict(missing)
+        older = select(ReportSnapshot.id).where(ReportSnapshot.event_key == event_key,
+                                                ReportSnapshot.id != snapshot_id)
+        old_ids = list(session.scalars(older))
+        if old_ids:
+            session.execute(delete(ReportPage).where(ReportPage.snapshot_id.in_(old_ids)))
+            session.execute(delete(ReportSnapshot).where(ReportSnapshot.id.in_(old_ids)))
+    return FetchStats(snapshot_id, pages, rows, missing)
+
+
+def _drop_snapshot(store: StateStore, snapshot_id: int) -> None:
+    with store.session() as session:
+        session.execute(delete(ReportPage).where(ReportPage.snapshot_id == snapshot_id))
+        session.execute(delete(ReportSnapshot).where(ReportSnapshot.id == snapshot_id))
+
+
+class StoredReport:
+    """Read access to one complete snapshot; every reader streams page by page."""
+
+    def __init__(self, store: StateStore, snapshot: ReportSnapshot) -> None:
+        self.store = store
+        self.snapshot = snapshot
+
+    @classmethod
+    def latest(cls, store: StateStore, event_key: str) -> StoredReport:
+        """The newest complete snapshot of ``event_key``; NoStoredReport if there is none."""
+        store.create_all()
+        with store.session() as session:
+            found = session.scalars(
+                select(ReportSnapshot)
+                .where(ReportSnapshot.event_key == event_key,
+                       ReportSnapshot.completed_at.is_not(None))
+                .order_by(ReportSnapshot.id.desc())).first()
+        if found is None:
+            raise NoStoredReport(
+                f"no stored report for event {event_key!r}: run `zoomorch report` once "
+                "without --offline while Zoom still has the webinar")
+        return cls(store, found)
+
+    @property
+    def missing(self) -> dict[str, str]:
+        return dict(self.snapshot.missing or {})
+
+    def pages(self, kind: str) -> Iterator[dict[str, Any]]:
+        """The stored pages of ``kind`` in order, loaded one at a time."""
+        seq = 0
+        while True:
+            with self.store.session() as session:
+                payload = session.scalar(select(ReportPage.payload).where(
+                    ReportPage.snapshot_id == self.snapshot.id, ReportPage.kind == kind,
+                    ReportPage.seq == seq))
+            if payload is None:
+                return
+            yield payload
+            del payload
+            seq += 1
+
+    def single(self, kind: str) -> dict[str, Any]:
+        return next(self.pages(kind), {})
+
+    def webinar(self, *, planned_start: datetime | None = None) -> WebinarRun:
+        return WebinarRun.from_zoom(self.single(WEBINAR), planned_start=planned_start)
+
+    def participants(self) -> Iterator[ParticipantJoin]:
+        for page in self.pages(PARTICIPANTS):
+            for raw in page.get("participants") or []:
+                yield ParticipantJoin.from_zoom(raw)
+
+    def registrants(self, language_question: str = "language") -> Iterator[RegistrantAnswers]:
+        for status in REGISTRANT_STATUSES:
+            for page in self.pages(registrants_kind(status)):
+                for raw in page.get("registrants") or []:
+                    yield RegistrantAnswers.from_zoom(raw, status=status,
+                                                      language_question=language_question)
+
+    def absentees(self, language_question: str = "language") -> list[RegistrantAnswers] | None:
+        """Zoom's absentees, or None when Zoom gave none (then they are derived)."""
+        if ABSENTEES in self.missing:
+            return None
+        return [RegistrantAnswers.from_zoom(raw, language_question=language_question)
+                for page in self.pages(ABSENTEES) for raw in page.get("registrants") or []]
+
+    def panelist_emails(self) -> list[str]:
+        return [str(p.get("email") or "") for p in self.single(PANELISTS).get("panelists") or []]
+
+    def questions(self) -> list[QuestionAsked]:
+        return QuestionAsked.iter_from_zoom(self.single(QA))
+
+    def poll_answers(self) -> list[PollAnswer]:
+        return PollAnswer.iter_from_zoom(self.single(POLLS))
+
+
+__all__ = [
+    "FetchStats",
+    "NoStoredReport",
+    "ReportPage",
+    "ReportSnapshot",
+    "StoredReport",
+    "ZoomNotFound",
+    "fetch_reports",
+]

@@ -1,0 +1,277 @@
+"""`zoomorch report` against the sandbox over HTTP: a scripted seed event whose ground truth
+(who was in the room, when) is known, fetched, stored, rebuilt offline and exported."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from zoomorch.event import EventSpec, load_event
+from zoomorch.report.attendance import Role
+from zoomorch.report.fetch import ReportPage, ReportSnapshot, StoredReport
+from zoomorch.report.run import ReportError, make_report
+from zoomorch.sandbox import Sandbox
+from zoomorch.store import StateStore, open_store
+from zoomorch.zoom import ZoomClient
+from zoomorch.zoom.config import load_settings
+
+SEED = Path(__file__).resolve().parent.parent / "config" / "imrf-2022-latam.toml"
+LATE = timedelta(minutes=4)  # the webinar really started 4 minutes late
+LENGTH = timedelta(minutes=62)
+
+
+@dataclass
+class Script:
+    """What happened in the room, as the test made it happen: the ground truth."""
+
+    spec: EventSpec
+    webinar_id: int
+    start: datetime
+    end: datetime
+    # email (or name for guests) -> list of (join, leave) minutes after the actual start
+    presence: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    audience: set[str] = field(default_factory=set)
+    approved: int = 0
+    registered: int = 0
+
+    def minutes(self, who: str) -> float:
+        length = (self.end - self.start).total_seconds() / 60
+        return sum(min(b, length) - max(a, 0) for a, b in self.presence[who]
+                   if min(b, length) > max(a, 0))
+
+    def present_at(self, minute: float) -> int:
+        return sum(1 for who in self.audience
+                   if any(a <= minute < b for a, b in self.presence[who]))
+
+
+def client_for(sb: Sandbox) -> ZoomClient:
+    settings = load_settings(environ=sb.env())
+    return ZoomClient(settings.credentials, settings.plan)
+
+
+def stage_event(sb: Sandbox, store: StateStore) -> Script:
+    """Create the seed event's webinar, registrants and a realistic attendance."""
+    spec = load_event(SEED)
+    planned = spec.webinar.start_utc
+    start, end = planned + LATE, planned + LATE + LENGTH
+    sb.store.clock.set(planned - timedelta(days=3))
+    body = {"topic": spec.webinar.title, "type": 5, "duration": spec.webinar.duration_minutes,
+            "timezone": spec.webinar.timezone,
+            "start_time": planned.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "settings": {"approval_type": 1}}
+    wid = int(sb.store.create_webinar("me", body)["id"])
+    store.save_binding(spec.key, webinar_id=wid)
+    script = Script(spec, wid, start, end)
+
+    def register(email: str, first: str, last: str, country: str, org: str, lang: str,
+                 status: str = "approved") -> None:
+        created = sb.store.add_registrant(wid, {
+            "email": email, "first_name": first, "last_name": last, "country": country,
+            "org": org, "custom_questions": [{"title": "Preferred language", "value": lang}]})
+        if status != "pending":
+            sb.store.update_registrant_status(
+                wid, "approve" if status == "approved" else "deny",
+                [{"id": created["registrant_id"]}])
+        script.registered += 1
+        script.approved += status == "approved"
+
+    register("ana@ong.example", "Ana", "Pérez", "CO", "=cmd|' /C calc'!A0", "Español")
+    register("maria.garcia@un.example", "Maria", "Garcia", "MX", "UNDP", "Español")
+    register("maria.garcia@ilo.example", "Maria", "Garcia", "ES", "ILO", "English")
+    register("dani@city.example", "Daniel", "Ruiz", "AR", "Ciudad", "Español")
+    register("paul@fr.example", "Paul", "Martin", "FR", "OFII", "Français")
+    register("jo@uk.example", "Jo", "Smith", "GB", "IOM", "English")
+    register("nobody@absent.example", "Nadia", "Ausente", "PE", "—", "Español")
+    register("late@absent.example", "Luis", "Tarde", "CL", "—", "Español")
+    register("pending@x.example", "Pat", "Pending", "US", "—", "English", status="pending")
+    register("denied@x.example", "Dan", "Denied", "US", "—", "English", status="denied")
+
+    def attend(who: str, name: str, spans: list[tuple[float, float | None]], *,
+               email: str = "", role: str = "attendee") -> None:
+        script.presence[who] = []
+        for a, b in spans:
+            sb.store.record_join(wid, name=name, email=email, role=role,
+                                 at=start + timedelta(minutes=a))
+            if b is not None:
+                sb.store.record_leave(wid, email=email or None, name=None if email else name,
+                                      at=start + timedelta(minutes=b))
+            script.presence[who].append((a, LENGTH.total_seconds() / 60 if b is None else b))
+        if role == "attendee":
+            script.audience.add(who)
+
+    sb.store.start_webinar(wid, at=start)
+    attend("host@example.org", "Technical host", [(-20, None)], email="host@example.org",
+           role="host")
+    attend("johanna.saenz@example.org", "Johanna Sáenz", [(-10, None)],
+           email="johanna.saenz@example.org", role="panelist")
+    attend("interpreter.es-en.a@example.org", "Intérprete ES-EN", [(-5, None)],
+           email="interpreter.es-en.a@example.org", role="panelist")
+    attend("ana@ong.example", "Ana Pérez", [(0, 30), (35, None)], email="ana@ong.example")
+    attend("maria.garcia@un.example", "Maria Garcia", [(1, 61)], email="maria.garcia@un.example")
+    attend("maria.garcia@ilo.example", "Maria Garcia", [(20, 25)],
+           email="maria.garcia@ilo.example")
+    # Renamed mid-event: joined from a phone, came back from the laptop with the real name.
+    attend("dani@city.example", "iPhone de Dani", [(2, 20)], email="dani@city.example")
+    sb.store.record_join(wid, name="Daniel Ruiz (Ciudad)", email="dani@city.example",
+                         at=start + timedelta(minutes=22))
+    sb.store.record_leave(wid, email="dani@city.example", at=start + timedelta(minutes=50))
+    script.presence["dani@city.example"].append((22, 50))
+    attend("paul@fr.example", "Paul Martin", [(-3, 8)], email="paul@fr.example")
+    attend("jo@uk.example", "Jo Smith", [(58, None)], email="jo@uk.example")
+    attend("walkin@press.example", "Reporter", [(10, 40)], email="walkin@press.example")
+    attend("Invitado", "Invitado", [(5, 45)])  # a guest without email
+    attend("+52 55 1234 5678", "+52 55 1234 5678", [(3, 57)])  # a dial-in caller
+    sb.store.add_question(wid, name="Ana Pérez", email="ana@ong.example",
+                          question="¿Habrá grabación?", answer="Sí, en una semana")
+    sb.store.add_question(wid, name="Reporter", email="walkin@press.example",
+                          question="Numbers for 2023?")
+    poll = sb.store.add_poll(wid, title="Feedback", questions=[
+        {"name": "Useful?", "answers": ["Yes", "No"]}])
+    for name, email, answer in (("Ana Pérez", "ana@ong.example", "Yes"),
+                                ("Maria Garcia", "maria.garcia@un.example", "Yes"),
+                                ("Jo Smith", "jo@uk.example", "No")):
+        sb.store.record_poll_answer(wid, poll_id=poll, name=name, email=email,
+                                    question="Useful?", answer=answer,
+                                    at=start + timedelta(minutes=59))
+    sb.store.end_webinar(wid, at=end)
+    sb.store.clock.set(end + timedelta(hours=2))
+    return script
+
+
+@pytest.fixture
+def staged(sandbox: Sandbox, tmp_path: Path) -> tuple[Sandbox, StateStore, Script]:
+    store = open_store(f"sqlite:///{tmp_path / 'state.db'}")
+    return sandbox, store, stage_event(sandbox, store)
+
+
+def test_report_numbers_match_the_ground_truth(staged: tuple[Sandbox, StateStore, Script],
+                                               tmp_path: Path) -> None:
+    sb, store, script = staged
+    with client_for(sb) as client:
+        outcome = make_report(script.spec, store, client, out_dir=tmp_path / "out",
+                              formats=["csv"])
+    rep = outcome.report
+    by_email = {p.email: p for p in rep.people if p.email}
+    for who in script.presence:
+        person = by_email.get(who) or next(p for p in rep.people if p.name == who)
+        assert person.minutes == pytest.approx(script.minutes(who), abs=0.02), who
+    assert by_email["dani@city.example"].name == "Daniel Ruiz (Ciudad)"
+    assert by_email["dani@city.example"].other_names == ("iPhone de Dani",)
+    assert by_email["ana@ong.example"].joins == 2
+    assert by_email["ana@ong.example"].preferred_language == "Español"
+    assert by_email["maria.garcia@ilo.example"].country == "ES"
+    assert by_email["host@example.org"].role is Role.HOST
+    assert by_email["johanna.saenz@example.org"].role is Role.PANELIST
+    assert by_email["interpreter.es-en.a@example.org"].role is Role.INTERPRETER
+    assert {p.connection.value for p in rep.people if not p.email} == {"guest", "dial-in"}
+
+    totals = rep.totals
+    assert totals.webinar_start == script.start and totals.webinar_end == script.end
+    assert (totals.registered, totals.approved) == (script.registered, script.approved)
+    assert totals.attended == len(script.audience)
+    assert totals.attended_registered == 6
+    assert totals.conversion == pytest.approx(6 / script.approved)
+    truth_peak = max(script.present_at(m / 10) for m in range(0, 620))
+    assert totals.peak_concurrency == truth_peak
+
+    # Segments sit on the actual start: Opening Remarks is minutes 0-5 after it.
+    opening, dialogue, closing = rep.segments
+    assert opening.start == script.start
+    assert dialogue.start == script.start + timedelta(minutes=5)
+    assert closing.end == script.start + timedelta(minutes=60)
+    assert opening.present_at_start == script.present_at(0)
+    assert dialogue.present_at_start == script.present_at(5)
+    assert closing.present_at_start == script.present_at(55)
+    assert sorted(a.email for a in rep.absentees) == ["late@absent.example",
+                                                       "nobody@absent.example"]
+    assert [(q.asker_name, q.answer) for q in rep.questions] == [
+        ("Ana Pérez", "Sí, en una semana"), ("Reporter", "")]
+    assert [(r.answer, r.count) for r in rep.poll_results] == [("Yes", 2), ("No", 1)]
+
+
+def test_pages_are_kept_so_a_second_run_works_offline_and_after_zoom_forgets(
+        staged: tuple[Sandbox, StateStore, Script], tmp_path: Path) -> None:
+    sb, store, script = staged
+    with client_for(sb) as client:
+        first = make_report(script.spec, store, client, out_dir=tmp_path / "a", formats=["csv"])
+        participant_calls = client.calls["GET /report/webinars/{webinarId}/participants"]
+    assert first.fetched is not None and participant_calls == 1
+    stored = StoredReport.latest(store, script.spec.key)
+    assert stored.snapshot.webinar_uuid
+
+    sb.reset()  # Zoom no longer has the webinar (deleted, or past the retention window)
+    offline = make_report(script.spec, store, None, out_dir=tmp_path / "b", formats=["csv"],
+                          offline=True)
+    assert offline.fetched is None
+    assert offline.report.totals == first.report.totals
+    assert offline.report.people == first.report.people
+    with client_for(sb) as client:
+        fallback = make_report(script.spec, store, client, out_dir=tmp_path / "c",
+                               formats=["csv"])
+    assert fallback.report.totals == first.report.totals
+    assert any("stored copy" in w for w in fallback.warnings)
+
+
+def test_a_refetch_replaces_the_old_snapshot_only_when_complete(
+        staged: tuple[Sandbox, StateStore, Script], tmp_path: Path) -> None:
+    sb, store, script = staged
+    with client_for(sb) as client:
+        make_report(script.spec, store, client, out_dir=tmp_path, formats=["csv"])
+        make_report(script.spec, store, client, out_dir=tmp_path, formats=["csv"])
+    with store.session() as session:
+        snapshots = session.query(ReportSnapshot).all()
+        assert len(snapshots) == 1 and snapshots[0].completed_at is not None
+        kinds = {p.kind for p in session.query(ReportPage).all()}
+    assert {"webinar", "participants", "registrants:approved", "absentees", "qa",
+            "polls"} <= kinds
+
+
+def test_offline_without_a_stored_copy_says_what_to_do(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'state.db'}")
+    with pytest.raises(ReportError, match="without --offline"):
+        make_report(load_event(SEED), store, None, out_dir=tmp_path, offline=True)
+
+
+def test_report_command_writes_every_format(staged: tuple[Sandbox, StateStore, Script],
+                                            tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from zoomorch.cli import app
+
+    sb, store, script = staged
+    for key, value in sb.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("ZOOMORCH_STATE_URL", store.url)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["report", str(SEED), "--out", str(out),
+                                      "--format", "csv,xlsx,html"])
+    assert result.exit_code == 0, result.output
+    key = script.spec.key
+    assert (out / f"{key}-attendance.xlsx").exists()
+    assert (out / f"{key}-attendance.html").read_text(encoding="utf-8").count("<svg") == 3
+    with open(out / f"{key}-people.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    ana = next(r for r in rows if r["Email"] == "ana@ong.example")
+    assert ana["Organisation"].startswith("'=")  # formula injection neutralised
+    # 12:34 UTC on 17 May 2022 is 08:34 in New York (EDT).
+    assert ana["First join (America/New_York)"] == "2022-05-17 08:34:00"
+    assert "Attended" in result.output
+
+    offline = CliRunner().invoke(app, ["report", str(SEED), "--out", str(out), "--offline",
+                                       "--format", "csv"])
+    assert offline.exit_code == 0, offline.output
+    bad = CliRunner().invoke(app, ["report", str(SEED), "--format", "pdf"])
+    assert bad.exit_code != 0 and "pdf" in bad.output
+
+
+def test_report_times_are_utc_in_the_store(staged: tuple[Sandbox, StateStore, Script],
+                                           tmp_path: Path) -> None:
+    sb, store, script = staged
+    with client_for(sb) as client:
+        outcome = make_report(script.spec, store, client, out_dir=tmp_path, formats=["csv"])
+    assert all(p.first_join.tzinfo is UTC for p in outcome.report.people)
+    assert outcome.report.as_of.tzinfo is UTC
