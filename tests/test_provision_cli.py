@@ -1,0 +1,56 @@
+"""The plan / apply / agenda commands end to end (typer runner, sandbox over HTTP)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+from typer.testing import CliRunner
+
+from zoomorch.cli import app
+from zoomorch.sandbox import Sandbox
+
+SEED = str(Path(__file__).resolve().parents[1] / "config" / "imrf-2022-latam.toml")
+
+
+@pytest.fixture
+def env(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.delenv("ZOOMORCH_STATE_URL", raising=False)
+    return {**sandbox.env(), "ZOOMORCH_STATE_DIR": str(tmp_path / "state"), "COLUMNS": "200"}
+
+
+def test_plan_then_apply_then_plan_in_sync(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    before = runner.invoke(app, ["plan", SEED, "--start-at", "now+10m"], env=env)
+    assert before.exit_code == 0, before.output
+    assert "create webinar" in before.output
+    assert "TBC: Mexico representative (TBC)" in before.output
+    done = runner.invoke(app, ["apply", SEED, "--start-at", "2030-05-17T08:30-04:00"], env=env)
+    assert done.exit_code == 0, done.output
+    assert "webinar id:" in done.output and "/w/" in done.output
+    assert "registration URL: http" in done.output
+    after = runner.invoke(app, ["plan", SEED, "--start-at", "2030-05-17T08:30-04:00"], env=env)
+    assert "webinar in sync" in after.output and "no write call" in after.output
+
+
+def test_plan_reports_file_errors_with_exit_code_2(env: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(Path(SEED).read_text(encoding="utf-8").replace("minutes = 50", "minutes = 55"),
+                   encoding="utf-8")
+    result = CliRunner().invoke(app, ["plan", str(bad)], env=env)
+    assert result.exit_code == 2
+    assert "agenda[2].minutes: segments overflow the webinar (65 of 60 minutes)" in result.output
+
+
+def test_agenda_json_and_ics(env: dict[str, str], tmp_path: Path) -> None:
+    ics = tmp_path / "run.ics"
+    result = CliRunner().invoke(app, ["agenda", SEED, "--json", "--ics", str(ics)], env=env)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert [s["title"] for s in document["segments"]] == [
+        "Opening Remarks", "Interactive Dialogue", "Closing Remarks"]
+    assert len(list(Calendar.from_ical(ics.read_bytes()).walk("VEVENT"))) == 3
+    table = CliRunner().invoke(app, ["agenda", SEED], env=env)
+    assert "Buenos Aires" in table.output and "14:30–14:35" in table.output
