@@ -8,7 +8,7 @@ from zoomorch.registrants.normalise import (
     RegistrationRules,
     normalise_table,
 )
-from zoomorch.registrants.plan import Action, Outcome, ZoomRegistrant, plan_sync
+from zoomorch.registrants.plan import Action, Outcome, Via, ZoomRegistrant, plan_sync
 from zoomorch.registrants.source import decode_source, parse_table
 from zoomorch.registrants.values import Language, RequestedStatus
 
@@ -77,6 +77,16 @@ def test_answers_languages_and_custom_questions_are_normalised() -> None:
     assert "'Other' is not one of: Youth, Climate" in reasons[1]
 
 
+def test_language_questions_accept_codes_and_names_in_any_of_the_three_languages() -> None:
+    rules = RegistrationRules(questions=(
+        QuestionRule("Preferred language", True, ("Español", "English", "Français")),))
+    result = load("email,first name,preferred language\na@x.org,A,ES\nb@x.org,B,anglais\n"
+                  "c@x.org,C,français\n", rules)
+    assert [r.custom_answers[0][1] for r in result.registrations] == [
+        "Español", "English", "Français"]
+    assert [r.language for r in result.registrations] == [Language.ES, Language.EN, Language.FR]
+
+
 def test_full_name_column_is_split_when_there_are_no_name_columns() -> None:
     [r] = load("email,full name\na@x.org,Ana María Sáenz\n").registrations
     assert (r.first_name, r.last_name) == ("Ana", "María Sáenz")
@@ -84,15 +94,24 @@ def test_full_name_column_is_split_when_there_are_no_name_columns() -> None:
 
 def test_new_people_are_added_with_the_event_approval_policy() -> None:
     source = load("email,first name,status\na@x.org,A,\nb@x.org,B,approved\nc@x.org,C,denied\n")
-    plan = plan_sync(source, [], auto_approve=False)
-    assert [(a.registration.email, a.auto_approve, a.then) for a in plan.additions] == [
-        ("a@x.org", False, None), ("b@x.org", True, None), ("c@x.org", False, Action.DENY)]
+    plan = plan_sync(source, [], automatic_approval=False)
+    assert [(a.registration.email, a.auto_approve, a.via, a.then) for a in plan.additions] == [
+        ("a@x.org", False, Via.BATCH, None), ("b@x.org", True, Via.BATCH, None),
+        ("c@x.org", False, Via.BATCH, Action.DENY)]
+
+
+def test_people_with_answers_are_registered_one_by_one_so_answers_reach_zoom() -> None:
+    source = load("email,first name,country,status\na@x.org,A,ES,\nb@x.org,B,FR,approved\n"
+                  "c@x.org,C,,approved\n")
+    plan = plan_sync(source, [], automatic_approval=False)
+    assert [(a.via, a.then) for a in plan.additions] == [
+        (Via.SINGLE, None), (Via.SINGLE, Action.APPROVE), (Via.BATCH, None)]
 
 
 def test_people_already_registered_in_any_status_are_never_re_added() -> None:
     source = load("email,first name\nA@x.org,A\nb@x.org,B\nc@x.org,C\n")
     zoom = [zr("a@x.org", "approved"), zr("B@X.ORG", "pending"), zr("c@x.org", "denied")]
-    plan = plan_sync(source, zoom, auto_approve=True)
+    plan = plan_sync(source, zoom, automatic_approval=True)
     assert plan.additions == () and plan.write_count == 0
     assert plan.counts(source)[Outcome.UNCHANGED] == 3
 
@@ -105,7 +124,7 @@ def test_status_column_drives_approve_deny_and_cancel() -> None:
     )
     zoom = [zr("a@x.org", "pending"), zr("b@x.org", "approved"), zr("c@x.org", "approved"),
             zr("d@x.org", "pending"), zr("e@x.org", "approved")]
-    plan = plan_sync(source, zoom, auto_approve=True)
+    plan = plan_sync(source, zoom, automatic_approval=True)
     assert [(c.registrant.email, c.action) for c in plan.status_changes] == [
         ("a@x.org", Action.APPROVE), ("b@x.org", Action.DENY), ("c@x.org", Action.CANCEL),
         ("d@x.org", Action.DENY)]
@@ -119,8 +138,8 @@ def test_prune_takes_back_registrations_not_on_the_list_but_spares_rejected_rows
     source = load("email,first name\na@x.org,A\nbad@x.org,\n")
     zoom = [zr("a@x.org"), zr("gone@x.org", "approved"), zr("wait@x.org", "pending"),
             zr("bad@x.org"), zr("denied@x.org", "denied")]
-    assert plan_sync(source, zoom, auto_approve=True).prunes == ()
-    plan = plan_sync(source, zoom, auto_approve=True, prune=True)
+    assert plan_sync(source, zoom, automatic_approval=True).prunes == ()
+    plan = plan_sync(source, zoom, automatic_approval=True, prune=True)
     assert [(c.registrant.email, c.action) for c in plan.prunes] == [
         ("gone@x.org", Action.CANCEL), ("wait@x.org", Action.DENY)]
     assert plan.counts(source).pruned == 2 and plan.counts(source).adds_up
@@ -128,7 +147,7 @@ def test_prune_takes_back_registrations_not_on_the_list_but_spares_rejected_rows
 
 def test_a_person_sent_three_times_today_is_deferred_not_re_added() -> None:
     source = load("email,first name\na@x.org,A\nb@x.org,B\n")
-    plan = plan_sync(source, [], auto_approve=True, adds_today={"a@x.org": 3, "b@x.org": 2})
+    plan = plan_sync(source, [], automatic_approval=True, adds_today={"a@x.org": 3, "b@x.org": 2})
     assert [a.registration.email for a in plan.additions] == ["b@x.org"]
     assert [r.email for r in plan.deferred] == ["a@x.org"]
     assert plan.counts(source).adds_up
@@ -136,7 +155,7 @@ def test_a_person_sent_three_times_today_is_deferred_not_re_added() -> None:
 
 def test_counts_add_up_and_the_summary_says_so() -> None:
     source = load("email,first name\na@x.org,A\nA@x.org,A\n,x\nb@x.org,B\n")
-    counts = plan_sync(source, [zr("b@x.org")], auto_approve=True).counts(source)
+    counts = plan_sync(source, [zr("b@x.org")], automatic_approval=True).counts(source)
     assert (counts[Outcome.ADDED], counts[Outcome.UNCHANGED], counts[Outcome.REJECTED],
             counts[Outcome.MERGED]) == (1, 1, 1, 1)
     assert "= 4 input rows: every row is accounted for" in counts.summary()

@@ -112,9 +112,16 @@ def test_event_column_mapping_wins_and_maps_custom_questions() -> None:
     assert "Email" in columns.unused
 
 
-def test_mapping_to_a_missing_column_names_the_fix() -> None:
+def test_mapping_to_a_column_this_list_lacks_falls_back_to_the_defaults() -> None:
+    columns = resolve_columns(["Correo", "Organización"], explicit={"email": "Email",
+                                                                    "org": "Organisation"})
+    assert columns.fields == {"email": "Correo", "org": "Organización"}
+    assert "'Organisation'" in columns.warnings[1]
+
+
+def test_mapping_an_unknown_field_names_the_fix() -> None:
     with pytest.raises(SourceError, match=r"registrants\.columns"):
-        resolve_columns(["email"], explicit={"org": "Entidad"})
+        resolve_columns(["email"], explicit={"favourite colour": "Colour"})
 
 
 def test_list_without_email_column_is_a_clear_error() -> None:

@@ -80,6 +80,7 @@ class ColumnMap:
     fields: dict[str, str]
     questions: dict[str, str]  # custom question title -> header
     unused: tuple[str, ...]  # headers that map to nothing (reported, never an error)
+    warnings: tuple[str, ...] = ()
 
 
 def resolve_columns(
@@ -98,24 +99,27 @@ def resolve_columns(
     fields: dict[str, str] = {}
     questions: dict[str, str] = {}
     taken: set[str] = set()
+    warnings: list[str] = []
 
     for target, wanted in (explicit or {}).items():
-        found = by_key.get(header_key(wanted))
-        if found is None:
-            raise SourceError(
-                f"{path}: the event file maps {target!r} to column {wanted!r}, but the list has "
-                f"no such column (columns: {', '.join(headers)}); fix [registrants.columns]"
-            )
         title = next((t for t in titles if header_key(t) == header_key(target)), None)
-        if title is not None:
-            questions[title] = found
-        elif target in STANDARD_FIELDS:
-            fields[target] = found
-        else:
+        if title is None and target not in STANDARD_FIELDS:
             raise SourceError(
                 f"{path}: [registrants.columns] names {target!r}, which is neither a registrant "
                 f"field ({', '.join(STANDARD_FIELDS)}) nor a custom question of the event"
             )
+        found = by_key.get(header_key(wanted))
+        if found is None:
+            # One event file serves lists from several partners: fall back to the defaults.
+            warnings.append(
+                f"{path}: the event file maps {target!r} to column {wanted!r}, which this list "
+                "does not have; looking for the usual headers instead"
+            )
+            continue
+        if title is not None:
+            questions[title] = found
+        else:
+            fields[target] = found
         taken.add(found)
 
     for title in titles:
@@ -141,4 +145,4 @@ def resolve_columns(
             '[registrants.columns] email = "<your header>"'
         )
     unused = tuple(h for h in headers if h not in taken)
-    return ColumnMap(fields=fields, questions=questions, unused=unused)
+    return ColumnMap(fields=fields, questions=questions, unused=unused, warnings=tuple(warnings))

@@ -77,6 +77,7 @@ class Registration:
     custom_answers: tuple[tuple[str, str], ...]
     status: RequestedStatus | None
     rows: tuple[int, ...]
+    cells: Mapping[str, str] = field(default_factory=dict, compare=False)  # first row, as read
 
     @property
     def key(self) -> str:
@@ -181,10 +182,23 @@ def _cell(row: SourceRow, header: str | None, *, keep_lines: bool = False) -> st
     return clean_text(row.cells.get(header, ""), keep_lines=keep_lines)
 
 
+def _as_language(value: str) -> Language | None:
+    try:
+        return parse_language(value)
+    except ValueError:
+        return None
+
+
 def _choice(value: str, allowed: Sequence[str], what: str) -> str:
     for option in allowed:
         if header_key(option) == header_key(value):
             return option
+    # A language question ("Español / English / Français") also takes ES, anglais, Spanish...
+    wanted = _as_language(value)
+    if wanted is not None:
+        matches = [option for option in allowed if _as_language(option) is wanted]
+        if len(matches) == 1:
+            return matches[0]
     raise _RowRejected(f"{what} {value!r} is not one of: {', '.join(allowed)}")
 
 
@@ -243,6 +257,10 @@ def _registration(row: SourceRow, columns: ColumnMap, rules: RegistrationRules) 
             raise _RowRejected(f"missing required answer {question.title!r} (column {header!r})")
         if value:
             custom.append((question.title, value))
+            if language is None and not question.multiple and question.answers and all(
+                _as_language(option) for option in question.answers
+            ):
+                language = _as_language(value)  # also the language of Zoom's emails to them
 
     present = {"first_name": first, "last_name": last, "language": language, **answers}
     for name in sorted(rules.required_fields):
@@ -253,7 +271,7 @@ def _registration(row: SourceRow, columns: ColumnMap, rules: RegistrationRules) 
             )
     return Registration(
         email=email, first_name=first, last_name=last, answers=answers, language=language,
-        custom_answers=tuple(custom), status=status, rows=(row.number,),
+        custom_answers=tuple(custom), status=status, rows=(row.number,), cells=row.cells,
     )
 
 
@@ -267,7 +285,7 @@ def normalise_table(table: SourceTable, rules: RegistrationRules | None = None) 
         path=table.path,
     )
     _require_columns(columns, rules, table.path)
-    warnings = list(table.warnings)
+    warnings = list(table.warnings) + list(columns.warnings)
     people: dict[str, Registration] = {}
     rejections: list[Rejection] = []
     merges: list[DuplicateMerge] = []

@@ -46,11 +46,45 @@ class ZoomRegistrant:
         return email_key(self.email)
 
 
+class Via(StrEnum):
+    """How a new registrant reaches Zoom."""
+
+    BATCH = "batch"  # POST .../batch_registrants: 30 a call, but only email and names
+    SINGLE = "single"  # POST .../registrants: one a call, carries every answer
+
+
 @dataclass(frozen=True)
 class Addition:
     registration: Registration
-    auto_approve: bool
-    then: Action | None = None  # a status to set right after adding (a new row marked denied)
+    auto_approve: bool  # should the new registrant be approved right away
+    via: Via = Via.BATCH
+    then: Action | None = None  # a status to set right after adding
+
+
+def carries_answers(registration: Registration) -> bool:
+    """Does the registration hold more than Zoom's batch endpoint accepts (email and names)?"""
+    return bool(
+        any(registration.answers.values())
+        or registration.language is not None
+        or registration.custom_answers
+    )
+
+
+def _addition(registration: Registration, automatic: bool, notes: list[str]) -> Addition:
+    wanted = registration.status
+    approve = automatic if wanted is None else wanted is RequestedStatus.APPROVED
+    if wanted is RequestedStatus.PENDING and automatic:
+        notes.append(f"row {registration.row}: {registration.email} asks for pending, but the "
+                     "event approves registrants automatically; Zoom will approve them")
+    # Zoom's batch endpoint takes only email and names: people with answers are registered
+    # one by one so that country, organisation, language and custom answers reach Zoom.
+    via = Via.SINGLE if carries_answers(registration) else Via.BATCH
+    then: Action | None = None
+    if wanted is RequestedStatus.DENIED:
+        then = Action.DENY
+    elif via is Via.SINGLE and approve and not automatic:
+        then = Action.APPROVE  # single registration follows the webinar's manual policy
+    return Addition(registration, approve, via, then)
 
 
 @dataclass(frozen=True)
@@ -170,13 +204,13 @@ def plan_sync(
     source: RegistrationList,
     zoom: Iterable[ZoomRegistrant],
     *,
-    auto_approve: bool,
+    automatic_approval: bool,
     prune: bool = False,
     adds_today: Mapping[str, int] | None = None,
 ) -> SyncPlan:
     """Diff the list against Zoom's registrants (every status).
 
-    ``auto_approve`` is the event's approval policy for rows without a status;
+    ``automatic_approval`` is the event's approval policy (used for rows without a status);
     ``adds_today`` counts, per email key, the registrations we already sent today (from the
     ledger), so that Zoom's 3-a-day rule is never hit.
     """
@@ -202,9 +236,7 @@ def plan_sync(
                     "until 00:00 UTC, so it waits for a later run"
                 )
             else:
-                approve = auto_approve if wanted is None else wanted is RequestedStatus.APPROVED
-                then = Action.DENY if wanted is RequestedStatus.DENIED else None
-                additions.append(Addition(registration, approve, then))
+                additions.append(_addition(registration, automatic_approval, notes))
             continue
         action = _change_for(wanted, existing.status)
         if action is None:

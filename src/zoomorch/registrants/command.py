@@ -1,0 +1,296 @@
+"""``zoomorch registrants sync``: the use case and its console rendering.
+
+:func:`sync_event_registrants` is the plain-Python entry point (event, list, client, store in;
+report and files out); :func:`sync_command` is what the CLI calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from zoomorch.event import EventFileError, EventSpec, load_event
+from zoomorch.registrants.ledger import SyncLedger
+from zoomorch.registrants.normalise import (
+    QuestionRule,
+    RegistrationList,
+    RegistrationRules,
+    normalise_table,
+)
+from zoomorch.registrants.output import (
+    registrants_path,
+    rejects_path,
+    write_registrants,
+    write_rejects,
+)
+from zoomorch.registrants.source import SourceError, read_source
+from zoomorch.registrants.sync import RegistrantSync, SyncAborted, SyncProgress, SyncReport
+from zoomorch.store import StateStore, open_store
+from zoomorch.zoom import ZoomClient, ZoomError
+from zoomorch.zoom.errors import ZoomConfigError
+
+EXIT_OK, EXIT_ZOOM, EXIT_INPUT = 0, 1, 2
+SAMPLE_ROWS = 5
+
+
+class SyncInputError(ValueError):
+    """The command cannot start: no list, no webinar for the event, unreadable list."""
+
+
+def rules_for_event(spec: EventSpec) -> RegistrationRules:
+    """What the event file asks of each registrant, and its column mapping."""
+    return RegistrationRules(
+        required_fields=frozenset(q.field for q in spec.registration.questions if q.required),
+        questions=tuple(
+            QuestionRule(q.title, q.required, tuple(q.answers), q.type == "multiple")
+            for q in spec.registration.custom_questions
+        ),
+        columns=dict(spec.registrants.columns),
+    )
+
+
+def source_path_for(spec: EventSpec, event_path: Path, source: Path | None) -> Path:
+    """``--source``, else ``registrants.source`` from the event file (relative to it)."""
+    if source is not None:
+        return source
+    if spec.registrants.source:
+        path = Path(spec.registrants.source)
+        return path if path.is_absolute() else event_path.parent / path
+    raise SyncInputError(
+        f"{event_path}: no registration list given; pass --source registrations.csv "
+        "or set registrants.source in the event file"
+    )
+
+
+def load_list(spec: EventSpec, path: Path) -> tuple[RegistrationList, str]:
+    """Read and normalise the list; returns it with the file's SHA-256 (for the ledger)."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    return normalise_table(read_source(path), rules_for_event(spec)), digest
+
+
+@dataclass(frozen=True)
+class SyncFiles:
+    registrants: Path | None
+    rejects: Path | None
+
+
+def sync_event_registrants(
+    spec: EventSpec,
+    source: Path,
+    client: ZoomClient,
+    store: StateStore,
+    *,
+    prune: bool = False,
+    dry_run: bool = False,
+    out_dir: Path = Path("."),
+    workers: int = 4,
+    progress: SyncProgress | None = None,
+) -> tuple[SyncReport, SyncFiles]:
+    """Sync the event's Zoom registrants with ``source``; write the CSVs unless ``dry_run``."""
+    webinar_id = store.webinar_id_for(spec.key)
+    if webinar_id is None:
+        raise SyncInputError(
+            f"event {spec.key!r} has no webinar in Zoom yet; run `zoomorch apply` first"
+        )
+    registrations, digest = load_list(spec, source)
+    sync = RegistrantSync(
+        client, webinar_id,
+        ledger=SyncLedger(store, spec.key, webinar_id),
+        automatic_approval=spec.registration.approval == "automatic",
+        workers=workers, progress=progress,
+    )
+    report = sync.run(registrations, prune=prune, dry_run=dry_run, source_label=str(source),
+                      source_sha256=digest)
+    if dry_run:
+        return report, SyncFiles(None, None)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    registrants_csv = registrants_path(out_dir, spec.key)
+    rejects_csv = rejects_path(out_dir, spec.key)
+    write_registrants(registrants_csv, report.lines)
+    write_rejects(rejects_csv, registrations.header, report.rejections)
+    return report, SyncFiles(registrants_csv, rejects_csv)
+
+
+# --- console --------------------------------------------------------------------------
+
+
+class RichProgress:
+    """A rich progress bar with counts and ETA, drawn on stderr."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("people"), TimeElapsedColumn(), TextColumn("ETA"),
+            TimeRemainingColumn(), console=console, transient=False,
+        )
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self._progress.stop()
+
+    def start(self, description: str, total: int) -> None:
+        if total:
+            self._task = self._progress.add_task(description, total=total)
+
+    def advance(self, people: int) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, people)
+
+
+def render_report(report: SyncReport, files: SyncFiles, console: Console) -> None:
+    """The plan or the result: samples of each kind, rejects, notes, the counts."""
+    source = report.source
+    blank = f", {len(source.blank_rows)} blank rows skipped" if source.blank_rows else ""
+    console.print(f"{source.path}: {source.data_rows} rows ({source.encoding}{blank})",
+                  markup=False, highlight=False)
+    for warning in source.warnings:
+        console.print(f"warning: {warning}", markup=False, highlight=False)
+    for merge in source.merges:
+        console.print(f"warning: {merge.message}", markup=False, highlight=False)
+    for rejection in sorted(report.rejections, key=lambda r: r.row):
+        console.print(f"rejected row {rejection.row}: {rejection.reason}",
+                      markup=False, highlight=False)
+    for note in report.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
+
+    plan = report.plan
+    samples: list[tuple[str, int, list[list[str]]]] = [
+        ("add", len(plan.additions), [
+            [str(a.registration.row), a.registration.email,
+             f"{a.registration.first_name} {a.registration.last_name}".strip(),
+             f"{a.via.value}, {'approved' if a.auto_approve else 'pending'}"
+             + (f", then {a.then.value}" if a.then else "")]
+            for a in plan.additions[:SAMPLE_ROWS]]),
+        ("change status", len(plan.status_changes), [
+            [str(c.registration.row if c.registration else ""), c.registrant.email,
+             c.registrant.status, c.action.value]
+            for c in plan.status_changes[:SAMPLE_ROWS]]),
+        ("prune", len(plan.prunes), [
+            ["", c.registrant.email, c.registrant.status, c.action.value]
+            for c in plan.prunes[:SAMPLE_ROWS]]),
+    ]
+    verb = "would" if report.dry_run else "did"
+    for title, total, rows in samples:
+        if not total:
+            continue
+        table = Table(title=f"{verb} {title}: {total}"
+                      + (f" (first {SAMPLE_ROWS})" if total > SAMPLE_ROWS else ""),
+                      title_justify="left")
+        for column in ("row", "email", "now / name", "action"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+
+    counts = report.counts
+    console.print(("Plan (dry run, nothing written): " if report.dry_run else "Done: ")
+                  + counts.summary().replace("\n", "\n  "), markup=False, highlight=False)
+    if report.dry_run:
+        console.print(f"Zoom calls: {report.list_calls} list calls; the sync would make "
+                      f"about {_write_calls_needed(report)} write calls.",
+                      markup=False, highlight=False)
+    else:
+        console.print(f"Zoom calls: {report.list_calls} list, {report.write_calls} write.",
+                      markup=False, highlight=False)
+    if files.registrants is not None:
+        console.print(f"wrote {files.registrants} ({len(report.lines)} registrants with "
+                      f"status and join link)", markup=False, highlight=False)
+    if files.rejects is not None:
+        console.print(f"wrote {files.rejects} ({len(report.rejections)} rejected rows)",
+                      markup=False, highlight=False)
+
+
+def _write_calls_needed(report: SyncReport) -> int:
+    plan = report.plan
+    batch = [a for a in plan.additions if a.via.value == "batch"]
+    calls = sum(-(-len([a for a in batch if a.auto_approve == flag]) // 30)
+                for flag in (True, False))
+    calls += len(plan.additions) - len(batch)
+    changes = list(plan.status_changes) + list(plan.prunes)
+    calls += sum(-(-len([c for c in changes if c.action is action]) // 30)
+                 for action in {c.action for c in changes})
+    followers = [a.then for a in plan.additions if a.then is not None]
+    calls += sum(-(-followers.count(action) // 30) for action in set(followers))
+    return calls
+
+
+def sync_command(
+    event: Path,
+    *,
+    source: Path | None = None,
+    prune: bool = False,
+    dry_run: bool = False,
+    out_dir: Path = Path("."),
+    env_file: Path | None = None,
+    workers: int = 4,
+    console: Console | None = None,
+) -> int:
+    """``zoomorch registrants sync``: returns the process exit code."""
+    out = console or Console()
+    err = Console(stderr=True, soft_wrap=True)
+
+    def work() -> int:
+        spec = load_event(event)
+        path = source_path_for(spec, event, source)
+        store = open_store()
+        with ZoomClient.from_env(env_file) as client, RichProgress(err) as bar:
+            try:
+                report, files = sync_event_registrants(
+                    spec, path, client, store, prune=prune, dry_run=dry_run, out_dir=out_dir,
+                    workers=workers, progress=bar,
+                )
+            except SyncAborted as aborted:
+                if aborted.report is not None:
+                    render_report(aborted.report, SyncFiles(None, None), out)
+                err.print(str(aborted), markup=False, highlight=False)
+                return EXIT_ZOOM
+        render_report(report, files, out)
+        return EXIT_OK if report.counts.adds_up else EXIT_ZOOM
+
+    return _guard(err, work)
+
+
+def _guard(console: Console, work: Callable[[], int]) -> int:
+    try:
+        return work()
+    except (EventFileError, SourceError, SyncInputError) as exc:
+        console.print(str(exc), markup=False, highlight=False)
+        return EXIT_INPUT
+    except ZoomConfigError as exc:
+        console.print(f"Zoom credentials: {exc}", markup=False)
+        return EXIT_INPUT
+    except ZoomError as exc:
+        console.print(f"Zoom said no: {exc}", markup=False)
+        return EXIT_ZOOM
+
+
+__all__ = [
+    "RichProgress",
+    "SyncFiles",
+    "SyncInputError",
+    "render_report",
+    "rules_for_event",
+    "source_path_for",
+    "sync_command",
+    "sync_event_registrants",
+]

@@ -1,0 +1,485 @@
+"""Executing a :class:`SyncPlan` against Zoom: batched, paced by the client, crash-safe.
+
+Every write call is written to the ledger before it leaves and closed when Zoom answers. A
+run first lists Zoom's registrants in every status and closes any call a previous run left
+open with what Zoom actually holds; only then is the plan made, so nobody is sent twice.
+A row Zoom refuses is isolated (its batch is split until the refused person is alone) and
+reported as rejected; it never stops the others.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol
+
+from zoomorch.registrants.ledger import ADD_KINDS, SyncLedger
+from zoomorch.registrants.normalise import Registration, RegistrationList, Rejection
+from zoomorch.registrants.output import RegistrantLine
+from zoomorch.registrants.plan import (
+    Action,
+    Addition,
+    Outcome,
+    StatusChange,
+    SyncCounts,
+    SyncPlan,
+    Via,
+    ZoomRegistrant,
+    index_registrants,
+    plan_sync,
+)
+from zoomorch.registrants.values import email_key
+from zoomorch.zoom import ZoomClient, ZoomConnectionError, ZoomError, ZoomValidationError
+
+BATCH_SIZE = 30  # Zoom: at most 30 registrants per batch registration / status update
+ZOOM_STATUSES = ("approved", "pending", "denied")
+_AFTER_ACTION = {Action.APPROVE: "approved", Action.DENY: "denied", Action.CANCEL: "cancelled"}
+
+
+class SyncAborted(RuntimeError):
+    """Zoom stopped the sync (credentials, webinar gone, quota...); a re-run resumes it."""
+
+    def __init__(self, message: str, report: SyncReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class SyncProgress(Protocol):
+    """Where the executor reports progress (the CLI draws a rich progress bar)."""
+
+    def start(self, description: str, total: int) -> None: ...
+
+    def advance(self, people: int) -> None: ...
+
+
+class _NoProgress:
+    def start(self, description: str, total: int) -> None:
+        pass
+
+    def advance(self, people: int) -> None:
+        pass
+
+
+@dataclass
+class SyncReport:
+    """What a sync found, planned and did."""
+
+    source: RegistrationList
+    plan: SyncPlan
+    counts: SyncCounts
+    dry_run: bool
+    rejections: list[Rejection]  # the list's own rejects plus rows Zoom refused
+    lines: list[RegistrantLine] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    calls: Counter[str] = field(default_factory=Counter)  # by "METHOD /path-template"
+    run_id: int | None = None
+
+    @property
+    def write_calls(self) -> int:
+        return sum(n for key, n in self.calls.items() if not key.startswith("GET "))
+
+    @property
+    def list_calls(self) -> int:
+        return sum(n for key, n in self.calls.items() if key.startswith("GET "))
+
+
+def _row_level(error: ZoomError) -> bool:
+    """Is this refusal about the people in the call (rather than the webinar or account)?"""
+    if isinstance(error, ZoomValidationError):
+        return True
+    if error.status == 400 and error.code in (300, None):
+        return True
+    return error.status == 400 and error.code == 3000 and _is_daily_rule(error)
+
+
+def _is_daily_rule(error: ZoomError) -> bool:
+    return error.code == 3000 and "times" in error.message.lower()
+
+
+def _chunks(items: Sequence[Any], size: int = BATCH_SIZE) -> list[list[Any]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+class RegistrantSync:
+    """Sync one webinar's registrants with a registration list."""
+
+    def __init__(
+        self,
+        client: ZoomClient,
+        webinar_id: int,
+        *,
+        ledger: SyncLedger | None,
+        automatic_approval: bool,
+        workers: int = 4,
+        progress: SyncProgress | None = None,
+    ) -> None:
+        self.client = client
+        self.webinar_id = webinar_id
+        self.ledger = ledger
+        self.automatic_approval = automatic_approval
+        self.workers = max(1, workers)
+        self.progress: SyncProgress = progress or _NoProgress()
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._stop: ZoomError | None = None
+
+    # -- reading Zoom --------------------------------------------------------------------
+
+    def list_registrants(self) -> list[ZoomRegistrant]:
+        """Zoom's registrants in every status (pending, approved, denied)."""
+        found: list[ZoomRegistrant] = []
+        for status in ZOOM_STATUSES:
+            for item in self.client.iter_registrants(self.webinar_id, status):
+                found.append(ZoomRegistrant(
+                    id=item.id or "", email=item.email, status=item.status or status,
+                    first_name=item.first_name or "", last_name=item.last_name or "",
+                    join_url=item.join_url or "",
+                ))
+        return found
+
+    def _reconcile(self, zoom: Sequence[ZoomRegistrant]) -> list[str]:
+        """Close the calls a previous run left open, from what Zoom now lists."""
+        if self.ledger is None:
+            return []
+        index = index_registrants(zoom)
+        notes = []
+        for call in self.ledger.interrupted():
+            present = [index[email_key(e)] for e in call.emails if email_key(e) in index]
+            found = [{"email": r.email, "registrant_id": r.id, "join_url": r.join_url}
+                     for r in present]
+            self.ledger.reconcile(call, found)
+            if call.kind in ADD_KINDS:
+                notes.append(
+                    f"an earlier run was interrupted while registering {len(call.emails)} "
+                    f"people (run {call.run_id}, call {call.seq}): {len(found)} reached Zoom, "
+                    f"{len(call.emails) - len(found)} are planned again"
+                )
+            else:
+                notes.append(
+                    f"an earlier run was interrupted during a {call.kind} of "
+                    f"{len(call.emails)} registrants (run {call.run_id}, call {call.seq}); "
+                    "their statuses are re-planned from Zoom's list"
+                )
+        return notes
+
+    # -- running -------------------------------------------------------------------------
+
+    def run(
+        self,
+        source: RegistrationList,
+        *,
+        prune: bool = False,
+        dry_run: bool = False,
+        source_label: str = "",
+        source_sha256: str = "",
+    ) -> SyncReport:
+        """List Zoom, reconcile, plan, and (unless ``dry_run``) apply the plan."""
+        before = Counter(self.client.calls)
+        zoom = self.list_registrants()
+        notes = [] if dry_run else self._reconcile(zoom)
+        adds_today = self.ledger.adds_today() if self.ledger is not None else {}
+        plan = plan_sync(source, zoom, automatic_approval=self.automatic_approval, prune=prune,
+                         adds_today=adds_today)
+        notes.extend(plan.notes)
+        report = SyncReport(source=source, plan=plan, counts=plan.counts(source),
+                            dry_run=dry_run, rejections=list(source.rejections), notes=notes)
+        if dry_run:
+            report.calls = Counter(self.client.calls) - before
+            return report
+
+        run_id = (self.ledger.start_run(source_label, source_sha256)
+                  if self.ledger is not None else None)
+        report.run_id = run_id
+        execution = _Execution(self, run_id, plan)
+        try:
+            execution.apply()
+        finally:
+            report.calls = Counter(self.client.calls) - before
+        report.counts = execution.counts(source)
+        report.rejections.extend(execution.refused)
+        report.notes.extend(execution.notes)
+        report.lines = execution.lines(source, zoom)
+        if self.ledger is not None and run_id is not None:
+            outcome = f"aborted: {self._stop}" if self._stop else "completed"
+            self.ledger.finish_run(run_id, outcome,
+                                   {o.value: n for o, n in report.counts.by_outcome.items()})
+        if self._stop is not None:
+            raise SyncAborted(
+                f"Zoom stopped the sync: {self._stop}. Nothing is lost: run the same command "
+                "again to resume.", report,
+            ) from self._stop
+        return report
+
+    def _next_seq(self) -> int:
+        with self._lock:
+            self._seq += 1
+            return self._seq
+
+
+class _Execution:
+    """The mutable state of applying one plan (shared by the worker threads)."""
+
+    def __init__(self, sync: RegistrantSync, run_id: int | None, plan: SyncPlan) -> None:
+        self.sync = sync
+        self.client = sync.client
+        self.ledger = sync.ledger
+        self.run_id = run_id
+        self.plan = plan
+        self.lock = threading.Lock()
+        self.added: dict[str, tuple[Addition, str, str]] = {}  # key -> (addition, id, join_url)
+        self.status_after: dict[str, str] = {}  # key -> status after this run's changes
+        self.outcome: dict[str, Outcome] = {}  # key -> outcome, where it differs from the plan
+        self.refused: list[Rejection] = []
+        self.notes: list[str] = []
+        self.pruned = 0
+
+    # -- orchestration -------------------------------------------------------------------
+
+    def apply(self) -> None:
+        plan = self.plan
+        follow_ups = sum(1 for a in plan.additions if a.then is not None)
+        self.sync.progress.start("Registering", plan.write_count + follow_ups)
+        add_units: list[Callable[[], None]] = []
+        for approve in (True, False):
+            group = [a for a in plan.additions if a.via is Via.BATCH and a.auto_approve == approve]
+            for chunk in _chunks(group):
+                add_units.append(partial(self._batch_add, chunk, approve))
+        for addition in plan.additions:
+            if addition.via is Via.SINGLE:
+                add_units.append(partial(self._single_add, addition))
+        self._run_all(add_units)
+
+        changes: list[StatusChange] = []
+        for addition, registrant_id, join_url in list(self.added.values()):
+            if addition.then is not None:
+                registrant = ZoomRegistrant(registrant_id, addition.registration.email,
+                                            self._status_on_add(addition), join_url=join_url)
+                changes.append(StatusChange(addition.then, registrant, addition.registration))
+        changes.extend(plan.status_changes)
+        changes.extend(plan.prunes)
+        status_units: list[Callable[[], None]] = []
+        for action in Action:
+            for chunk in _chunks([c for c in changes if c.action is action]):
+                status_units.append(partial(self._change_status, action, chunk))
+        self._run_all(status_units)
+
+    def _run_all(self, units: Sequence[Callable[[], None]]) -> None:
+        if not units:
+            return
+        with ThreadPoolExecutor(max_workers=min(self.sync.workers, len(units))) as pool:
+            for future in [pool.submit(unit) for unit in units]:
+                future.result()
+
+    def _stopped(self) -> bool:
+        return self.sync._stop is not None
+
+    def _fatal(self, error: ZoomError) -> None:
+        with self.lock:
+            if self.sync._stop is None:
+                self.sync._stop = error
+
+    def _begin(self, kind: str, emails: list[str], auto_approve: bool | None = None) -> int | None:
+        if self.ledger is None or self.run_id is None:
+            return None
+        return self.ledger.sending(self.run_id, self.sync._next_seq(), kind, emails, auto_approve)
+
+    def _sent(self, call_id: int | None, result: list[dict[str, Any]] | None = None) -> None:
+        if self.ledger is not None and call_id is not None:
+            self.ledger.sent(call_id, result)
+
+    def _failed(self, call_id: int | None, error: ZoomError) -> None:
+        # A call that may have reached Zoom stays open ("sending") for the next run to reconcile.
+        if isinstance(error, ZoomConnectionError) and getattr(error, "ambiguous", True):
+            return
+        if self.ledger is not None and call_id is not None:
+            self.ledger.failed(call_id, str(error))
+
+    # -- outcomes ------------------------------------------------------------------------
+
+    def _defer(self, registrations: Iterable[Registration], why: str) -> None:
+        with self.lock:
+            for registration in registrations:
+                self.outcome[registration.key] = Outcome.DEFERRED
+            if why:
+                self.notes.append(why)
+
+    def _refuse(self, registration: Registration, error: ZoomError, doing: str) -> None:
+        with self.lock:
+            self.outcome[registration.key] = Outcome.REJECTED
+            self.refused.append(Rejection(
+                registration.row, f"Zoom refused to {doing}: {error.message}",
+                registration.email, registration.cells,
+            ))
+
+    def _status_on_add(self, addition: Addition) -> str:
+        approved = self.sync.automatic_approval or (
+            addition.via is Via.BATCH and addition.auto_approve)
+        return "approved" if approved else "pending"
+
+    # -- the calls -----------------------------------------------------------------------
+
+    def _batch_add(self, additions: list[Addition], auto_approve: bool) -> None:
+        if self._stopped():
+            self._defer([a.registration for a in additions], "")
+            return
+        emails = [a.registration.email for a in additions]
+        call_id = self._begin("batch_add", emails, auto_approve)
+        try:
+            created = self.client.batch_add_registrants(
+                self.sync.webinar_id, [a.registration.zoom_fields() for a in additions],
+                auto_approve=auto_approve,
+            )
+        except ZoomError as error:
+            self._failed(call_id, error)
+            if not _row_level(error):
+                self._fatal(error)
+                self._defer([a.registration for a in additions], "")
+            elif len(additions) == 1:
+                self._refused_add(additions[0], error)
+            else:
+                # Split until the refused person is alone; everyone else still goes through.
+                half = len(additions) // 2
+                self._batch_add(additions[:half], auto_approve)
+                self._batch_add(additions[half:], auto_approve)
+            return
+        result = [{"email": c.email, "registrant_id": c.registrant_id, "join_url": c.join_url}
+                  for c in created]
+        self._sent(call_id, result)
+        by_key = {email_key(c.email): c for c in created}
+        with self.lock:
+            for addition in additions:
+                got = by_key.get(addition.registration.key)
+                if got is not None:
+                    self.added[addition.registration.key] = (
+                        addition, got.registrant_id or "", got.join_url or "")
+        self.sync.progress.advance(len(additions))
+
+    def _single_add(self, addition: Addition) -> None:
+        if self._stopped():
+            self._defer([addition.registration], "")
+            return
+        call_id = self._begin("add", [addition.registration.email])
+        try:
+            created = self.client.add_registrant(
+                self.sync.webinar_id, addition.registration.zoom_fields())
+        except ZoomError as error:
+            self._failed(call_id, error)
+            if _row_level(error):
+                self._refused_add(addition, error)
+            else:
+                self._fatal(error)
+                self._defer([addition.registration], "")
+            return
+        self._sent(call_id, [{"email": addition.registration.email,
+                              "registrant_id": created.registrant_id,
+                              "join_url": created.join_url}])
+        with self.lock:
+            self.added[addition.registration.key] = (
+                addition, created.registrant_id or "", created.join_url or "")
+        self.sync.progress.advance(1)
+
+    def _refused_add(self, addition: Addition, error: ZoomError) -> None:
+        registration = addition.registration
+        if _is_daily_rule(error):
+            self._defer([registration], f"row {registration.row}: {registration.email}: Zoom "
+                        "allows 3 registrations of a person a day; it waits for a later run")
+        else:
+            self._refuse(registration, error, "register this row")
+        self.sync.progress.advance(1)
+
+    def _change_status(self, action: Action, changes: list[StatusChange]) -> None:
+        if self._stopped():
+            self._defer([c.registration for c in changes if c.registration is not None], "")
+            return
+        emails = [c.registrant.email for c in changes]
+        call_id = self._begin(action.value, emails)
+        try:
+            self.client.update_registrant_status(
+                self.sync.webinar_id, action.value,
+                [{"id": c.registrant.id, "email": c.registrant.email} for c in changes],
+            )
+        except ZoomError as error:
+            self._failed(call_id, error)
+            if not _row_level(error):
+                self._fatal(error)
+                self._defer([c.registration for c in changes if c.registration is not None], "")
+            elif len(changes) == 1:
+                change = changes[0]
+                if change.registration is not None:
+                    self._refuse(change.registration, error, f"{action.value} this registrant")
+                else:
+                    with self.lock:
+                        self.notes.append(f"Zoom refused to {action.value} "
+                                          f"{change.registrant.email}: {error.message}")
+                self.sync.progress.advance(1)
+            else:
+                half = len(changes) // 2
+                self._change_status(action, changes[:half])
+                self._change_status(action, changes[half:])
+            return
+        self._sent(call_id)
+        with self.lock:
+            for change in changes:
+                self.status_after[change.registrant.key] = _AFTER_ACTION[action]
+                if change.registration is None:
+                    self.pruned += 1
+        self.sync.progress.advance(len(changes))
+
+    # -- results -------------------------------------------------------------------------
+
+    def counts(self, source: RegistrationList) -> SyncCounts:
+        """Every input row's actual outcome."""
+        planned: dict[str, Outcome] = {}
+        for addition in self.plan.additions:
+            planned[addition.registration.key] = Outcome.ADDED
+        for change in self.plan.status_changes:
+            if change.registration is not None:
+                planned[change.registration.key] = (
+                    Outcome.CANCELLED if change.is_cancellation else Outcome.STATUS_CHANGED)
+        for registration in self.plan.unchanged:
+            planned[registration.key] = Outcome.UNCHANGED
+        for registration in self.plan.deferred:
+            planned[registration.key] = Outcome.DEFERRED
+        # A new person whose follow-up status Zoom refused was still added.
+        for key, outcome in self.outcome.items():
+            if key in planned and not (planned[key] is Outcome.ADDED and key in self.added):
+                planned[key] = outcome
+        counts = SyncCounts(data_rows=source.data_rows)
+        for outcome in planned.values():
+            counts.by_outcome[outcome] += 1
+        counts.by_outcome[Outcome.REJECTED] += len(source.rejections)
+        counts.by_outcome[Outcome.MERGED] = len(source.merges)
+        counts.pruned = self.pruned
+        return counts
+
+    def lines(
+        self, source: RegistrationList, zoom: Sequence[ZoomRegistrant]
+    ) -> list[RegistrantLine]:
+        """Every registrant after the sync, list order first, then Zoom-only registrants."""
+        on_list = source.by_key()
+        current: dict[str, ZoomRegistrant] = dict(index_registrants(zoom))
+        for key, (addition, registrant_id, join_url) in self.added.items():
+            registration = addition.registration
+            current[key] = ZoomRegistrant(registrant_id, registration.email,
+                                          self._status_on_add(addition), registration.first_name,
+                                          registration.last_name, join_url)
+        ordered = [k for k in on_list if k in current]
+        ordered += sorted(k for k in current if k not in on_list)
+        lines = []
+        for key in ordered:
+            registrant = current[key]
+            status = self.status_after.get(key, registrant.status)
+            joinable = status in ("approved", "pending")
+            listed = on_list.get(key)
+            lines.append(RegistrantLine(
+                email=registrant.email, first_name=registrant.first_name,
+                last_name=registrant.last_name, status=status,
+                join_url=registrant.join_url if joinable else "",
+                registrant_id=registrant.id, on_list=listed is not None,
+                source_rows=listed.rows if listed else (),
+            ))
+        return lines
