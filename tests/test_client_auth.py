@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -89,4 +90,18 @@ def test_wrong_client_secret_raises_auth_error_naming_the_settings(sandbox: Sand
     assert "invalid_client" in message or "Invalid client" in message
     assert "ZOOM_CLIENT_SECRET" in message
     assert "not-the-secret" not in message
+    assert sum(client.calls.values()) == 0
+
+
+def test_unreachable_oauth_endpoint_is_retried_a_bounded_number_of_times(
+    sandbox: Sandbox,
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    client = ZoomClient(
+        credentials(sandbox, oauth_url=f"http://127.0.0.1:{closed}/oauth/token"), retry=FAST
+    )
+    with pytest.raises(ZoomAuthError, match="could not reach Zoom's OAuth endpoint"):
+        client.request("GET", "/users/me")
     assert sum(client.calls.values()) == 0

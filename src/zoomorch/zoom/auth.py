@@ -79,7 +79,13 @@ class ServerToServerOAuth:
         creds = self._credentials
         # Asking for a token twice is harmless (several may be valid at once), so every
         # transient failure is simply retried.
-        return self._policy.run(self._fetch_once, describe=f"POST {creds.oauth_url}")
+        try:
+            return self._policy.run(self._fetch_once, describe=f"POST {creds.oauth_url}")
+        except RetryableFailure as failure:
+            # Attempts used up: report it as an auth failure, so the API call around
+            # this one does not start a second round of retries.
+            assert failure.error is not None
+            raise failure.error from None
 
     def _fetch_once(self) -> AccessToken:
         creds = self._credentials
