@@ -1,0 +1,315 @@
+"""The cue plan as a pure function: the seed agenda, each live adjustment, texts and zones."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from typer.testing import CliRunner
+
+from zoomorch.cli import app
+from zoomorch.cues import (
+    Adjustment,
+    Cue,
+    CueAgenda,
+    LiveState,
+    agenda_from_event,
+    current_segment,
+    default_warnings,
+    parse_amount,
+    plan_cues,
+    with_settings,
+)
+from zoomorch.event import load_event
+
+SEED = Path(__file__).resolve().parents[1] / "config" / "imrf-2022-latam.toml"
+M = timedelta(minutes=1)
+
+
+@pytest.fixture(scope="module")
+def seed() -> CueAgenda:
+    return agenda_from_event(load_event(SEED))
+
+
+def minutes(agenda: CueAgenda, cue: Cue) -> float:
+    return (cue.due - agenda.scheduled_start) / M
+
+
+def table(agenda: CueAgenda, cues: list[Cue], *, overruns: bool = False) -> list[tuple]:
+    return [(minutes(agenda, c), c.kind, c.segment_index, c.projected) for c in cues
+            if overruns or c.kind != "overrun"]
+
+
+def at(agenda: CueAgenda, offset_minutes: float) -> datetime:
+    return agenda.scheduled_start + offset_minutes * M
+
+
+def test_seed_plan_has_exact_due_times_relative_to_the_start(seed: CueAgenda) -> None:
+    cues = plan_cues(seed)
+    assert seed.scheduled_start == datetime(2022, 5, 17, 12, 30, tzinfo=UTC)
+    assert table(seed, cues) == [
+        (-30, "tech_check", None, False),
+        (-10, "doors_open", None, False),
+        (0, "event_start", None, False),
+        (0, "segment_start", 0, False),
+        (4, "warning", 0, False),           # 5-minute segment: one 1-minute warning
+        (5, "time_up", 0, False),
+        (5, "segment_start", 1, True),      # manual advance: waits for `next`
+        (30, "handover", None, False),      # two booths, every 30 minutes
+        (30, "handover", None, False),
+        (50, "warning", 1, True),           # 50-minute panel: 5 and 2 minutes
+        (53, "warning", 1, True),
+        (55, "time_up", 1, True),
+        (55, "segment_start", 2, True),
+        (59, "warning", 2, True),
+        (60, "time_up", 2, True),
+        (60, "hard_stop", None, False),
+    ]
+    overruns = [minutes(seed, c) for c in cues if c.kind == "overrun"]
+    assert overruns == list(range(6, 60))  # each minute until `next` or the hard stop
+    assert all(c.segment_index == 0 for c in cues if c.kind == "overrun")
+    assert all(c.due.tzinfo is not None for c in cues)
+
+
+def test_plan_is_deterministic_and_ids_are_unique(seed: CueAgenda) -> None:
+    first, second = plan_cues(seed), plan_cues(seed)
+    assert [c.id for c in first] == [c.id for c in second]
+    assert len({c.id for c in first}) == len(first)
+
+
+def test_default_warnings_scale_with_segment_length() -> None:
+    assert default_warnings(50 * M) == (5 * M, 2 * M)
+    assert default_warnings(5 * M) == (M,)
+    assert default_warnings(20 * M) == (3 * M, M)
+    assert default_warnings(M) == ()
+
+
+def test_per_segment_warnings_override_the_defaults(seed: CueAgenda) -> None:
+    agenda = with_settings(seed, warnings={1: (10 * M, 5 * M, M)})
+    warned = [minutes(agenda, c) for c in plan_cues(agenda)
+              if c.kind == "warning" and c.segment_index == 1]
+    assert warned == [45, 50, 54]
+
+
+def test_texts_follow_the_recipients_language_and_zone(seed: CueAgenda) -> None:
+    cue = next(c for c in plan_cues(seed) if c.kind == "segment_start" and c.segment_index == 1)
+    moderator = next(r for r in seed.recipients if r.name == "Ana María Diez")
+    host = next(r for r in seed.recipients if r.id == "technical-host")
+    interpreter = next(r for r in seed.recipients if r.id == "interpreter-en-fr-a")
+    assert moderator in seed.recipients_for(cue) and host in seed.recipients_for(cue)
+    assert moderator.language == "es"
+    assert cue.text_for(moderator).startswith("Ahora: Interactive Dialogue — modera Ana María")
+    assert "hasta las 08:25 -05" in cue.text_for(moderator)  # Bogotá
+    assert cue.text_for(host).startswith("Now: Interactive Dialogue — moderator Ana María Diez")
+    assert "until 15:25 CEST" in cue.text_for(host)  # Geneva
+    assert cue.text["fr"].startswith("Maintenant : Interactive Dialogue")
+    assert "09:25 EDT" in cue.text["fr"]  # the event's zone when no recipient is given
+    assert interpreter.language == "fr"  # their first language
+
+
+def test_handover_goes_to_its_booth_and_alternates_interpreters(seed: CueAgenda) -> None:
+    handovers = [c for c in plan_cues(seed) if c.kind == "handover"]
+    es_en = next(c for c in handovers if c.audience == ("booth:ES-US",))
+    names = {r.name for r in seed.recipients_for(es_en)}
+    assert names == {"Interpreter Spanish–English A", "Interpreter Spanish–English B"}
+    assert "B takes over from Interpreter Spanish–English A" in es_en.text["en"]
+
+
+def test_hard_stop_grace_moves_the_hard_stop(seed: CueAgenda) -> None:
+    agenda = with_settings(seed, hard_stop_grace=2 * M)
+    stop = next(c for c in plan_cues(agenda) if c.kind == "hard_stop")
+    assert minutes(agenda, stop) == 62
+
+
+def test_actual_start_moves_the_agenda_but_not_the_preparation(seed: CueAgenda) -> None:
+    before = plan_cues(seed)
+    after = plan_cues(seed, LiveState(actual_start=at(seed, 2)))
+    by_kind = {(c.kind, c.segment_index): c for c in after if c.kind != "overrun"}
+    assert minutes(seed, by_kind["tech_check", None]) == -30
+    assert minutes(seed, by_kind["event_start", None]) == 0
+    assert minutes(seed, by_kind["segment_start", 0]) == 2
+    assert minutes(seed, by_kind["time_up", 0]) == 7
+    assert minutes(seed, by_kind["hard_stop", None]) == 62
+    assert sorted(minutes(seed, c) for c in after if c.kind == "handover") == [32, 32]
+    # Cues due before the actual start keep their ids (already delivered, not repeated).
+    old = {c.id for c in before if minutes(seed, c) < 2}
+    assert old <= {c.id for c in after}
+
+
+def test_shift_moves_every_cue_still_to_come(seed: CueAgenda) -> None:
+    seed = with_settings(seed, advance="auto")
+    base = plan_cues(seed)
+    shifted = plan_cues(seed, LiveState(adjustments=(Adjustment("shift", at(seed, 10), 3 * M),)))
+    assert [c for c in base if minutes(seed, c) < 10] == [
+        c for c in shifted if minutes(seed, c) < 10]
+    future = table(seed, [c for c in base if minutes(seed, c) >= 10])
+    moved = table(seed, [c for c in shifted if minutes(seed, c) >= 10])
+    assert moved == [(m + 3, k, s, p) for m, k, s, p in future]
+    assert max(m for m, k, *_ in moved if k == "hard_stop") == 63
+
+
+def test_shift_before_the_start_moves_the_start(seed: CueAgenda) -> None:
+    cues = plan_cues(seed, LiveState(adjustments=(Adjustment("shift", at(seed, -20), 5 * M),)))
+    kinds = {(c.kind, c.segment_index): minutes(seed, c) for c in cues if c.kind != "overrun"}
+    assert kinds["tech_check", None] == -30  # already past when the shift came
+    assert kinds["doors_open", None] == -5
+    assert kinds["event_start", None] == 5
+    assert kinds["hard_stop", None] == 65
+
+
+def test_late_next_ends_the_overrun_and_shifts_the_rest(seed: CueAgenda) -> None:
+    cues = plan_cues(seed, LiveState(adjustments=(Adjustment("next", at(seed, 7.5)),)))
+    overruns = [(minutes(seed, c), c.segment_index) for c in cues if c.kind == "overrun"]
+    # Opening ran over until `next`; the panel, now current, runs over only past its end.
+    assert overruns == [(6, 0), (7, 0), (58.5, 1), (59.5, 1)]
+    assert table(seed, [c for c in cues if minutes(seed, c) > 5]) == [
+        (7.5, "segment_start", 1, False),
+        (30, "handover", None, False),
+        (30, "handover", None, False),
+        (52.5, "warning", 1, False),
+        (55.5, "warning", 1, False),
+        (57.5, "time_up", 1, False),
+        (57.5, "segment_start", 2, True),
+        (60, "hard_stop", None, False),     # the hard stop does not move
+        (61.5, "warning", 2, True),
+        (62.5, "time_up", 2, True),
+    ]
+
+
+def test_early_next_drops_the_rest_of_the_segment(seed: CueAgenda) -> None:
+    cues = plan_cues(seed, LiveState(adjustments=(Adjustment("next", at(seed, 3)),)))
+    seg0 = [(minutes(seed, c), c.kind) for c in cues if c.segment_index == 0]
+    assert seg0 == [(0, "segment_start")]
+    assert minutes(seed, next(c for c in cues if c.kind == "segment_start"
+                              and c.segment_index == 1)) == 3
+
+
+def test_next_of_every_segment_makes_nothing_projected(seed: CueAgenda) -> None:
+    live = LiveState(adjustments=(Adjustment("next", at(seed, 5)), Adjustment("next", at(seed, 55)),
+                                  Adjustment("next", at(seed, 60))))
+    cues = plan_cues(seed, live)
+    assert not any(c.projected for c in cues)
+    assert not any(c.kind == "overrun" for c in cues)
+    assert [(minutes(seed, c), c.kind) for c in cues if c.segment_index == 2] == [
+        (55, "segment_start"), (59, "warning")]
+
+
+def test_extend_gives_the_current_segment_more_time_and_keeps_the_hard_stop(
+        seed: CueAgenda) -> None:
+    live = LiveState(adjustments=(Adjustment("next", at(seed, 5)),
+                                  Adjustment("extend", at(seed, 20), 2 * M)))
+    cues = plan_cues(seed, live)
+    seg1 = [(minutes(seed, c), c.kind) for c in cues if c.segment_index == 1]
+    assert seg1 == [(5, "segment_start"), (52, "warning"), (55, "warning"), (57, "time_up"),
+                    (58, "overrun"), (59, "overrun")]
+    assert minutes(seed, next(c for c in cues if c.kind == "hard_stop")) == 60
+    closing = next(c for c in cues if c.kind == "segment_start" and c.segment_index == 2)
+    assert minutes(seed, closing) == 57
+
+
+def test_extend_while_over_time_counts_from_now(seed: CueAgenda) -> None:
+    cues = plan_cues(seed, LiveState(adjustments=(Adjustment("extend", at(seed, 7), 2 * M),)))
+    seg0 = [(minutes(seed, c), c.kind) for c in cues if c.segment_index == 0]
+    assert seg0[:6] == [(0, "segment_start"), (4, "warning"), (5, "time_up"), (6, "overrun"),
+                        (8, "warning"), (9, "time_up")]
+    assert seg0[6] == (10, "overrun")
+
+
+def test_a_replan_keeps_the_ids_of_unchanged_cues(seed: CueAgenda) -> None:
+    one = plan_cues(seed, LiveState(adjustments=(Adjustment("next", at(seed, 5)),)))
+    two = plan_cues(seed, LiveState(adjustments=(Adjustment("next", at(seed, 5)),
+                                                 Adjustment("shift", at(seed, 40), M))))
+    before_shift = [c.id for c in one if minutes(seed, c) < 40]
+    assert before_shift == [c.id for c in two if minutes(seed, c) < 40]
+    assert {c.id for c in one if minutes(seed, c) > 40}.isdisjoint(
+        {c.id for c in two if minutes(seed, c) > 40})
+
+
+def test_auto_advance_assumes_segments_end_on_time(seed: CueAgenda) -> None:
+    cues = plan_cues(with_settings(seed, advance="auto"))
+    assert not any(c.projected or c.kind == "overrun" for c in cues)
+    assert len(cues) == 16
+
+
+def test_current_segment_follows_next(seed: CueAgenda) -> None:
+    live = LiveState(adjustments=(Adjustment("next", at(seed, 6)),))
+    assert current_segment(seed, live, at(seed, 5.5))[0] == 0
+    index, start, end = current_segment(seed, live, at(seed, 7))
+    assert (index, start, end) == (1, at(seed, 6), at(seed, 56))
+    assert current_segment(seed, live, at(seed, -1))[0] is None
+
+
+def test_accelerated_agenda_runs_event_minutes_in_seconds(seed: CueAgenda) -> None:
+    fast = agenda_from_event(load_event(SEED), speed=60)
+    cues = plan_cues(fast)
+    stop = next(c for c in cues if c.kind == "hard_stop")
+    assert (stop.due - fast.scheduled_start).total_seconds() == pytest.approx(60)
+    assert "09:30 EDT" in stop.text["en"]  # texts keep showing event time
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("+3m", 180), ("3", 180), ("-2m", -120), ("90s", 90), ("1h30m", 5400), ("2.5m", 150)])
+def test_parse_amount(text: str, seconds: float) -> None:
+    assert parse_amount(text).total_seconds() == seconds
+
+
+def test_parse_amount_names_the_fix() -> None:
+    with pytest.raises(ValueError, match=r"write e\.g\. "):
+        parse_amount("soon")
+
+
+def test_cli_plan_json_lists_due_kind_segment_audience_text(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["cues", "plan", str(SEED), "--json",
+                                      "--start-at", "2030-01-10T09:00:00+01:00"],
+                                env={"ZOOMORCH_STATE_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    cues = json.loads(result.output)
+    first = cues[0]
+    assert {"due", "kind", "segment", "audience", "text"} <= first.keys()
+    assert first["kind"] == "tech_check"
+    assert datetime.fromisoformat(first["due"]) == datetime(2030, 1, 10, 7, 30, tzinfo=UTC)
+    assert first["due"].endswith("-05:00")  # the event's zone (New York)
+    start = next(c for c in cues if c["kind"] == "segment_start")
+    assert start["segment"] == "Opening Remarks"
+
+
+def test_cli_live_control_is_reflected_in_status(tmp_path: Path) -> None:
+    env = {"ZOOMORCH_STATE_DIR": str(tmp_path)}
+    runner = CliRunner()
+    start = "2022-05-17T08:31:00-04:00"
+    steps = [["start", "--at", start], ["next", "--at", "2022-05-17T08:37:00-04:00"],
+             ["extend", "2m", "--at", "2022-05-17T08:50:00-04:00"],
+             ["shift", "+1m", "--at", "2022-05-17T08:51:00-04:00"]]
+    for step in steps:
+        result = runner.invoke(app, ["cues", step[0], str(SEED), *step[1:]], env=env)
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["cues", "status", str(SEED), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.output)
+    assert status["actual_start"] == datetime(2022, 5, 17, 12, 31, tzinfo=UTC).isoformat()
+    assert [a["kind"] for a in status["adjustments"]] == ["next", "extend", "shift"]
+    cues = status["cues"]
+    seg1_end = next(c for c in cues if c["kind"] == "time_up" and c["segment_index"] == 1)
+    # started 08:37, 50 minutes, +2 extend, +1 shift
+    assert seg1_end["due"] == "2022-05-17T09:30:00-04:00"
+    stop = next(c for c in cues if c["kind"] == "hard_stop")
+    assert stop["due"] == "2022-05-17T09:32:00-04:00"  # actual start + 60, + 1 shift
+    human = runner.invoke(app, ["cues", "status", str(SEED)], env=env)
+    assert "actual start: 08:31:00 EDT" in human.output
+    assert "failures: 0" in human.output
+
+
+def test_cli_rejects_a_bad_amount(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["cues", "shift", str(SEED), "soon"],
+                                env={"ZOOMORCH_STATE_DIR": str(tmp_path)})
+    assert result.exit_code != 0
+    assert "write e.g. +3m" in result.output
+
+
+def test_zone_of_json_due_is_the_events(seed: CueAgenda) -> None:
+    cue = plan_cues(seed)[0]
+    assert cue.as_json()["due"] == "2022-05-17T08:00:00-04:00"
+    assert cue.as_json(ZoneInfo("Europe/Zurich"))["due"] == "2022-05-17T14:00:00+02:00"
