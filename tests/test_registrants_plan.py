@@ -70,7 +70,8 @@ def test_answers_languages_and_custom_questions_are_normalised() -> None:
     assert a.language is Language.ES and a.custom_answers == (("Panel", "Youth"),)
     assert b.zoom_fields() == {
         "email": "b@x.org", "first_name": "Zoé", "last_name": "Denkers", "country": "DE",
-        "org": "BIT", "language": "fr-FR", "custom_questions": [{"title": "Panel", "value": "Climate"}],
+        "org": "BIT", "language": "fr-FR",
+        "custom_questions": [{"title": "Panel", "value": "Climate"}],
     }
     reasons = [r.reason for r in result.rejections]
     assert "preferred language 'de' is not ES, EN or FR" in reasons[0]

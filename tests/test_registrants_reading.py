@@ -38,7 +38,7 @@ def test_spreadsheet_encodings_decode_to_the_same_names(encoded: bytes, expected
 
 
 def test_a_list_mixing_utf8_and_cp1252_lines_keeps_every_name() -> None:
-    data = "email,nombre,apellido\n".encode() + "a@x.org,Ana,Sáenz\n".encode()
+    data = b"email,nombre,apellido\n" + "a@x.org,Ana,Sáenz\n".encode()
     data += "b@x.org,Luis,Gómez\n".encode("cp1252")
     decoded = decode_source(data)
     assert decoded.encoding == "utf-8+cp1252"
@@ -77,7 +77,7 @@ def test_empty_file_is_a_clear_error() -> None:
 
 
 def test_missing_file_names_the_path(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="nope.csv"):
+    with pytest.raises(SourceError, match=r"nope\.csv"):
         read_source(tmp_path / "nope.csv")
 
 

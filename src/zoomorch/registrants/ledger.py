@@ -143,6 +143,11 @@ class SyncLedger:
         self._finish(call.id, RECONCILED, found,
                      f"interrupted; {len(found)} of {len(call.emails)} found in Zoom afterwards")
 
+    def reconcile_partial(self, call_id: int, landed: list[dict[str, Any]]) -> None:
+        """A refused call that Zoom had partly applied: record who did get registered."""
+        self._finish(call_id, RECONCILED, landed,
+                     f"refused after registering {len(landed)} of the call's people")
+
     def adds_today(self, now: datetime | None = None) -> Counter[str]:
         """How many times each email (key) was registered with Zoom since 00:00 UTC."""
         now = now or utcnow()

@@ -341,10 +341,16 @@ class _Execution:
             elif len(additions) == 1:
                 self._refused_add(additions[0], error)
             else:
+                if _is_daily_rule(error):
+                    # Zoom may have registered part of the batch before refusing one person;
+                    # re-sending those would spend their own 3-a-day allowance.
+                    additions = self._keep_missing(additions, call_id)
                 # Split until the refused person is alone; everyone else still goes through.
                 half = len(additions) // 2
-                self._batch_add(additions[:half], auto_approve)
-                self._batch_add(additions[half:], auto_approve)
+                if half:
+                    self._batch_add(additions[:half], auto_approve)
+                if additions:
+                    self._batch_add(additions[half:], auto_approve)
             return
         result = [{"email": c.email, "registrant_id": c.registrant_id, "join_url": c.join_url}
                   for c in created]
@@ -357,6 +363,25 @@ class _Execution:
                     self.added[addition.registration.key] = (
                         addition, got.registrant_id or "", got.join_url or "")
         self.sync.progress.advance(len(additions))
+
+    def _keep_missing(self, additions: list[Addition], call_id: int | None) -> list[Addition]:
+        """Record those of ``additions`` Zoom already holds; return the others."""
+        index = index_registrants(self.sync.list_registrants())
+        missing: list[Addition] = []
+        landed: list[dict[str, Any]] = []
+        with self.lock:
+            for addition in additions:
+                found = index.get(addition.registration.key)
+                if found is None:
+                    missing.append(addition)
+                    continue
+                self.added[addition.registration.key] = (addition, found.id, found.join_url)
+                landed.append({"email": found.email, "registrant_id": found.id,
+                               "join_url": found.join_url})
+        if landed and self.ledger is not None and call_id is not None:
+            self.ledger.reconcile_partial(call_id, landed)
+        self.sync.progress.advance(len(additions) - len(missing))
+        return missing
 
     def _single_add(self, addition: Addition) -> None:
         if self._stopped():

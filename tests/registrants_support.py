@@ -1,0 +1,67 @@
+"""Helpers for the registrant-sync tests: a client, a webinar and an event file on the sandbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from zoomorch.rate_labels import RateLabel
+from zoomorch.sandbox import Sandbox
+from zoomorch.store import StateStore, open_store
+from zoomorch.zoom import RateLimiter, ZoomClient, ZoomCredentials
+
+EVENT_KEY = "sync-test"
+
+
+def client_for(sandbox: Sandbox, *, paced: bool = False) -> ZoomClient:
+    """A client of the sandbox; unpaced (functional tests) unless ``paced`` (Pro's limits)."""
+    env = sandbox.env()
+    limiter = None if paced else RateLimiter("pro", limits=dict.fromkeys(RateLabel, 1000.0))
+    return ZoomClient(ZoomCredentials(
+        account_id=env["ZOOM_ACCOUNT_ID"], client_id=env["ZOOM_CLIENT_ID"],
+        client_secret=env["ZOOM_CLIENT_SECRET"], api_base_url=env["ZOOM_API_BASE_URL"],
+        oauth_url=env["ZOOM_OAUTH_URL"],
+    ), plan="pro", limiter=limiter)
+
+
+def make_webinar(client: ZoomClient, *, automatic: bool) -> int:
+    """A scheduled (type 5) webinar tomorrow, with registration."""
+    start = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    webinar = client.create_webinar({
+        "topic": "Registrant sync test", "type": 5, "start_time": start, "duration": 60,
+        "settings": {"approval_type": 0 if automatic else 1},
+    })
+    assert webinar.id is not None
+    return int(webinar.id)
+
+
+def store_at(tmp_path: Path) -> StateStore:
+    return open_store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+
+
+def write_event(tmp_path: Path, *, approval: str = "automatic", questions: str = "") -> Path:
+    """A minimal event file; ``questions`` is extra TOML for [registration]."""
+    path = tmp_path / f"{EVENT_KEY}.toml"
+    path.write_text(f'''key = "{EVENT_KEY}"
+
+[webinar]
+title = "Registrant sync test"
+start = 2030-05-17T08:30:00-04:00
+timezone = "America/New_York"
+duration_minutes = 60
+
+[[agenda]]
+title = "Opening Remarks"
+minutes = 60
+
+[registration]
+approval = "{approval}"
+{questions}
+''', encoding="utf-8")
+    return path
+
+
+def emails_by_status(client: ZoomClient, webinar_id: int) -> dict[str, list[str]]:
+    """Zoom's registrants (lower-cased emails) in each status, as Zoom lists them."""
+    return {status: sorted(r.email.lower() for r in client.iter_registrants(webinar_id, status))
+            for status in ("approved", "pending", "denied")}

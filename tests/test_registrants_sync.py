@@ -1,0 +1,201 @@
+"""The sync executor against the sandbox over HTTP: adds, statuses, prune, ledger, outputs."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from registrants_support import client_for, emails_by_status, make_webinar, store_at
+from zoomorch.registrants.ledger import SyncLedger
+from zoomorch.registrants.normalise import (
+    QuestionRule,
+    RegistrationList,
+    RegistrationRules,
+    normalise_table,
+)
+from zoomorch.registrants.output import write_registrants
+from zoomorch.registrants.plan import Outcome
+from zoomorch.registrants.source import decode_source, parse_table
+from zoomorch.registrants.sync import RegistrantSync, SyncReport
+from zoomorch.sandbox import Sandbox
+from zoomorch.store import StateStore
+from zoomorch.zoom import ZoomClient
+
+
+def load(text: str, rules: RegistrationRules | None = None) -> RegistrationList:
+    return normalise_table(parse_table(decode_source(text.encode()), "list.csv"), rules)
+
+
+class Rig:
+    """One webinar in the sandbox, a client, a state store, and a way to run the sync."""
+
+    def __init__(self, sandbox: Sandbox, tmp_path: Path, *, automatic: bool = True) -> None:
+        self.sandbox = sandbox
+        self.client: ZoomClient = client_for(sandbox)
+        self.webinar_id = make_webinar(self.client, automatic=automatic)
+        self.store: StateStore = store_at(tmp_path)
+        self.ledger = SyncLedger(self.store, "ev", self.webinar_id)
+        self.automatic = automatic
+
+    def sync(self, source: RegistrationList, **options: bool) -> SyncReport:
+        sync = RegistrantSync(self.client, self.webinar_id, ledger=self.ledger,
+                              automatic_approval=self.automatic)
+        return sync.run(source, **options)
+
+    def requests(self) -> list[tuple[str, str]]:
+        return [(r["method"], r["path"]) for r in self.sandbox.requests_log()]
+
+    def status(self) -> dict[str, list[str]]:
+        return emails_by_status(self.client, self.webinar_id)
+
+
+PEOPLE = "".join(f"p{i}@example.org,Person{i},Sáenz{i}\n" for i in range(65))
+LIST = "email,first name,last name\n" + PEOPLE
+
+
+def test_new_people_are_registered_in_batches_of_30_with_join_links(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    rig = Rig(sandbox, tmp_path, automatic=False)
+    report = rig.sync(load(LIST))
+    batch_posts = [r for r in rig.requests() if r[0] == "POST" and "batch_registrants" in r[1]]
+    assert len(batch_posts) == 3  # 30 + 30 + 5
+    assert report.counts[Outcome.ADDED] == 65 and report.counts.adds_up
+    assert len(rig.status()["pending"]) == 65  # the event approves manually
+    assert all(line.join_url and line.registrant_id for line in report.lines)
+    assert [line.last_name for line in report.lines[:2]] == ["Sáenz0", "Sáenz1"]
+
+
+def test_rerun_with_an_unchanged_list_makes_only_list_calls(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    rig = Rig(sandbox, tmp_path)
+    rig.sync(load(LIST))
+    before = len(rig.requests())
+    report = rig.sync(load(LIST))
+    again = rig.requests()[before:]
+    assert {method for method, _ in again} == {"GET"}
+    assert report.write_calls == 0 and report.list_calls == len(again) == 3
+    assert report.counts[Outcome.UNCHANGED] == 65 and report.counts.adds_up
+
+
+def test_answers_and_custom_questions_reach_zoom(sandbox: Sandbox, tmp_path: Path) -> None:
+    rig = Rig(sandbox, tmp_path)
+    rules = RegistrationRules(
+        required_fields=frozenset({"country", "org"}),
+        questions=(QuestionRule("Preferred language", True, ("Español", "English", "Français")),),
+    )
+    source = load("Correo,Nombre,Apellido,País,Organización,Preferred language\n"
+                  "ana@x.org,Ana,Gómez,Colombia,OIM,ES\n"
+                  "zoe@x.org,Zoé,Denkers,France,OIT,français\n", rules)
+    rig.sync(source)
+    ana = next(r for r in rig.client.iter_registrants(rig.webinar_id, "approved")
+               if r.email == "ana@x.org")
+    assert (ana.first_name, ana.last_name, ana.country, ana.org) == ("Ana", "Gómez", "CO", "OIM")
+    assert [(q.title, q.value) for q in ana.custom_questions] == [
+        ("Preferred language", "Español")]
+
+
+def test_status_column_approves_denies_and_cancels(sandbox: Sandbox, tmp_path: Path) -> None:
+    rig = Rig(sandbox, tmp_path, automatic=False)
+    rig.sync(load("email,first name\na@x.org,A\nb@x.org,B\nc@x.org,C\nd@x.org,D\n"))
+    report = rig.sync(load("email,first name,estado\na@x.org,A,aprobado\nb@x.org,B,refusé\n"
+                           "c@x.org,C,\nd@x.org,D,approved\ne@x.org,E,denied\n"))
+    status = rig.status()
+    assert status["approved"] == ["a@x.org", "d@x.org"]
+    assert status["denied"] == ["b@x.org", "e@x.org"]
+    assert status["pending"] == ["c@x.org"]
+    assert (report.counts[Outcome.STATUS_CHANGED], report.counts[Outcome.ADDED]) == (3, 1)
+    cancel = rig.sync(load("email,first name,status\na@x.org,A,cancelled\n"))
+    assert cancel.counts[Outcome.CANCELLED] == 1
+    assert "a@x.org" not in rig.status()["approved"]
+
+
+def test_prune_cancels_registrants_off_the_list_but_never_deletes(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    rig = Rig(sandbox, tmp_path)
+    rig.sync(load("email,first name\na@x.org,A\nb@x.org,B\nc@x.org,C\n"))
+    shorter = load("email,first name\na@x.org,A\nc@x.org,\n")  # c's row is now invalid
+    kept = rig.sync(shorter)
+    assert kept.counts.pruned == 0 and rig.status()["approved"] == ["a@x.org", "b@x.org",
+                                                                     "c@x.org"]
+    report = rig.sync(shorter, prune=True)
+    assert report.counts.pruned == 1
+    assert rig.status()["approved"] == ["a@x.org", "c@x.org"]  # rejected row is spared
+    assert "b@x.org" in rig.status()["denied"]  # cancelled, still a registrant
+    assert not [r for r in rig.requests() if r[0] == "DELETE"]
+    assert next(line for line in report.lines if line.email == "b@x.org").status == "cancelled"
+
+
+def test_a_person_zoom_refuses_does_not_stop_the_batch(sandbox: Sandbox, tmp_path: Path) -> None:
+    rig = Rig(sandbox, tmp_path)
+    for _ in range(3):  # the day's three registrations of x, made elsewhere
+        rig.client.add_registrant(rig.webinar_id, {"email": "x@x.org", "first_name": "X"})
+    registrant = next(rig.client.iter_registrants(rig.webinar_id, "approved"))
+    rig.client.delete_registrant(rig.webinar_id, str(registrant.id))
+    people = "".join(f"q{i}@x.org,Q{i}\n" for i in range(10))
+    report = rig.sync(load("email,first name\n" + people + "x@x.org,X\n"))
+    assert rig.status()["approved"] == sorted(f"q{i}@x.org" for i in range(10))
+    assert report.counts[Outcome.ADDED] == 10 and report.counts[Outcome.DEFERRED] == 1
+    assert report.counts.adds_up
+    assert any("3 registrations" in note for note in report.notes)
+
+
+def test_people_sent_three_times_today_are_not_sent_again(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    rig = Rig(sandbox, tmp_path)
+    run = rig.ledger.start_run("earlier", "")
+    for seq in range(3):
+        call = rig.ledger.sending(run, seq, "add", ["y@x.org"])
+        rig.ledger.sent(call, [{"email": "y@x.org", "registrant_id": "r", "join_url": ""}])
+    report = rig.sync(load("email,first name\ny@x.org,Y\n"))
+    assert report.counts[Outcome.DEFERRED] == 1 and report.write_calls == 0
+
+
+def test_an_interrupted_call_is_reconciled_before_anything_is_resent(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    rig = Rig(sandbox, tmp_path)
+    # A previous run wrote "sending" for a and b, then died; only a reached Zoom.
+    run = rig.ledger.start_run("earlier", "")
+    rig.ledger.sending(run, 1, "batch_add", ["a@x.org", "b@x.org"], True)
+    rig.client.batch_add_registrants(rig.webinar_id, [{"email": "a@x.org", "first_name": "A"}],
+                                     auto_approve=True)
+    before = len(rig.requests())
+    report = rig.sync(load("email,first name\na@x.org,A\nb@x.org,B\n"))
+    posts = [r for r in rig.requests()[before:] if r[0] == "POST"]
+    assert len(posts) == 1 and report.counts[Outcome.ADDED] == 1
+    assert any("1 reached Zoom, 1 are planned again" in note for note in report.notes)
+    assert rig.ledger.interrupted() == []
+    assert rig.status()["approved"] == ["a@x.org", "b@x.org"]
+
+
+def test_dry_run_writes_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+    rig = Rig(sandbox, tmp_path)
+    report = rig.sync(load(LIST), dry_run=True)
+    assert {method for method, _ in rig.requests()} <= {"GET", "POST"}  # POST: webinar only
+    assert rig.status()["approved"] == [] and report.counts[Outcome.ADDED] == 65
+    assert rig.ledger.calls() == []
+
+
+def test_registrants_csv_neutralises_formulas_and_keeps_accents(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    rig = Rig(sandbox, tmp_path)
+    report = rig.sync(load('email,first name,last name\nf@x.org,=HYPERLINK("x"),Gómez\n'))
+    out = tmp_path / "registrants.csv"
+    write_registrants(out, report.lines)
+    with out.open(encoding="utf-8-sig", newline="") as stream:
+        [row] = list(csv.DictReader(stream))
+    assert row["first_name"] == "'=HYPERLINK(\"x\")" and row["last_name"] == "Gómez"
+    assert row["status"] == "approved" and row["join_url"].startswith("http")
+
+
+@pytest.mark.parametrize("drop", [0.4])
+def test_lost_answers_never_register_anyone_twice(
+        sandbox: Sandbox, tmp_path: Path, drop: float) -> None:
+    rig = Rig(sandbox, tmp_path)
+    sandbox.faults.update({"drop_after_processing_rate": drop, "seed": 7})
+    report = rig.sync(load(LIST))
+    sandbox.faults.clear()
+    assert report.counts[Outcome.ADDED] == 65
+    listed = [r.email for r in rig.client.iter_registrants(rig.webinar_id, "approved")]
+    assert sorted(listed) == sorted(set(listed)) and len(listed) == 65
