@@ -28,6 +28,9 @@ SPEC_PATH = Path(
     )
 )
 _LOWER_KEYS = {"style", "in"}
+# Operations whose success status the document gets wrong (facts.md): here the document's "200"
+# key is Zoom's error code 200 (no webinar plan), and Zoom answers success with 204 No Content.
+SUCCESS_204_DEFECTS = {("PUT", "/v2/webinars/{id}/status")}
 
 
 def _normalise(node: Any) -> Any:
@@ -85,7 +88,8 @@ class Exchange:
     response: requests.Response
 
     def label(self) -> str:
-        return f"{self.request.method} {urlsplit(self.request.url or '').path} -> {self.response.status_code}"
+        path = urlsplit(self.request.url or "").path
+        return f"{self.request.method} {path} -> {self.response.status_code}"
 
 
 @dataclass
@@ -114,12 +118,20 @@ def validation_errors(exchange: Exchange) -> list[str]:
         openapi.validate_request(request)
     except Exception as error:  # openapi-core raises a family of validation errors
         problems.append(f"request: {_explain(error)}")
+    if exchange.response.status_code == 204 and _template(exchange) in SUCCESS_204_DEFECTS:
+        return problems
     if exchange.response.status_code < 300:
         try:
             openapi.validate_response(request, RequestsOpenAPIResponse(exchange.response))
         except Exception as error:
             problems.append(f"response: {_explain(error)}")
     return problems
+
+
+def _template(exchange: Exchange) -> tuple[str, str]:
+    parts = urlsplit(exchange.request.url or "").path.split("/")
+    path = "/".join("{id}" if part.isdigit() else part for part in parts)
+    return (exchange.request.method or "", path)
 
 
 def _explain(error: BaseException) -> str:
