@@ -88,6 +88,7 @@ def resolve_columns(
     *,
     explicit: Mapping[str, str] | None = None,
     question_titles: Iterable[str] = (),
+    language_questions: Iterable[str] = (),
     path: str = "<list>",
 ) -> ColumnMap:
     """Decide which header holds which field; explicit mappings win over the defaults."""
@@ -125,6 +126,15 @@ def resolve_columns(
     for title in titles:
         found = by_key.get(header_key(title))
         if title not in questions and found and found not in taken:
+            questions[title] = found
+            taken.add(found)
+    # A question asking for the preferred language also answers to "Idioma", "Langue"...
+    for title in language_questions:
+        if title in questions:
+            continue
+        found = next((by_key[k] for k in DEFAULT_HEADERS["language"]
+                      if k in by_key and by_key[k] not in taken), None)
+        if found:
             questions[title] = found
             taken.add(found)
 

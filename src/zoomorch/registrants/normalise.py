@@ -189,6 +189,11 @@ def _as_language(value: str) -> Language | None:
         return None
 
 
+def _asks_language(question: QuestionRule) -> bool:
+    return bool(question.answers) and not question.multiple and all(
+        _as_language(option) for option in question.answers)
+
+
 def _choice(value: str, allowed: Sequence[str], what: str) -> str:
     for option in allowed:
         if header_key(option) == header_key(value):
@@ -257,9 +262,7 @@ def _registration(row: SourceRow, columns: ColumnMap, rules: RegistrationRules) 
             raise _RowRejected(f"missing required answer {question.title!r} (column {header!r})")
         if value:
             custom.append((question.title, value))
-            if language is None and not question.multiple and question.answers and all(
-                _as_language(option) for option in question.answers
-            ):
+            if language is None and _asks_language(question):
                 language = _as_language(value)  # also the language of Zoom's emails to them
 
     present = {"first_name": first, "last_name": last, "language": language, **answers}
@@ -282,6 +285,7 @@ def normalise_table(table: SourceTable, rules: RegistrationRules | None = None) 
         table.header,
         explicit=rules.columns,
         question_titles=[q.title for q in rules.questions],
+        language_questions=[q.title for q in rules.questions if _asks_language(q)],
         path=table.path,
     )
     _require_columns(columns, rules, table.path)
