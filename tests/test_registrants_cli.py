@@ -26,7 +26,9 @@ answers = ["Español", "English", "Français"]
 '''
 
 
-def prepare(sandbox: Sandbox, tmp_path: Path, *, questions: str = "") -> tuple[Path, dict[str, str], int]:
+def prepare(
+    sandbox: Sandbox, tmp_path: Path, *, questions: str = ""
+) -> tuple[Path, dict[str, str], int]:
     client = client_for(sandbox)
     webinar_id = make_webinar(client, automatic=True)
     store_at(tmp_path).save_binding(EVENT_KEY, webinar_id=webinar_id)
