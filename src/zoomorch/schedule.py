@@ -405,6 +405,7 @@ class CueScheduler:
         """Stop firing; jobs stay in the database for the next start."""
         global _RUNNING
         if self.scheduler.running:
+            self.scheduler.pause()  # no new firings while the executors wind down
             self.scheduler.shutdown(wait=wait)
         for pool in self._pools.values():
             pool.shutdown(wait=wait)

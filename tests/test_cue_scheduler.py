@@ -1,0 +1,204 @@
+"""The cue scheduler against a real state database: on time, once, late or missed, retried,
+re-planned live, surviving kill -9, and enforcing through the Zoom API (the sandbox)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cue_agendas import BrokenNotifier, RecordingNotifier, quick_agenda
+from zoomorch.cues import CueAgenda, plan_cues
+from zoomorch.sandbox import Sandbox
+from zoomorch.schedule import (
+    CueScheduler,
+    deliveries,
+    live_plan,
+    next_segment,
+    record_actual_start,
+)
+from zoomorch.store import StateStore, open_store
+from zoomorch.zoom import ZoomClient, ZoomCredentials
+
+RUNNER = Path(__file__).resolve().parent / "cue_runner.py"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def wait_until(moment: datetime) -> None:
+    delay = (moment - now()).total_seconds()
+    if delay > 0:
+        time.sleep(delay)
+
+
+def store_at(tmp_path: Path) -> StateStore:
+    return open_store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+
+
+def expected_keys(agenda: CueAgenda, channel: str) -> set[str]:
+    return {f"{agenda.slug}|{c.id}|{channel}|{r.id}" for c in plan_cues(agenda)
+            for r in agenda.recipients_for(c)}
+
+
+def test_every_cue_reaches_every_recipient_once_on_time_and_never_early(
+        tmp_path: Path) -> None:
+    store = store_at(tmp_path)
+    start = now() + timedelta(seconds=1.0)
+    agenda = quick_agenda(start, speed=240, recipients=2)  # 2-minute tech check: 0.5 s ahead
+    sink = RecordingNotifier("sink")
+    with CueScheduler(store, [sink], [agenda]):
+        wait_until(plan_cues(agenda)[-1].due + timedelta(seconds=0.6))
+    keys = Counter(m.key for _, m in sink.received)
+    assert set(keys) == expected_keys(agenda, "sink")
+    assert set(keys.values()) == {1}
+    lateness = [(at - m.due).total_seconds() for at, m in sink.received]
+    assert min(lateness) >= 0
+    assert max(lateness) < 0.5
+    log = deliveries(store, agenda.slug)
+    assert {(d.status, d.late) for d in log} == {("delivered", False)}
+    moderator_texts = [m.text for _, m in sink.received if m.kind == "time_up"]
+    assert "Segment 0: se acabó el tiempo." in moderator_texts  # the moderators speak Spanish
+
+
+def test_a_failing_channel_never_blocks_the_others_and_is_retried_with_backoff(
+        tmp_path: Path) -> None:
+    store = store_at(tmp_path)
+    start = now() + timedelta(seconds=1.2)
+    agenda = quick_agenda(start, speed=120, minutes=(2,), late_grace=timedelta(seconds=5))
+    good, flaky = RecordingNotifier("good"), RecordingNotifier("flaky", fail_times=2)
+    scheduler = CueScheduler(store, [good, flaky, BrokenNotifier()], [agenda], max_attempts=3,
+                             backoff=timedelta(milliseconds=200))
+    with scheduler:
+        wait_until(plan_cues(agenda)[-1].due + timedelta(seconds=1.6))
+    cues = plan_cues(agenda)
+    assert len(good.received) == len(cues)
+    assert max((at - m.due).total_seconds() for at, m in good.received) < 0.5
+    assert Counter(m.key for _, m in flaky.received) == Counter(
+        {k: 1 for k in expected_keys(agenda, "flaky")})
+    log = {d.key: d for d in deliveries(store, agenda.slug)}
+    retried = [d for d in log.values() if d.channel == "flaky" and d.attempts > 1]
+    assert retried and all(d.status == "delivered" and d.last_error for d in retried)
+    broken = [d for d in log.values() if d.channel == "broken"]
+    assert {d.status for d in broken} == {"failed"}
+    assert {d.attempts for d in broken} == {3}
+    assert all("connection refused" in (d.last_error or "") for d in broken)
+    status = live_plan(store, agenda)
+    assert status.per_channel()["broken"] == {"failed": len(cues)}
+    assert len([f for f in status.failures() if f.channel == "broken"]) == len(cues)
+
+
+def test_cues_missed_while_down_are_late_within_grace_and_missed_beyond(
+        tmp_path: Path) -> None:
+    store = store_at(tmp_path)
+    start = now() - timedelta(seconds=1.5)
+    # speed 60: tech check 3.5 s ago, doors open 2.5 s ago, the start 1.5 s ago.
+    agenda = quick_agenda(start, speed=60, late_grace=timedelta(seconds=2))
+    sink = RecordingNotifier("sink")
+    with CueScheduler(store, [sink], [agenda]):
+        wait_until(start + timedelta(seconds=2.4))
+    log = {d.cue_id.split("@")[0]: d for d in deliveries(store, agenda.slug)}
+    assert log["tech_check/event"].status == "missed"
+    assert log["doors_open/event"].status == "missed"
+    assert (log["event_start/event"].status, log["event_start/event"].late) == (
+        "delivered", True)
+    assert (log["segment_start/s0"].status, log["segment_start/s0"].late) == ("delivered", True)
+    assert (log["time_up/s0"].status, log["time_up/s0"].late) == ("delivered", False)
+    delivered = {m.key.split("|")[1].split("@")[0]: m for _, m in sink.received}
+    assert set(delivered) == {"event_start/event", "segment_start/s0", "time_up/s0",
+                              "segment_start/s1"}
+    assert delivered["event_start/event"].late and not delivered["time_up/s0"].late
+
+
+def test_next_from_another_process_is_picked_up_while_running(tmp_path: Path) -> None:
+    store = store_at(tmp_path)
+    start = now() + timedelta(seconds=0.3)
+    agenda = quick_agenda(start, speed=60, minutes=(3, 2), advance="manual")
+    sink = RecordingNotifier("sink")
+    with CueScheduler(store, [sink], [agenda], watch_every=timedelta(seconds=0.1)):
+        record_actual_start(store, agenda.slug, start)
+        wait_until(start + timedelta(seconds=0.5))
+        next_segment(open_store(store.url), agenda.slug)  # a second handle, like the CLI
+        time.sleep(1.0)
+        got = {m.key.split("|")[1].split("@")[0]: (at, m) for at, m in sink.received}
+        assert "segment_start/s1" in got
+        at, _message = got["segment_start/s1"]
+        assert (at - start).total_seconds() < 0.9  # not at its planned 3 s
+        wait_until(start + timedelta(seconds=3.3))
+    kinds = [m.key.split("|")[1].split("@")[0] for _, m in sink.received]
+    assert "time_up/s0" not in kinds  # planned away by `next`
+    assert "warning/s0-1min" not in kinds
+    assert "segment_start/s1" in kinds
+
+
+def test_enforcement_ends_the_webinar_and_starts_recording_through_zoom(
+        tmp_path: Path, sandbox: Sandbox) -> None:
+    env = sandbox.env()
+    client = ZoomClient(ZoomCredentials(
+        account_id=env["ZOOM_ACCOUNT_ID"], client_id=env["ZOOM_CLIENT_ID"],
+        client_secret=env["ZOOM_CLIENT_SECRET"], api_base_url=env["ZOOM_API_BASE_URL"],
+        oauth_url=env["ZOOM_OAUTH_URL"]))
+    webinar = client.create_webinar({"topic": "Cue enforcement", "type": 5, "duration": 2,
+                                     "start_time": now().strftime("%Y-%m-%dT%H:%M:%SZ")})
+    sandbox.store.start_webinar(webinar.id)
+    store = store_at(tmp_path)
+    start = now() + timedelta(seconds=0.8)
+    agenda = quick_agenda(start, speed=120, minutes=(1, 1), end_webinar_at_hard_stop=True,
+                          record_at_start=True)
+    sink = RecordingNotifier("sink")
+    with CueScheduler(store, [sink], [agenda], zoom=client,
+                      webinar_ids={agenda.slug: webinar.id}):
+        wait_until(start + timedelta(seconds=1.8))
+    zoom_rows = [d for d in deliveries(store, agenda.slug) if d.channel == "zoom"]
+    assert sorted((d.recipient, d.status) for d in zoom_rows) == [
+        ("end_webinar", "delivered"), ("recording.start", "delivered")]
+    calls = [(r["method"], r["path"]) for r in sandbox.requests_log()]
+    assert ("PUT", f"/v2/webinars/{webinar.id}/status") in calls
+    assert ("PATCH", f"/v2/live_meetings/{webinar.id}/events") in calls
+    assert sandbox.store.webinar(webinar.id).status != "started"
+
+
+def test_kill_9_and_restart_delivers_each_cue_once_or_records_it_missed(
+        tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'state.sqlite3'}"
+    sink = tmp_path / "sink.jsonl"
+    start = now() + timedelta(seconds=2.5)
+    agenda = quick_agenda(start, "restart", speed=60, recipients=2,
+                          late_grace=timedelta(seconds=5))
+
+    def launch() -> subprocess.Popen[str]:
+        proc = subprocess.Popen([sys.executable, str(RUNNER), url, start.isoformat(), str(sink)],
+                                stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        return proc
+
+    first = launch()
+    wait_until(start + timedelta(seconds=1.5))
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    time.sleep(1.0)  # down across the end of segment 0 (due at +2 s)
+    second = launch()
+    wait_until(plan_cues(agenda)[-1].due + timedelta(seconds=1.0))
+    second.terminate()
+    second.wait(timeout=10)
+
+    received = Counter(json.loads(line)["key"] for line in sink.read_text().splitlines())
+    assert set(received.values()) == {1}, "a cue reached the channel twice"
+    log = {d.key: d for d in deliveries(open_store(url), agenda.slug)}
+    assert set(log) == expected_keys(agenda, "sink")
+    for key, row in log.items():
+        if row.status == "delivered":
+            assert received[key] == 1
+        else:
+            assert row.status in ("missed", "interrupted"), (key, row.status)
+            assert received[key] <= 1
+    late = {d.cue_id.split("@")[0] for d in log.values() if d.late}
+    assert "time_up/s0" in late and "segment_start/s1" in late  # due while it was down
+    assert sum(1 for d in log.values() if d.status == "delivered") >= len(log) - 2
