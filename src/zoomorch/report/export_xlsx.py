@@ -14,7 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from zoomorch.report.tables import Kind, Table, cell
+from zoomorch.report.tables import Kind, Table, TypedValue, cell
 from zoomorch.safe_csv import neutralise
 
 _FORMATS = {
@@ -58,12 +58,16 @@ def write_xlsx(tables: Sequence[Table], path: str | Path) -> Path:
 
 def _cell(sheet: object, raw: object, column_kind: Kind) -> object:
     value, kind = cell(raw, column_kind)
+    if value == "":
+        return None  # an empty cell costs nothing to write; an empty string does
     if isinstance(value, str):
         # After neutralising, no text starts with "=", so openpyxl stores it as a string,
         # never as a formula.
         return neutralise(value)
-    if value is None or kind not in _FORMATS or kind is Kind.DATETIME:
-        return value  # openpyxl gives datetimes a date format itself
-    out = WriteOnlyCell(sheet, value=value)
-    out.number_format = _FORMATS[kind]
-    return out
+    if isinstance(raw, TypedValue) and kind in _FORMATS:
+        # Number formats only on the small totals sheet: a styled cell costs about twice a
+        # plain one, and the big sheets' numbers are already rounded.
+        out = WriteOnlyCell(sheet, value=value)
+        out.number_format = _FORMATS[kind]
+        return out
+    return value  # numbers, booleans; openpyxl gives datetimes a date format itself
