@@ -3,7 +3,7 @@
 Nothing here talks to Zoom or the store. Input is plain data (parsed from Zoom's JSON by the
 ``from_zoom`` constructors), output is :class:`AttendanceReport`.
 
-Counting rules (also in the docs):
+Counting rules (also in docs/reports.md):
 
 - One *person* is everyone whose join rows share a registrant id, an email address or, for
   rows that have neither, Zoom's per-webinar participant id. Rows that share any of those

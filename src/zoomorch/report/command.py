@@ -18,7 +18,7 @@ def report_command(event: Path, *, out: Path | None = None, formats: str = "csv,
                    offline: bool = False, env_file: Path | None = None,
                    console: Console | None = None) -> int:
     """Fetch, keep and export the event's attendance report; returns the exit code."""
-    say = console or Console()
+    say = console or Console(soft_wrap=True)
     err = Console(stderr=True, soft_wrap=True)
     try:
         chosen = parse_formats(formats)
