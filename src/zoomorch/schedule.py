@@ -22,17 +22,28 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import JSON, Boolean, Integer, String, Text, event, select, text, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Integer,
+    String,
+    Table,
+    Text,
+    event,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zoomorch.cues import (
@@ -382,6 +393,7 @@ class CueScheduler:
             store.engine.dispose()
         store.create_all()
         self.scheduler = make_scheduler(store)
+        self._log = _DeliveryLog(store)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -409,6 +421,7 @@ class CueScheduler:
             self.scheduler.shutdown(wait=wait)
         for pool in self._pools.values():
             pool.shutdown(wait=wait)
+        self._log.close()
         if _RUNNING is self:
             _RUNNING = None
 
@@ -489,10 +502,13 @@ class CueScheduler:
 
     def _watch(self) -> None:
         """Re-plan events whose live state changed (e.g. from another process)."""
+        with self.store.session() as session:
+            revisions = dict(session.execute(select(CueLive.event_slug, CueLive.revision)).all())
         for slug in list(self._agendas):
+            if revisions.get(slug, 0) == self._revisions.get(slug):
+                continue
             try:
-                if live_revision(self.store, slug) != self._revisions.get(slug):
-                    self.reschedule(self._agendas[slug])
+                self.reschedule(self._agendas[slug])
             except Exception:
                 log.exception("re-planning %s failed", slug)
 
@@ -516,27 +532,23 @@ class CueScheduler:
         now = self.clock()
         if now < cue.due:  # never early, whatever the job store's rounding
             threading.Event().wait((cue.due - now).total_seconds())
-        targets = self._targets(agenda, cue)
-        rows = self._claim(slug, cue, targets)
-        now = self.clock()
-        for key, status, next_at in rows:
-            if status == "retrying" and next_at is not None and next_at > now:
-                self._schedule_retry(slug, cue_id, next_at)
-                continue
-            if now - cue.due > agenda.settings.late_grace:
-                self._finish(key, "missed", error="found after the late grace period")
-                continue
-            channel = key.rsplit("|", 2)[1]
-            self._pools[channel].submit(self._deliver, agenda, cue, key, targets[key])
+            now = self.clock()
+        too_late = now - cue.due > agenda.settings.late_grace
+        for key, target in self._targets(agenda, cue).items():
+            if too_late:
+                self._log.missed(self._row(agenda.slug, cue, key, target, "missed"),
+                                 "found after the late grace period")
+            else:
+                self._pools[target[0]].submit(self._deliver, agenda, cue, key, target)
 
     def _targets(self, agenda: CueAgenda, cue: Cue) -> dict[str, tuple[str, Any]]:
         """key -> (channel, recipient or action) for every delivery this cue needs."""
         out: dict[str, tuple[str, Any]] = {}
         for recipient in agenda.recipients_for(cue):
-            message = self._message(agenda, cue, recipient, "", late=False)
             for notifier in self.notifiers:
                 accepts = getattr(notifier, "accepts", None)
-                if accepts is not None and not accepts(message):
+                if accepts is not None and not accepts(
+                        self._message(agenda, cue, recipient, "", late=False)):
                     continue
                 key = delivery_key(agenda.slug, cue.id, notifier.name, recipient.id)
                 out[key] = (notifier.name, recipient)
@@ -550,28 +562,15 @@ class CueScheduler:
                     ZOOM_CHANNEL, "recording.start")
         return out
 
-    def _claim(self, slug: str, cue: Cue, targets: dict[str, tuple[str, Any]]
-               ) -> list[tuple[str, str, datetime | None]]:
-        """Insert missing delivery rows as pending; return the rows still to work on."""
-        with self.store.session() as session:
-            existing = {
-                r.key: r for r in session.scalars(
-                    select(CueDelivery).where(CueDelivery.event_slug == slug,
-                                              CueDelivery.cue_id == cue.id))
-            }
-            now = utcnow()
-            for key, (channel, recipient) in targets.items():
-                if key in existing:
-                    continue
-                row = CueDelivery(
-                    key=key, event_slug=slug, cue_id=cue.id, kind=cue.kind,
-                    segment=cue.segment, channel=channel,
-                    recipient=recipient.id if isinstance(recipient, Recipient) else recipient,
-                    due=cue.due, status="pending", late=False, attempts=0, updated_at=now)
-                session.add(row)
-                existing[key] = row
-            return [(k, r.status, r.next_attempt_at) for k, r in existing.items()
-                    if r.status in ("pending", "retrying") and k in targets]
+    @staticmethod
+    def _row(slug: str, cue: Cue, key: str, target: tuple[str, Any],
+             status: str) -> dict[str, Any]:
+        channel, recipient = target
+        return {"key": key, "event_slug": slug, "cue_id": cue.id, "kind": cue.kind,
+                "segment": cue.segment, "channel": channel,
+                "recipient": recipient.id if isinstance(recipient, Recipient) else recipient,
+                "due": cue.due, "status": status, "late": False,
+                "attempts": 1 if status == "sending" else 0, "updated_at": utcnow()}
 
     def _message(self, agenda: CueAgenda, cue: Cue, recipient: Recipient, key: str,
                  late: bool) -> CueMessage:
@@ -584,17 +583,11 @@ class CueScheduler:
 
     def _deliver(self, agenda: CueAgenda, cue: Cue, key: str, target: tuple[str, Any]) -> None:
         channel, recipient = target
-        # The conditional update is the claim: only one worker moves a row to "sending".
-        with self.store.session() as session:
-            claimed = session.execute(
-                update(CueDelivery)
-                .where(CueDelivery.key == key,
-                       CueDelivery.status.in_(("pending", "retrying")))
-                .values(status="sending", attempts=CueDelivery.attempts + 1,
-                        updated_at=utcnow())
-            ).rowcount  # type: ignore[attr-defined]
-        if not claimed:
-            return
+        # The claim is committed before the channel is called: a crash after it can lose a
+        # cue (recorded as interrupted) but never send it twice.
+        attempts = self._log.claim(self._row(agenda.slug, cue, key, target, "sending"))
+        if attempts is None:
+            return  # delivered, failed or being delivered by someone else
         now = self.clock()
         late = now - cue.due > agenda.settings.late_after
         try:
@@ -604,9 +597,9 @@ class CueScheduler:
                 notifier = next(n for n in self.notifiers if n.name == channel)
                 notifier.deliver(self._message(agenda, cue, recipient, key, late))
         except Exception as exc:
-            self._failed(agenda, cue, key, exc)
+            self._failed(agenda, cue, key, attempts, exc)
             return
-        self._finish(key, "delivered", late=late, delivered_at=now)
+        self._log.finish(key, status="delivered", late=late, delivered_at=now)
 
     def _enforce(self, slug: str, action: str) -> None:
         assert self.zoom is not None  # only targeted when a client is configured
@@ -618,38 +611,129 @@ class CueScheduler:
         else:
             self.zoom.in_meeting_control(webinar_id, action)
 
-    def _failed(self, agenda: CueAgenda, cue: Cue, key: str, exc: Exception) -> None:
+    def _failed(self, agenda: CueAgenda, cue: Cue, key: str, attempts: int,
+                exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:500]
-        with self.store.session() as session:
-            row = session.get(CueDelivery, key)
-            if row is None:
-                return
-            attempts = row.attempts
         now = self.clock()
         retry_at = now + self.backoff * (2 ** (attempts - 1))
         if attempts >= self.max_attempts or retry_at - cue.due > agenda.settings.late_grace:
             log.warning("cue delivery %s failed for good after %d attempts: %s",
                         key, attempts, error)
-            self._finish(key, "failed", error=error)
+            self._log.finish(key, status="failed", last_error=error)
             return
         log.info("cue delivery %s failed (attempt %d), retrying at %s: %s",
                  key, attempts, retry_at.isoformat(), error)
-        self._finish(key, "retrying", error=error, next_attempt_at=retry_at)
-        self._schedule_retry(agenda.slug, cue.id, retry_at)
+        self._log.finish(key, status="retrying", last_error=error, next_attempt_at=retry_at,
+                         wait=True)
+        self.scheduler.add_job(fire_cue, "date", run_date=retry_at,
+                               args=(agenda.slug, cue.id), id=self._job_id(agenda.slug, cue.id),
+                               jobstore="default", replace_existing=True)
 
-    def _schedule_retry(self, slug: str, cue_id: str, when: datetime) -> None:
-        self.scheduler.add_job(fire_cue, "date", run_date=when, args=(slug, cue_id),
-                               id=self._job_id(slug, cue_id), jobstore="default",
-                               replace_existing=True)
 
-    def _finish(self, key: str, status: str, *, late: bool = False,
-                delivered_at: datetime | None = None, error: str | None = None,
-                next_attempt_at: datetime | None = None) -> None:
-        values: dict[str, Any] = {"status": status, "updated_at": utcnow(),
-                                  "next_attempt_at": next_attempt_at}
-        if status == "delivered":
-            values.update(late=late, delivered_at=delivered_at)
-        if error is not None:
-            values["last_error"] = error
-        with self.store.session() as session:
-            session.execute(update(CueDelivery).where(CueDelivery.key == key).values(**values))
+class _DeliveryLog:
+    """The one writer of the delivery log: batches statements into few transactions.
+
+    SQLite allows one writer at a time and makes waiting writers sleep in coarse steps, so
+    many delivery threads each committing would queue for tens of milliseconds. Here the
+    threads hand their statements to one thread that commits them together (group commit).
+    Claims wait for their commit; outcomes do not (a crash before they are written leaves the
+    claim, read as "interrupted" on restart: lost, never repeated).
+    """
+
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+        self.table = cast(Table, CueDelivery.__table__)
+        self._queue: list[tuple[str, dict[str, Any], Future[Any] | None]] = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="cue-delivery-log", daemon=True)
+        self._thread.start()
+
+    def claim(self, row: dict[str, Any]) -> int | None:
+        """Mark a delivery as being sent; the attempt number, or None if it is not ours."""
+        result: int | None = self._submit("claim", row, wait=True)
+        return result
+
+    def missed(self, row: dict[str, Any], reason: str) -> None:
+        self._submit("missed", {**row, "last_error": reason}, wait=False)
+
+    def finish(self, key: str, *, wait: bool = False, **values: Any) -> None:
+        self._submit("finish", {"key": key, "updated_at": utcnow(), **values}, wait=wait)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join(timeout=10)
+
+    def _submit(self, op: str, params: dict[str, Any], *, wait: bool) -> Any:
+        future: Future[Any] | None = Future() if wait else None
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the delivery log is closed")
+            self._queue.append((op, params, future))
+            self._cond.notify()
+        return future.result() if future is not None else None
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closed:
+                    self._cond.wait()
+                batch, self._queue = self._queue, []
+                if not batch and self._closed:
+                    return
+            try:
+                results = self._write(batch)
+            except Exception as exc:
+                log.exception("writing the delivery log failed")
+                for _, _, future in batch:
+                    if future is not None:
+                        future.set_exception(exc)
+                continue
+            for (_, _, future), result in zip(batch, results, strict=True):
+                if future is not None:
+                    future.set_result(result)
+
+    def _write(self, batch: list[tuple[str, dict[str, Any], Future[Any] | None]]) -> list[Any]:
+        t = self.table
+        results: list[Any] = []
+        with self.store.engine.begin() as conn:
+            for op, params, _ in batch:
+                if op == "claim":
+                    inserted = conn.execute(_insert_new(conn, t), params).rowcount
+                    if inserted:
+                        results.append(1)
+                        continue
+                    # A retry: only a row waiting for one can be claimed again.
+                    retried = conn.execute(
+                        update(t).where(t.c.key == params["key"],
+                                        t.c.status.in_(("pending", "retrying")))
+                        .values(status="sending", attempts=t.c.attempts + 1,
+                                updated_at=params["updated_at"], next_attempt_at=None)
+                    ).rowcount
+                    results.append(conn.execute(select(t.c.attempts).where(
+                        t.c.key == params["key"])).scalar_one() if retried else None)
+                elif op == "missed":
+                    conn.execute(_insert_new(conn, t), params)
+                    conn.execute(update(t).where(t.c.key == params["key"],
+                                                 t.c.status.in_(("pending", "retrying")))
+                                 .values(status="missed", last_error=params["last_error"],
+                                         updated_at=params["updated_at"]))
+                    results.append(None)
+                else:
+                    key = params.pop("key")
+                    conn.execute(update(t).where(t.c.key == key).values(**params))
+                    results.append(None)
+        return results
+
+
+def _insert_new(conn: Any, table: Any) -> Any:
+    """INSERT that does nothing when the key exists (the idempotency check itself)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=["key"])
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=["key"])
