@@ -80,14 +80,12 @@ class RateLimiter:
                     "X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": "0",
                     "X-RateLimit-Reset": str(reset_in)})
             calls.append(now)
-            headers = {"X-RateLimit-Category": label.value, "X-RateLimit-Type": "QPS",
-                       "X-RateLimit-Limit": str(limit),
+            # Accepted calls carry the per-second window's numbers (and no X-RateLimit-Type,
+            # which Zoom only sends with a 429).
+            headers = {"X-RateLimit-Category": label.value, "X-RateLimit-Limit": str(limit),
                        "X-RateLimit-Remaining": str(limit - len(calls))}
             if daily_limit is not None:
                 self._daily[pool] = used_today + 1
-                headers["X-RateLimit-Type"] = "Daily-limit"
-                headers["X-RateLimit-Limit"] = str(daily_limit)
-                headers["X-RateLimit-Remaining"] = str(daily_limit - used_today - 1)
             return Verdict(True, "QPS", headers)
 
     def burst_verdict(self, label: RateLabel) -> Verdict:
