@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -38,10 +38,10 @@ class FaultConfig:
             self._rng.seed(self.seed)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("_rng", None)
-        data.pop("_lock", None)
-        return data
+        return {"error_rate": self.error_rate, "rate_limit_burst": self.rate_limit_burst,
+                "latency_ms": self.latency_ms,
+                "drop_after_processing_rate": self.drop_after_processing_rate,
+                "seed": self.seed}
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply the known keys of ``changes`` (validated by the caller)."""
