@@ -1,0 +1,1 @@
+"""The cue board: live feed, signed links, the page and its state."""

@@ -1,0 +1,109 @@
+"""What the cue board shows, computed from the live plan: a JSON-able snapshot.
+
+Times are real (wall-clock) instants in UTC; ``speed`` tells the page how fast event time
+runs (1 for a real event), so an accelerated rehearsal counts down in event minutes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from zoomorch.cues import LANGUAGES, Cue, CueAgenda, default_warnings, render_text
+from zoomorch.schedule import LivePlan, live_plan, live_revision
+from zoomorch.store import StateStore
+
+# A segment without warnings still turns red shortly before its end.
+_RED_FALLBACK = timedelta(seconds=30)
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def segment_thresholds(agenda: CueAgenda, index: int) -> tuple[float, float]:
+    """(amber, red) in event-time seconds before the segment's end."""
+    segment = agenda.segments[index]
+    warnings = agenda.settings.warnings.get(index) or default_warnings(segment.duration)
+    if not warnings:
+        amber = min(segment.duration / 5, timedelta(minutes=1))
+        return amber.total_seconds(), min(_RED_FALLBACK, amber / 2).total_seconds()
+    amber = max(warnings)
+    red = min(warnings) if len(warnings) > 1 else min(_RED_FALLBACK, amber / 2)
+    return amber.total_seconds(), red.total_seconds()
+
+
+def _segment_start_cue(plan: LivePlan, index: int) -> Cue | None:
+    return next((c for c in plan.cues
+                 if c.kind == "segment_start" and c.segment_index == index), None)
+
+
+def _segment_json(agenda: CueAgenda, index: int) -> dict[str, Any]:
+    segment = agenda.segments[index]
+    return {"index": index, "title": segment.title, "moderator": segment.moderator,
+            "speakers": list(segment.speakers)}
+
+
+def board_state(store: StateStore, agenda: CueAgenda, *, now: datetime | None = None,
+                language: str = "en", ended_at: datetime | None = None,
+                latest: int = 8) -> dict[str, Any]:
+    """The board snapshot of one event at ``now``."""
+    lang = language if language in LANGUAGES else "en"
+    plan = live_plan(store, agenda, now)
+    start = plan.live.actual_start or agenda.scheduled_start
+    current: dict[str, Any] | None = None
+    if plan.current_index is not None and ended_at is None:
+        amber, red = segment_thresholds(agenda, plan.current_index)
+        current = {**_segment_json(agenda, plan.current_index),
+                   "start": _iso(plan.current_start), "end": _iso(plan.current_end),
+                   "amber_seconds": amber, "red_seconds": red}
+    following: dict[str, Any] | None = None
+    next_index = 0 if plan.current_index is None else plan.current_index + 1
+    if ended_at is None and next_index < len(agenda.segments) and (
+            plan.current_index is not None or plan.now < start):
+        cue = _segment_start_cue(plan, next_index)
+        following = {**_segment_json(agenda, next_index),
+                     "start": _iso(cue.due if cue else None),
+                     "projected": bool(cue and cue.projected)}
+    if ended_at is not None:
+        phase = "ended"
+    elif current is not None:
+        phase = "live"
+    elif plan.now < start:
+        phase = "before"
+    else:
+        phase = "after"
+    hard_stop = next((c.due for c in plan.cues if c.kind == "hard_stop"), None)
+    delivered = {cue_id for cue_id, rows in plan.deliveries.items()
+                 if any(r.status == "delivered" for r in rows)}
+    past = [c for c in plan.cues if not c.projected and c.due <= plan.now]
+    return {
+        "event": agenda.slug,
+        "title": agenda.title,
+        "zone": str(agenda.zone),
+        "language": lang,
+        "speed": agenda.speed,
+        "now": plan.now.isoformat(),
+        "revision": live_revision(store, agenda.slug),
+        "phase": phase,
+        "scheduled_start": agenda.scheduled_start.isoformat(),
+        "actual_start": _iso(plan.live.actual_start),
+        "ended_at": _iso(ended_at),
+        "hard_stop": _iso(hard_stop),
+        "current": current,
+        "next": following,
+        "latest": [
+            {"id": c.id, "due": c.due.isoformat(), "kind": c.kind, "segment": c.segment,
+             "text": render_text(c, lang, agenda.zone),
+             "delivered": c.id in delivered}
+            for c in reversed(past[-latest:])
+        ],
+    }
+
+
+def fingerprint(state: dict[str, Any]) -> tuple[Any, ...]:
+    """What must change for a board to need a new snapshot (the clock alone does not)."""
+    return (state["revision"], state["phase"], state["ended_at"],
+            (state["current"] or {}).get("index"), (state["current"] or {}).get("end"),
+            (state["next"] or {}).get("index"), (state["next"] or {}).get("start"),
+            tuple((c["id"], c["delivered"]) for c in state["latest"]))

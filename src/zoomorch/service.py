@@ -1,0 +1,391 @@
+"""``zoomorch serve``: the cue scheduler, Zoom's webhook receiver, the cue board and a JSON API.
+
+One process, one FastAPI app on uvicorn, bound to 127.0.0.1 unless told otherwise:
+
+- ``POST /zoom/webhook`` — Zoom's events. The signature and timestamp are checked first
+  (constant time, 5-minute window); nothing unsigned is even parsed. ``endpoint.url_validation``
+  is answered inline; everything else is queued and answered 200 at once (Zoom's 3 s window).
+- ``GET /healthz`` — liveness, no secrets.
+- ``GET /api/events``, ``GET /api/events/{slug}/plan`` and ``/state`` (viewer);
+  ``POST /api/events/{slug}/shift|next|extend`` (controller). Token: ``Authorization: Bearer``
+  or ``?token=`` — the same signed link the board uses.
+- ``GET /board/{slug}?token=…`` — the cue board page; ``GET /board/{slug}/stream`` — its
+  server-sent events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from dotenv import dotenv_values
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from zoomorch.board.hub import BoardHub
+from zoomorch.board.page import board_page, error_page
+from zoomorch.board.state import board_state, fingerprint
+from zoomorch.board.tokens import BoardAuthError, BoardGrant, BoardTokens, Role
+from zoomorch.cues import CueAgenda, parse_amount, plan_cues
+from zoomorch.schedule import CueScheduler, extend, load_live, next_segment, shift
+from zoomorch.store import StateStore
+from zoomorch.webinar_events import WebinarEventProcessor, webinar_index, webinar_run
+from zoomorch.zoom import webhooks as zoom_webhooks
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_SECRET_ENV = "ZOOM_WEBHOOK_SECRET_TOKEN"  # noqa: S105 - a variable name, not a secret
+DEFAULT_PORT = 8400
+MAX_WEBHOOK_BODY = 256 * 1024
+
+
+def load_webhook_secret(env: Mapping[str, str] | None = None,
+                        secrets_file: Path | None = None) -> str | None:
+    """Zoom's webhook secret token: the environment first, then a ``.env``-style file."""
+    env = os.environ if env is None else env
+    value = env.get(WEBHOOK_SECRET_ENV, "").strip()
+    if value:
+        return value
+    if secrets_file is not None:
+        if not secrets_file.is_file():
+            raise ValueError(f"{secrets_file}: no such secrets file; fix --webhook-secret-file")
+        value = (dotenv_values(secrets_file).get(WEBHOOK_SECRET_ENV) or "").strip()
+        if not value:
+            raise ValueError(f"{secrets_file}: no {WEBHOOK_SECRET_ENV}=… line; add it")
+        return value
+    return None
+
+
+@dataclass
+class ServiceContext:
+    """Everything the app serves; built once by :func:`build_context` or by tests."""
+
+    store: StateStore
+    agendas: dict[str, CueAgenda]
+    tokens: BoardTokens
+    hub: BoardHub = field(default_factory=BoardHub)
+    webhook_secret: str | None = field(default=None, repr=False)
+    scheduler: CueScheduler | None = None
+    webinar_ids: dict[int, str] = field(default_factory=dict)
+    poll_seconds: float = 1.0
+    heartbeat_seconds: float = 15.0
+    closing: threading.Event = field(default_factory=threading.Event)
+    events: WebinarEventProcessor | None = None
+
+    def __post_init__(self) -> None:
+        self.store.create_all()
+        if self.events is None:
+            self.events = WebinarEventProcessor(self.store, self.slug_for_webinar,
+                                                on_change=self.hub.poke)
+
+    def slug_for_webinar(self, webinar_id: int) -> str | None:
+        known = self.webinar_ids.get(webinar_id)
+        if known is not None:
+            return known
+        found = webinar_index(self.store, self.agendas).get(webinar_id)
+        if found is not None:
+            self.webinar_ids[webinar_id] = found
+        return found
+
+    def state(self, slug: str, language: str = "en") -> dict[str, Any]:
+        run = webinar_run(self.store, slug)
+        return board_state(self.store, self.agendas[slug], language=language,
+                           ended_at=run.ended_at if run else None)
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.query_params.get("token")
+
+
+def _problem(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def create_app(ctx: ServiceContext) -> FastAPI:
+    """The service's ASGI app; starting it starts the webhook worker and the scheduler."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        assert ctx.events is not None
+        ctx.closing.clear()
+        ctx.events.start()
+        if ctx.scheduler is not None:
+            ctx.scheduler.start()
+        try:
+            yield
+        finally:
+            ctx.closing.set()
+            ctx.events.stop()
+            if ctx.scheduler is not None:
+                await run_in_threadpool(ctx.scheduler.stop)
+
+    app = FastAPI(title="zoomorch", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
+
+    def grant(request: Request, slug: str | None, need: Role) -> BoardGrant:
+        grant = ctx.tokens.verify(_token(request), slug, need)
+        if slug is not None and slug not in ctx.agendas:
+            raise BoardAuthError(f"no event {slug!r} runs here", status=404)
+        return grant
+
+    @app.exception_handler(BoardAuthError)
+    async def _auth_error(request: Request, exc: BoardAuthError) -> Response:
+        if request.url.path.startswith("/board/") and not request.url.path.endswith("/stream"):
+            return HTMLResponse(error_page(str(exc)), status_code=exc.status)
+        return _problem(exc.status, str(exc))
+
+    # -- health --------------------------------------------------------------------------
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        scheduler = ctx.scheduler
+        return {"status": "ok", "events": sorted(ctx.agendas),
+                "scheduler": "running" if scheduler and scheduler.scheduler.running else "off",
+                "webhooks": "configured" if ctx.webhook_secret else "not configured"}
+
+    # -- Zoom webhooks -------------------------------------------------------------------
+
+    @app.post("/zoom/webhook")
+    async def zoom_webhook(request: Request) -> Response:
+        if not ctx.webhook_secret:
+            return _problem(503, f"webhooks are not configured: set {WEBHOOK_SECRET_ENV}")
+        body = await request.body()
+        if len(body) > MAX_WEBHOOK_BODY:
+            return _problem(413, "body too large")
+        # Verify before parsing: an unsigned body is never interpreted.
+        if not zoom_webhooks.verify(ctx.webhook_secret, request.headers, body):
+            return _problem(401, "bad or stale signature")
+        try:
+            envelope = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return _problem(400, "body is not JSON")
+        if not isinstance(envelope, dict) or not isinstance(envelope.get("event"), str):
+            return _problem(400, "not a Zoom event: no 'event' field")
+        payload = envelope.get("payload")
+        if envelope["event"] == "endpoint.url_validation":
+            plain = payload.get("plainToken") if isinstance(payload, dict) else None
+            if not isinstance(plain, str) or not plain:
+                return _problem(400, "endpoint.url_validation without payload.plainToken")
+            return JSONResponse(zoom_webhooks.url_validation_response(ctx.webhook_secret, plain))
+        if not isinstance(payload, dict):
+            return _problem(400, "not a Zoom event: no 'payload' object")
+        assert ctx.events is not None
+        ctx.events.submit(envelope)
+        return JSONResponse({"status": "accepted"})
+
+    # -- JSON API ------------------------------------------------------------------------
+
+    @app.get("/api/events")
+    async def list_events(request: Request) -> list[dict[str, Any]]:
+        g = grant(request, None, "viewer")
+        return [{"event": a.slug, "title": a.title, "zone": str(a.zone),
+                 "scheduled_start": a.scheduled_start.isoformat(),
+                 "board": f"/board/{a.slug}"}
+                for a in ctx.agendas.values() if a.slug == g.event]
+
+    @app.get("/api/events/{slug}/state")
+    async def event_state(slug: str, request: Request) -> dict[str, Any]:
+        g = grant(request, slug, "viewer")
+        lang = request.query_params.get("lang") or g.language
+        return await run_in_threadpool(ctx.state, slug, lang)
+
+    @app.get("/api/events/{slug}/plan")
+    async def event_plan(slug: str, request: Request) -> dict[str, Any]:
+        grant(request, slug, "viewer")
+        agenda = ctx.agendas[slug]
+
+        def compute() -> dict[str, Any]:
+            live = load_live(ctx.store, slug)
+            return {"event": slug, "title": agenda.title,
+                    "actual_start": live.actual_start.isoformat() if live.actual_start
+                    else None,
+                    "adjustments": [{"kind": a.kind, "at": a.at.isoformat(),
+                                     "seconds": a.amount.total_seconds()}
+                                    for a in live.adjustments],
+                    "cues": [c.as_json() for c in plan_cues(agenda, live)]}
+
+        return await run_in_threadpool(compute)
+
+    async def control(slug: str, request: Request, action: str) -> Response:
+        g = grant(request, slug, "controller")
+        amount: timedelta | None = None
+        if action in ("shift", "extend"):
+            try:
+                body = await request.json()
+            except ValueError:
+                return _problem(400, 'the body is not JSON; send {"amount": "+3m"}')
+            raw = body.get("amount") if isinstance(body, dict) else None
+            if raw is None:
+                return _problem(400, 'no amount; send {"amount": "+3m"}')
+            try:
+                amount = parse_amount(str(raw))
+            except ValueError as exc:
+                return _problem(400, str(exc))
+
+        def apply() -> dict[str, Any]:
+            if action == "shift":
+                assert amount is not None
+                shift(ctx.store, slug, amount)
+            elif action == "extend":
+                assert amount is not None
+                extend(ctx.store, slug, amount)
+            else:
+                next_segment(ctx.store, slug)
+            ctx.hub.poke(slug)
+            return ctx.state(slug, g.language)
+
+        try:
+            state = await run_in_threadpool(apply)
+        except ValueError as exc:
+            return _problem(400, str(exc))
+        log.info("board control: %s %s%s", slug, action, f" {amount}" if amount else "")
+        return JSONResponse(state)
+
+    @app.post("/api/events/{slug}/shift")
+    async def shift_event(slug: str, request: Request) -> Response:
+        return await control(slug, request, "shift")
+
+    @app.post("/api/events/{slug}/next")
+    async def next_event(slug: str, request: Request) -> Response:
+        return await control(slug, request, "next")
+
+    @app.post("/api/events/{slug}/extend")
+    async def extend_event(slug: str, request: Request) -> Response:
+        return await control(slug, request, "extend")
+
+    # -- the cue board -------------------------------------------------------------------
+
+    @app.get("/board/{slug}")
+    async def board(slug: str, request: Request) -> HTMLResponse:
+        g = grant(request, slug, "viewer")
+        return HTMLResponse(board_page(ctx.agendas[slug].title, g.can_control),
+                            headers={"Cache-Control": "no-store",
+                                     "Referrer-Policy": "no-referrer"})
+
+    @app.get("/board/{slug}/stream")
+    async def board_stream(slug: str, request: Request) -> StreamingResponse:
+        g = grant(request, slug, "viewer")
+        lang = request.query_params.get("lang") or g.language
+        return StreamingResponse(_stream(ctx, request, slug, lang, g),
+                                 media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store",
+                                          "X-Accel-Buffering": "no"})
+
+    return app
+
+
+def _sse(event: str, data: Any) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+async def _stream(ctx: ServiceContext, request: Request, slug: str, lang: str,
+                  g: BoardGrant) -> AsyncIterator[bytes]:
+    """A snapshot first, then a new one whenever the plan, the segment or the cues change."""
+    sub = ctx.hub.subscribe(slug)
+    last: tuple[Any, ...] | None = None
+    idle = 0.0
+    try:
+        yield b"retry: 2000\n\n"
+        while not ctx.closing.is_set():
+            if datetime.now(UTC) >= g.expires:
+                yield _sse("expired", {"error": "this board link has expired"})
+                return
+            state = await run_in_threadpool(ctx.state, slug, lang)
+            mark = fingerprint(state)
+            if mark != last:
+                last = mark
+                idle = 0.0
+                yield _sse("state", state)
+            elif idle >= ctx.heartbeat_seconds:
+                idle = 0.0
+                yield b": ping\n\n"
+            try:
+                item = await asyncio.wait_for(sub.queue.get(), timeout=ctx.poll_seconds)
+            except TimeoutError:
+                idle += ctx.poll_seconds
+                if await request.is_disconnected():
+                    return
+                continue
+            if item.get("type") == "cue":
+                yield _sse("cue", item)
+    finally:
+        ctx.hub.unsubscribe(sub)
+
+
+# --------------------------------------------------------------------------- running it
+
+
+class RunningService:
+    """A service on uvicorn in a background thread (tests, `zoomorch demo`)."""
+
+    def __init__(self, ctx: ServiceContext, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.ctx = ctx
+        config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning",
+                                timeout_graceful_shutdown=2, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self.server.run, name="zoomorch-serve",
+                                        daemon=True)
+        self.base_url = ""
+
+    def start(self, timeout: float = 10.0) -> RunningService:
+        self._thread.start()
+        deadline = datetime.now(UTC) + timedelta(seconds=timeout)
+        while not self.server.started:
+            if not self._thread.is_alive() or datetime.now(UTC) > deadline:
+                raise RuntimeError("the zoomorch service did not start")
+            threading.Event().wait(0.02)
+        host, port = self.server.servers[0].sockets[0].getsockname()[:2]
+        self.base_url = f"http://{host}:{port}"
+        return self
+
+    def board_url(self, slug: str, role: Role = "viewer",
+                  expires_in: timedelta = timedelta(hours=6), language: str = "en") -> str:
+        token = self.ctx.tokens.issue(slug, role, expires_in, language=language)
+        return f"{self.base_url}/board/{slug}?token={token}"
+
+    def stop(self) -> None:
+        self.ctx.closing.set()
+        self.server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> RunningService:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def build_context(store: StateStore, agendas: Sequence[CueAgenda], tokens: BoardTokens, *,
+                  notifiers: Sequence[Any] = (), webhook_secret: str | None = None,
+                  zoom: Any = None, run_scheduler: bool = True) -> ServiceContext:
+    """The service's parts wired together: the board channel is always among the notifiers."""
+    from zoomorch.notify.board import BoardNotifier
+
+    hub = BoardHub()
+    channels = [*notifiers, BoardNotifier(hub)]
+    scheduler = (CueScheduler(store, channels, agendas, zoom=zoom) if run_scheduler else None)
+    return ServiceContext(store=store, agendas={a.slug: a for a in agendas}, tokens=tokens,
+                          hub=hub, webhook_secret=webhook_secret, scheduler=scheduler)
+
+
+def serve(ctx: ServiceContext, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
+    """Run the service in the foreground until Ctrl-C / SIGTERM."""
+    uvicorn.run(create_app(ctx), host=host, port=port, log_level="info",
+                timeout_graceful_shutdown=3, proxy_headers=False)

@@ -1,0 +1,158 @@
+"""Zoom's webinar webhooks, after the signature check: what they change in our state.
+
+The receiver answers Zoom at once and queues the event here; one worker thread applies events
+in arrival order. ``webinar.started`` fixes the actual start of the cue plan (through the cue
+use case :func:`zoomorch.schedule.record_actual_start`); ``webinar.ended`` marks the event
+ended. Zoom retries a delivery it thinks failed, so applying an event twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from zoomorch.schedule import load_live, record_actual_start
+from zoomorch.store import Base, StateStore, utcnow
+
+log = logging.getLogger(__name__)
+
+HANDLED_EVENTS = frozenset({"webinar.started", "webinar.ended"})
+
+
+class WebinarRun(Base):
+    """What Zoom told us about one event's webinar: when it really started and ended."""
+
+    __tablename__ = "webinar_run"
+
+    event_slug: Mapped[str] = mapped_column(String(200), primary_key=True)
+    webinar_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def webinar_run(store: StateStore, event_slug: str) -> WebinarRun | None:
+    with store.session() as session:
+        return session.get(WebinarRun, event_slug)
+
+
+def _zoom_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at.astimezone(UTC) if at.tzinfo else None
+
+
+def _event_time(envelope: dict[str, Any]) -> datetime:
+    ts = envelope.get("event_ts")
+    if isinstance(ts, int | float) and ts > 0:
+        return datetime.fromtimestamp(ts / 1000, UTC)
+    return utcnow()
+
+
+class WebinarEventProcessor:
+    """Applies queued webinar events; ``slug_for`` maps a Zoom webinar id to an event slug."""
+
+    def __init__(self, store: StateStore, slug_for: Callable[[int], str | None],
+                 on_change: Callable[[str], None] = lambda _slug: None) -> None:
+        self.store = store
+        self.slug_for = slug_for
+        self.on_change = on_change
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="zoom-webhooks", daemon=True)
+        store.create_all()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def submit(self, envelope: dict[str, Any]) -> None:
+        """Queue one verified webhook envelope (returns at once)."""
+        self._queue.put(envelope)
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued event was applied (tests, shutdown)."""
+        done = threading.Event()
+        self._queue.put({"event": "_drain", "_done": done})
+        return done.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            envelope = self._queue.get()
+            if envelope is None:
+                return
+            if envelope.get("event") == "_drain":
+                envelope["_done"].set()
+                continue
+            try:
+                self.apply(envelope)
+            except Exception:
+                log.exception("applying Zoom event %s failed", envelope.get("event"))
+
+    def apply(self, envelope: dict[str, Any]) -> str | None:
+        """Apply one envelope now; returns the slug it changed, if any."""
+        event = envelope.get("event")
+        obj = (envelope.get("payload") or {}).get("object") or {}
+        if event not in HANDLED_EVENTS or not isinstance(obj, dict):
+            return None
+        try:
+            webinar_id = int(obj.get("id"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            log.warning("Zoom event %s without a webinar id; ignored", event)
+            return None
+        slug = self.slug_for(webinar_id)
+        if slug is None:
+            log.info("Zoom event %s for webinar %s, which no event here runs; ignored",
+                     event, webinar_id)
+            return None
+        if event == "webinar.started":
+            at = _zoom_time(obj.get("start_time")) or _event_time(envelope)
+            self._started(slug, webinar_id, at)
+        else:
+            at = _zoom_time(obj.get("end_time")) or _event_time(envelope)
+            self._ended(slug, webinar_id, at)
+        self.on_change(slug)
+        return slug
+
+    def _row(self, session: Any, slug: str, webinar_id: int) -> WebinarRun:
+        row = session.get(WebinarRun, slug)
+        if row is None:
+            row = WebinarRun(event_slug=slug)
+            session.add(row)
+        row.webinar_id = webinar_id
+        return row
+
+    def _started(self, slug: str, webinar_id: int, at: datetime) -> None:
+        with self.store.session() as session:
+            row = self._row(session, slug, webinar_id)
+            row.started_at = at
+            row.ended_at = None
+        # A retried delivery carries the same start: re-recording it would only bump the
+        # revision and make every scheduler re-plan for nothing.
+        if load_live(self.store, slug).actual_start != at:
+            record_actual_start(self.store, slug, at)
+
+    def _ended(self, slug: str, webinar_id: int, at: datetime) -> None:
+        with self.store.session() as session:
+            row = self._row(session, slug, webinar_id)
+            row.ended_at = at
+
+
+def webinar_index(store: StateStore, slugs: Iterable[str]) -> dict[int, str]:
+    """Zoom webinar id -> event slug, from the bindings `zoomorch apply` stored."""
+    wanted = set(slugs)
+    return {b.webinar_id: b.event_key for b in store.bindings()
+            if b.webinar_id is not None and b.event_key in wanted}
