@@ -418,6 +418,10 @@ class CueScheduler:
         global _RUNNING
         if self.scheduler.running:
             self.scheduler.pause()  # no new firings while the executors wind down
+            # APScheduler holds this lock while it processes due jobs; taking it waits for the
+            # pass in progress, which would otherwise meet already shut-down executors.
+            with self.scheduler._jobstores_lock:
+                pass
             self.scheduler.shutdown(wait=wait)
         for pool in self._pools.values():
             pool.shutdown(wait=wait)
@@ -436,8 +440,14 @@ class CueScheduler:
 
     def reschedule(self, event_or_agenda: CueAgenda | EventSpec) -> list[Cue]:
         """(Re)plan an event from its stored live state and make the jobs match the plan."""
-        agenda = (event_or_agenda if isinstance(event_or_agenda, CueAgenda)
-                  else agenda_from_event(event_or_agenda))
+        if isinstance(event_or_agenda, CueAgenda):
+            agenda = event_or_agenda
+        else:
+            # An edited event file keeps the settings and speed this scheduler runs it with.
+            known = self._agendas.get(event_or_agenda.key)
+            agenda = agenda_from_event(event_or_agenda,
+                                       settings=known.settings if known else None,
+                                       speed=known.speed if known else 1.0)
         slug = agenda.slug
         with self._lock:
             revision = live_revision(self.store, slug)
