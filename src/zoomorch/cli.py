@@ -198,6 +198,12 @@ from zoomorch.cli_cues import cues_app  # noqa: E402
 
 app.add_typer(cues_app, name="cues")
 
+# --- the service and the cue board (zoomorch.cli_service) -------------------------------
+from zoomorch.cli_service import board_link_cmd, serve_cmd  # noqa: E402
+
+app.command("serve")(serve_cmd)
+app.command("board-link")(board_link_cmd)
+
 
 def main() -> None:
     app()

@@ -1,0 +1,165 @@
+"""``zoomorch serve`` and ``zoomorch board-link``. Thin: parse, build, call, print."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from zoomorch.service import DEFAULT_PORT
+
+_DEFAULT_BASE_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
+
+
+def _event_files(events: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for item in events:
+        if item.is_dir():
+            files.extend(sorted(item.glob("*.toml")))
+        elif item.is_file():
+            files.append(item)
+        else:
+            raise typer.BadParameter(f"{item}: no such event file or folder", param_hint="EVENTS")
+    if not files:
+        raise typer.BadParameter("no event files found; give EVENT.toml files or a folder",
+                                 param_hint="EVENTS")
+    return files
+
+
+def _load(path: Path, start_at: str | None) -> Any:
+    from zoomorch.event import EventFileError, load_event
+
+    try:
+        return load_event(path, start_at=start_at)
+    except EventFileError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+def serve_cmd(
+    events: list[Path] = typer.Argument(
+        None, help="Event files (TOML) or folders of them; default: ./config."),
+    host: str = typer.Option("127.0.0.1", "--host",
+                             help="Interface to bind; keep loopback unless a proxy fronts it."),
+    port: int = typer.Option(DEFAULT_PORT, "--port", help="Port to serve on."),
+    start_at: str | None = typer.Option(None, "--start-at",
+                                        help="Re-date every event (rehearsals): ISO or now+10m."),
+    speed: float = typer.Option(1.0, "--speed", min=0.001,
+                                help="Run event time this many times faster (rehearsals)."),
+    console: bool = typer.Option(True, "--console/--no-console",
+                                 help="Print every cue on this terminal."),
+    zoom_chat: bool = typer.Option(False, "--zoom-chat",
+                                   help="Send cues as Zoom Team Chat messages (needs ZOOM_*)."),
+    webhook: list[str] = typer.Option(
+        [], "--webhook", envvar="ZOOMORCH_CUE_WEBHOOK_URL",
+        help="POST cues to this URL (Slack-compatible JSON); repeatable."),
+    smtp_host: str | None = typer.Option(None, "--smtp-host", envvar="ZOOMORCH_SMTP_HOST",
+                                         help="Email cues through this SMTP server."),
+    smtp_port: int = typer.Option(587, "--smtp-port", envvar="ZOOMORCH_SMTP_PORT"),
+    smtp_from: str = typer.Option("zoomorch@localhost", "--smtp-from",
+                                  envvar="ZOOMORCH_SMTP_FROM", help="Sender address."),
+    smtp_user: str | None = typer.Option(
+        None, "--smtp-user", envvar="ZOOMORCH_SMTP_USER",
+        help="SMTP login; the password comes from ZOOMORCH_SMTP_PASSWORD only."),
+    smtp_starttls: bool = typer.Option(True, "--smtp-starttls/--no-smtp-starttls",
+                                       envvar="ZOOMORCH_SMTP_STARTTLS"),
+    webhook_secret_file: Path | None = typer.Option(
+        None, "--webhook-secret-file",
+        help="A .env-style file with ZOOM_WEBHOOK_SECRET_TOKEN (if not in the environment)."),
+    env_file: Path | None = typer.Option(None, "--env-file", help="A .env file with ZOOM_*."),
+    no_scheduler: bool = typer.Option(False, "--no-scheduler",
+                                      help="Serve the board and webhooks only; fire no cues."),
+) -> None:
+    """Run the cue scheduler, the Zoom webhook receiver, the cue board and the JSON API."""
+    from zoomorch.board.tokens import BoardTokens
+    from zoomorch.cues import agenda_from_event
+    from zoomorch.notify.base import Notifier
+    from zoomorch.service import build_context, load_webhook_secret
+    from zoomorch.service import serve as run
+
+    files = _event_files(events or [Path("config")])
+    agendas = [agenda_from_event(_load(f, start_at), speed=speed) for f in files]
+    slugs = [a.slug for a in agendas]
+    if len(set(slugs)) != len(slugs):
+        raise typer.BadParameter(f"two event files share a key: {sorted(slugs)}",
+                                 param_hint="EVENTS")
+    try:
+        secret = load_webhook_secret(secrets_file=webhook_secret_file)
+        tokens = BoardTokens.from_env()
+    except ValueError as exc:
+        typer.echo(f"zoomorch serve: {exc}", err=True)
+        raise typer.Exit(2) from None
+    notifiers: list[Notifier] = []
+    zoom = None
+    if zoom_chat or any(a.settings.end_webinar_at_hard_stop or a.settings.record_at_start
+                        for a in agendas):
+        from zoomorch.zoom import ZoomClient
+
+        zoom = ZoomClient.from_env(env_file)
+    if console:
+        from zoomorch.notify.console import ConsoleNotifier
+
+        notifiers.append(ConsoleNotifier())
+    if zoom_chat and zoom is not None:
+        from zoomorch.notify.zoom_chat import ZoomChatNotifier
+
+        notifiers.append(ZoomChatNotifier(zoom))
+    for n, url in enumerate(webhook):
+        from zoomorch.notify.webhook import WebhookNotifier
+
+        try:
+            notifiers.append(WebhookNotifier(url, name="webhook" if n == 0 else f"webhook{n}"))
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--webhook") from None
+    if smtp_host:
+        from zoomorch.notify.email import EmailNotifier, SmtpSettings
+
+        notifiers.append(EmailNotifier(SmtpSettings(
+            host=smtp_host, port=smtp_port, sender=smtp_from, starttls=smtp_starttls,
+            user=smtp_user)))
+    import zoomorch.schedule
+    import zoomorch.webinar_events  # noqa: F401
+    from zoomorch.store import open_store
+
+    ctx = build_context(open_store(), agendas, tokens, notifiers=notifiers,
+                        webhook_secret=secret, zoom=zoom, run_scheduler=not no_scheduler)
+    channels = ", ".join([n.name for n in notifiers] + ["board"])
+    typer.echo(f"# zoomorch serve on http://{host}:{port}: {len(agendas)} event(s) "
+               f"[{', '.join(slugs)}]; channels: {channels}; Zoom webhooks "
+               f"{'on' if secret else 'off (set ZOOM_WEBHOOK_SECRET_TOKEN)'}", err=True)
+    typer.echo("# board links: zoomorch board-link EVENT --role controller", err=True)
+    run(ctx, host=host, port=port)
+
+
+def board_link_cmd(
+    event: str = typer.Argument(..., help="The event file (TOML) or the event's key."),
+    role: str = typer.Option("viewer", "--role", help="viewer or controller."),
+    expires: str = typer.Option("6h", "--expires", help="How long the link works: 6h, 90m, 2d."),
+    language: str = typer.Option("en", "--lang", help="Board language: en, es or fr."),
+    base_url: str = typer.Option(
+        os.environ.get("ZOOMORCH_PUBLIC_URL", _DEFAULT_BASE_URL), "--base-url",
+        help="Where the service is reached (env ZOOMORCH_PUBLIC_URL)."),
+) -> None:
+    """Print a signed link to an event's cue board (anyone holding it has its role)."""
+    from zoomorch.board.tokens import ROLES, BoardTokens, parse_expiry
+
+    if role not in ROLES:
+        raise typer.BadParameter("use viewer or controller", param_hint="--role")
+    if language not in ("en", "es", "fr"):
+        raise typer.BadParameter("use en, es or fr", param_hint="--lang")
+    try:
+        lifetime: timedelta = parse_expiry(expires)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--expires") from None
+    path = Path(event)
+    slug = _load(path, None).key if path.suffix == ".toml" or path.is_file() else event
+    try:
+        tokens = BoardTokens.from_env()
+    except ValueError as exc:
+        typer.echo(f"zoomorch board-link: {exc}", err=True)
+        raise typer.Exit(2) from None
+    token = tokens.issue(slug, role, lifetime, language=language)
+    typer.echo(f"{base_url.rstrip('/')}/board/{slug}?token={token}")
