@@ -483,8 +483,8 @@ def create_app(sb: Sandbox) -> ASGIApp:
     # ----- admin --------------------------------------------------------------------------------
 
     @app.get("/_sandbox/state")
-    async def admin_state() -> dict[str, Any]:
-        return store.dump()
+    async def admin_state() -> Response:
+        return Response(store.dump_json(), media_type="application/json")
 
     @app.post("/_sandbox/reset")
     async def admin_reset() -> dict[str, Any]:

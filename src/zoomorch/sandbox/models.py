@@ -235,7 +235,10 @@ class RegistrationQuestions(ZoomModel):
 
 
 class InMeetingControl(ZoomModel):
-    method: str
+    # The description types ``method`` as a string and lists these values in prose.
+    method: Literal["recording.start", "recording.stop", "recording.pause", "recording.resume",
+                    "participant.invite", "participant.invite.callout",
+                    "participant.invite.room_system_callout"]
     params: dict[str, Any] | None = None
 
 

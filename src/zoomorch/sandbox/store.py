@@ -941,7 +941,16 @@ class SandboxStore:
     # ----- admin / persistence ----------------------------------------------------------------
 
     def dump(self) -> dict[str, Any]:
-        """The whole state as JSON-ready data (no secrets: the store holds none)."""
+        """The whole state as JSON-ready data (a copy; no secrets: the store holds none)."""
+        loaded: dict[str, Any] = json.loads(self.dump_json())
+        return loaded
+
+    def dump_json(self) -> str:
+        """The whole state serialized under the lock (so no write can interleave)."""
+        with self.lock:
+            return json.dumps(self._snapshot(), separators=(",", ":"))
+
+    def _snapshot(self) -> dict[str, Any]:
         with self.lock:
             return {"version": STATE_VERSION, "account_id": self.account_id,
                     "clock": {"now": zoom_time(self.now()), "speed": self.clock.speed},
@@ -973,12 +982,12 @@ class SandboxStore:
         if self.state_file is None:
             return
         self._dirty.clear()
-        data = self.dump()
+        text = self.dump_json()
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".sandbox-", dir=self.state_file.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, separators=(",", ":"))
+                fh.write(text)
             os.replace(tmp, self.state_file)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
