@@ -261,3 +261,36 @@ def test_board_key_is_generated_once_with_owner_only_permissions(tmp_path: Path)
     assert board_key(env) == first
     assert (tmp_path / "board.key").stat().st_mode & 0o777 == 0o600
     assert board_key({**env, "ZOOMORCH_BOARD_SECRET": BOARD_KEY}) == BOARD_KEY
+
+
+def test_webhook_secret_comes_from_env_first_then_a_secrets_file(tmp_path: Path) -> None:
+    from zoomorch.service import load_webhook_secret
+
+    secrets_file = tmp_path / "zoom.env"
+    secrets_file.write_text("ZOOM_WEBHOOK_SECRET_TOKEN=from-file\n", encoding="utf-8")
+    assert load_webhook_secret({"ZOOM_WEBHOOK_SECRET_TOKEN": "from-env"}, secrets_file) == (
+        "from-env")
+    assert load_webhook_secret({}, secrets_file) == "from-file"
+    assert load_webhook_secret({}, None) is None
+    secrets_file.write_text("OTHER=1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="ZOOM_WEBHOOK_SECRET_TOKEN"):
+        load_webhook_secret({}, secrets_file)
+
+
+def test_board_link_command_refuses_unknown_roles_and_bad_expiry(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from zoomorch.cli import app
+
+    runner = CliRunner()
+    env = {"ZOOMORCH_STATE_DIR": str(tmp_path), "ZOOMORCH_BOARD_SECRET": BOARD_KEY}
+    bad_role = runner.invoke(app, ["board-link", "imrf", "--role", "admin"], env=env)
+    bad_expiry = runner.invoke(app, ["board-link", "imrf", "--expires", "soon"], env=env)
+    good = runner.invoke(app, ["board-link", "imrf", "--role", "controller", "--base-url",
+                               "http://127.0.0.1:9"], env=env)
+    assert bad_role.exit_code == 2 and bad_expiry.exit_code == 2
+    assert good.exit_code == 0
+    token = good.stdout.strip().split("token=", 1)[1]
+    grant = BoardTokens(BOARD_KEY).verify(token, "imrf", "controller")
+    assert grant.role == "controller"
+    assert timedelta(hours=5) < grant.expires - datetime.now(UTC) <= timedelta(hours=6)
