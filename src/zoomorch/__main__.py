@@ -1,0 +1,5 @@
+"""``python -m zoomorch``: the same as the ``zoomorch`` command."""
+
+from zoomorch.cli import main
+
+main()
