@@ -142,3 +142,16 @@ def test_sandbox_starts_quickly() -> None:
     with Sandbox(client_secret="x") as sb:
         assert requests.get(sb.base_url + "/users/me", timeout=5).status_code == 401
     assert time.monotonic() - began < 5
+
+
+def test_webinar_list_pages_with_next_page_token(sandbox: Sandbox) -> None:
+    s = api(sandbox)
+    for i in range(5):
+        sandbox.store.create_webinar("me", {"topic": f"W{i}"})
+    first = s.get(sandbox.base_url + "/users/me/webinars", params={"page_size": 3}).json()
+    assert first["total_records"] == 5 and len(first["webinars"]) == 3
+    rest = s.get(sandbox.base_url + "/users/me/webinars",
+                 params={"page_size": 3, "next_page_token": first["next_page_token"]}).json()
+    assert [w["topic"] for w in first["webinars"] + rest["webinars"]] == [
+        f"W{i}" for i in range(5)]
+    assert rest["next_page_token"] == ""

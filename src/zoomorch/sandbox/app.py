@@ -319,8 +319,10 @@ def create_app(sb: Sandbox) -> ASGIApp:
     @app.get("/v2/users/{user_id}/webinars")
     async def list_webinars(user_id: str, request: Request) -> dict[str, Any]:
         page_size = int_param(request, "page_size", 30, hi=MAX_PAGE_SIZE)
-        page_number = int_param(request, "page_number", 1)
-        return store.list_webinars(user_id, page_size, page_number)
+        page_number = (int_param(request, "page_number", 1)
+                       if "page_number" in request.query_params else None)
+        token = request.query_params.get("next_page_token") or None
+        return store.list_webinars(user_id, page_size, page_number, token)
 
     @app.get("/v2/webinars/{webinar_id}")
     async def get_webinar(webinar_id: str) -> dict[str, Any]:

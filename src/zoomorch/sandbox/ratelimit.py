@@ -4,13 +4,19 @@ Why a strict sliding window: Zoom does not document how it counts within a secon
 that refuses a call whenever N calls were already accepted in the preceding 1.0 s is the
 strictest reading, so a client that never gets 429 here will not get it from Zoom either.
 Resource-intensive limits are per minute, so their window is 60 s.
+
+The windows run on real (monotonic) time even when the sandbox clock runs faster: a client
+paces itself in real time, as it would against Zoom. Daily pools reset at 00:00 UTC on the
+sandbox clock.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,10 +34,12 @@ class Verdict:
 
 
 class RateLimiter:
-    """Admission control; ``now`` comes from the sandbox clock (monotonic use only)."""
+    """Admission control for /v2 calls (see the module docstring for the counting rules)."""
 
-    def __init__(self, plan: Plan, clock: SandboxClock, account_id: str) -> None:
+    def __init__(self, plan: Plan, clock: SandboxClock, account_id: str,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.plan = plan
+        self.monotonic = monotonic
         self.clock = clock
         self.account_id = account_id
         self._lock = threading.Lock()
@@ -54,7 +62,7 @@ class RateLimiter:
 
     def admit(self, label: RateLabel) -> Verdict:
         now_dt = self.clock.now()
-        now = now_dt.timestamp()
+        now = self.monotonic()
         limit, window = self.window_of(self.plan, label)
         with self._lock:
             day = now_dt.date().isoformat()

@@ -398,22 +398,29 @@ class SandboxStore:
         with self.lock:
             return self.render_webinar(self.webinar(webinar_id))
 
-    def list_webinars(self, user_id: str, page_size: int, page_number: int) -> dict[str, Any]:
+    def list_webinars(self, user_id: str, page_size: int, page_number: int | None,
+                      token: str | None) -> dict[str, Any]:
+        """A host's webinars: by ``next_page_token`` or by the deprecated ``page_number``."""
         with self.lock:
             self.user(user_id)
             states = list(self.webinars.values())
             total = len(states)
-            start = (page_number - 1) * page_size
+            if page_number is not None and not token:
+                start = (page_number - 1) * page_size
+                chunk, next_token = states[start:start + page_size], ""
+            else:
+                chunk, next_token = self.page("webinars", user_id, iter(states), total,
+                                              page_size, token)
             keys = ("uuid", "id", "host_id", "topic", "type", "start_time", "duration",
                     "timezone", "agenda", "created_at", "is_simulive")
             rows = []
-            for state in states[start:start + page_size]:
+            for state in chunk:
                 row = {k: state.data[k] for k in keys if k in state.data}
                 row["join_url"] = self.join_url(state.id)
                 rows.append(row)
-            return {"page_size": page_size, "page_number": page_number,
+            return {"page_size": page_size, "page_number": page_number or 1,
                     "page_count": (total + page_size - 1) // page_size,
-                    "total_records": total, "next_page_token": "", "webinars": rows}
+                    "total_records": total, "next_page_token": next_token, "webinars": rows}
 
     def update_webinar(self, webinar_id: int | str, changes: dict[str, Any]) -> None:
         with self.lock:
