@@ -38,7 +38,8 @@ def extract(spec: dict) -> dict[str, str]:
 
 
 def main() -> None:
-    source = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/zoom-api/ZoomMeetingAPISpec.json")
+    default = "../shared/zoom-api/ZoomMeetingAPISpec.json"
+    source = Path(sys.argv[1] if len(sys.argv) > 1 else default)
     target = Path(__file__).resolve().parent.parent / "src/zoomorch/data/rate_labels.json"
     labels = extract(json.loads(source.read_text(encoding="utf-8")))
     target.write_text(json.dumps(labels, indent=1) + "\n", encoding="utf-8")
