@@ -23,6 +23,7 @@ class Receiver:
 
     def __init__(self, answer_correctly: bool = True) -> None:
         self.events: list[dict[str, Any]] = []
+        self.raw: list[tuple[dict[str, str], str]] = []  # (headers, body) of each event
         self.bad_signatures = 0
         self.validations = 0
         receiver = self
@@ -54,6 +55,7 @@ class Receiver:
                     self.wfile.write(payload)
                     return
                 receiver.events.append(body)
+                receiver.raw.append(({k.lower(): v for k, v in self.headers.items()}, raw))
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -15,6 +15,7 @@ import json
 import queue
 import secrets
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,7 +121,9 @@ class WebhookDispatcher:
             self._deliver(delivery)
 
     def _post(self, body: str) -> requests.Response:
-        timestamp = str(int(self.clock.now().timestamp()))
+        # The delivery moment is real (receivers refuse timestamps older than 5 minutes of
+        # wall time), unlike event_ts and payload times, which follow the sandbox clock.
+        timestamp = str(int(time.time()))
         headers = {"Content-Type": "application/json", "User-Agent": "Zoom Marketplace/1.0a",
                    "x-zm-request-timestamp": timestamp,
                    "x-zm-signature": sign(self._secret, timestamp, body)}
