@@ -57,23 +57,31 @@ def daily_pool(plan: Plan, label: RateLabel) -> str:
 
 
 @cache
-def _table() -> list[tuple[str, re.Pattern[str], RateLabel]]:
+def _table() -> list[tuple[str, re.Pattern[str], str, RateLabel]]:
     raw = json.loads(resources.files("zoomorch").joinpath("data/rate_labels.json").read_text())
     table = []
     for key, label in raw.items():
         method, template = key.split(" ", 1)
         pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
-        table.append((method, pattern, RateLabel(label)))
+        table.append((method, pattern, template, RateLabel(label)))
     # Literal segments beat placeholders: try the templates with fewer placeholders first.
     table.sort(key=lambda row: row[1].pattern.count("[^/]+"))
     return table
 
 
-def label_for(method: str, path: str) -> RateLabel:
-    """The rate-limit label of ``METHOD /path`` (path relative to ``/v2``); Light if unlabelled."""
+def operation_for(method: str, path: str) -> tuple[str, RateLabel]:
+    """The OpenAPI path template and rate-limit label of ``METHOD /path`` (relative to ``/v2``).
+
+    A path the description does not know is its own template, labelled Light.
+    """
     method = method.upper()
     path = "/" + path.split("?", 1)[0].strip("/")
-    for candidate_method, pattern, label in _table():
+    for candidate_method, pattern, template, label in _table():
         if candidate_method == method and pattern.match(path):
-            return label
-    return RateLabel.LIGHT
+            return template, label
+    return path, RateLabel.LIGHT
+
+
+def label_for(method: str, path: str) -> RateLabel:
+    """The rate-limit label of ``METHOD /path`` (path relative to ``/v2``); Light if unlabelled."""
+    return operation_for(method, path)[1]

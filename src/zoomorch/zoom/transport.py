@@ -8,7 +8,6 @@ error answers into typed exceptions.
 
 from __future__ import annotations
 
-import json as jsonlib
 import logging
 import re
 import threading
@@ -17,15 +16,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from functools import cache
-from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from zoomorch.rate_labels import Plan, RateLabel, label_for
+from zoomorch.rate_labels import Plan, RateLabel, label_for, operation_for
 from zoomorch.zoom.auth import ServerToServerOAuth
 from zoomorch.zoom.config import ZoomCredentials
 from zoomorch.zoom.errors import (
@@ -74,27 +71,9 @@ def encode_path_value(value: object) -> str:
     return encoded
 
 
-@cache
-def _templates() -> list[tuple[str, re.Pattern[str], str]]:
-    raw = jsonlib.loads(
-        resources.files("zoomorch").joinpath("data/rate_labels.json").read_text()
-    )
-    rows = []
-    for key in raw:
-        method, template = key.split(" ", 1)
-        pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
-        rows.append((method, pattern, template))
-    rows.sort(key=lambda row: row[1].pattern.count("[^/]+"))
-    return rows
-
-
 def path_template(method: str, path: str) -> str:
     """The OpenAPI template of a concrete path (``/webinars/1`` → ``/webinars/{webinarId}``)."""
-    path = "/" + path.split("?", 1)[0].strip("/")
-    for candidate, pattern, template in _templates():
-        if candidate == method.upper() and pattern.match(path):
-            return template
-    return path
+    return operation_for(method, path)[0]
 
 
 def _fill(template: str, path_params: Mapping[str, object]) -> str:
