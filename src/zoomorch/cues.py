@@ -20,6 +20,8 @@ each minute until someone says ``next``; until then the later segments' cues are
 (shown as if the segment ended on time, not scheduled). ``advance="auto"`` assumes every segment
 ends on time instead (no overrun cues).
 
+The end of the webinar (``webinar.ended`` or ``cues end``) cancels every cue due from then on.
+
 An adjustment never rewrites history: cues due before it keep their place, cues due after it
 come from the new timeline. A cue's id is derived from what it is and when it is due, so a
 re-plan keeps the ids of unchanged cues, and re-planning after a restart gives the same ids.
@@ -91,6 +93,15 @@ class Recipient:
     zone: ZoneInfo
     audiences: frozenset[str]
     email: str | None = None
+    # The channels this person chose (the event file's notifications.people); None: all.
+    # Shared channels that are no one's inbox (the cue board) ignore it.
+    channels: frozenset[str] | None = None
+
+    def wants(self, channel: str) -> bool:
+        """Whether this person takes cues on ``channel`` (e.g. ``webhook1`` is a webhook)."""
+        if self.channels is None:
+            return True
+        return channel in self.channels or channel.rstrip("0123456789") in self.channels
 
 
 @dataclass(frozen=True)
@@ -156,10 +167,12 @@ class Adjustment:
 
 @dataclass(frozen=True)
 class LiveState:
-    """What happened so far: the actual start and every adjustment, in the order issued."""
+    """What happened so far: the actual start, every adjustment in the order issued, and the
+    end (``webinar.ended`` or ``cues end``): no cue is due from the end on."""
 
     actual_start: datetime | None = None
     adjustments: tuple[Adjustment, ...] = ()
+    ended_at: datetime | None = None
 
     def epochs(self) -> list[Adjustment]:
         """The actual start and the adjustments in time order (ties keep issue order)."""
@@ -514,12 +527,17 @@ def plan_cues(agenda: CueAgenda, live: LiveState | None = None) -> list[Cue]:
         cut = adj.at.astimezone(UTC)
         kept = [c for c in plan if c.due < cut and not c.projected]
         plan = kept + [c for c in _generate(tl, agenda) if c.due >= cut]
+    if live.ended_at is not None:
+        # The webinar is over: overruns, hand-overs and the hard stop would only be noise.
+        plan = [c for c in plan if c.due < live.ended_at and not c.projected]
     return sorted(plan, key=lambda c: (c.due, _KIND_ORDER[c.kind], c.id))
 
 
 def current_segment(agenda: CueAgenda, live: LiveState, now: datetime) -> tuple[
         int | None, datetime | None, datetime | None]:
     """(segment index, its start, its end) in progress at ``now`` (real times), or Nones."""
+    if live.ended_at is not None and now >= live.ended_at:
+        return None, None, None
     tl = _initial(agenda, agenda.scheduled_start, None)
     for adj in live.epochs():
         if adj.at > now:
@@ -555,9 +573,29 @@ def parse_amount(text: str) -> timedelta:
 # --------------------------------------------------------------------------- from the event
 
 
+def settings_from_event(event: EventSpec) -> CueSettings:
+    """The cue settings the event file asks for (its ``[cues]`` section and the agenda's
+    per-segment ``warnings``)."""
+    c = event.cues
+    return CueSettings(
+        advance=c.advance,
+        tech_check_before=c.tech_check_before,
+        doors_open_before=c.doors_open_before,
+        overrun_every=c.overrun_every,
+        handover_every=c.handover_every,
+        hard_stop_grace=c.hard_stop_grace,
+        late_grace=c.late_grace,
+        end_webinar_at_hard_stop=c.end_webinar_at_hard_stop,
+        record_at_start=c.record_at_start,
+        warnings={i: tuple(seg.warnings) for i, seg in enumerate(event.agenda)
+                  if seg.warnings is not None},
+    )
+
+
 def agenda_from_event(event: EventSpec, settings: CueSettings | None = None,
                       speed: float = 1.0) -> CueAgenda:
-    """The planner's view of an event file (people, agenda, booths)."""
+    """The planner's view of an event file (people, agenda, booths); ``settings`` default to
+    the file's own (:func:`settings_from_event`)."""
     from zoomorch.event import Role
 
     segments = tuple(
@@ -599,9 +637,11 @@ def agenda_from_event(event: EventSpec, settings: CueSettings | None = None,
                 audiences.add(f"speakers:{i}")
             if person.id == segment.moderator:
                 audiences.add("moderator")
+        chosen = event.notifications.people.get(person.id)
         recipients.append(Recipient(
             id=person.id, name=person.name, email=person.email, zone=person.zone,
-            language=_ZOOM_TO_TEXT.get(person.language, "en"), audiences=frozenset(audiences)))
+            language=_ZOOM_TO_TEXT.get(person.language, "en"), audiences=frozenset(audiences),
+            channels=frozenset(chosen) if chosen is not None else None))
     return CueAgenda(
         slug=event.key,
         title=event.webinar.title,
@@ -611,7 +651,7 @@ def agenda_from_event(event: EventSpec, settings: CueSettings | None = None,
         segments=segments,
         recipients=tuple(recipients),
         booths=tuple(booths),
-        settings=settings or CueSettings(),
+        settings=settings or settings_from_event(event),
         speed=speed,
     )
 
@@ -624,5 +664,5 @@ def with_settings(agenda: CueAgenda, **changes: Any) -> CueAgenda:
 __all__: Sequence[str] = (
     "Adjustment", "Booth", "Cue", "CueAgenda", "CueSettings", "LiveState", "Recipient",
     "SegmentPlan", "agenda_from_event", "current_segment", "default_warnings", "parse_amount",
-    "plan_cues", "render_text", "with_settings",
+    "plan_cues", "render_text", "settings_from_event", "with_settings",
 )

@@ -18,12 +18,14 @@ from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -144,6 +146,36 @@ def _zone(value: str) -> str:
     return value
 
 
+_AMOUNT = re.compile(r"^\s*(?P<body>(?:\d+(?:\.\d+)?\s*[hms]\s*)+)$", re.I)
+_AMOUNT_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([hms])", re.I)
+
+
+def _duration(value: Any) -> Any:
+    """Minutes as a number (``5``, ``0.5``) or an amount with units (``"90s"``, ``"1h30m"``)."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise _FieldProblem(f"{value!r} is not an amount of time",
+                            "write minutes as a number (e.g. 5) or a string like \"90s\"")
+    if isinstance(value, int | float):
+        amount = timedelta(minutes=value)
+    elif isinstance(value, str) and _AMOUNT.match(value):
+        unit = {"h": 3600.0, "m": 60.0, "s": 1.0}
+        amount = timedelta(seconds=sum(float(n) * unit[u.lower()]
+                                       for n, u in _AMOUNT_PART.findall(value)))
+    else:
+        raise _FieldProblem(f"{value!r} is not an amount of time",
+                            "write minutes as a number (e.g. 5) or a string like \"90s\" "
+                            "or \"1h30m\"")
+    if amount < timedelta(0):
+        raise _FieldProblem(f"{value!r} is negative", "write zero or more")
+    return amount
+
+
+# An amount of time: a number of minutes or a string with units; never negative.
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -258,6 +290,9 @@ class Segment(_Model):
     moderator: str | None = None
     language: ZoomLanguage | None = None
     notes: str = ""
+    # Warnings before the segment's end (minutes, or "90s"); absent: scaled with its length,
+    # e.g. 5 and 2 minutes for a 50-minute panel; [] for none.
+    warnings: list[Duration] | None = None
 
     @field_validator("start", mode="before")
     @classmethod
@@ -345,6 +380,146 @@ class Registrants(_Model):
     columns: dict[str, str] = {}
 
 
+class CueConfig(_Model):
+    """The ``[cues]`` section: how live cues are planned for this event.
+
+    Amounts are minutes (a number) or strings with units (``"90s"``). ``0`` turns off overrun
+    cues (``overrun_every``) and hand-over reminders (``handover_every``).
+    """
+
+    advance: Literal["manual", "auto"] = "manual"
+    tech_check_before: Duration = timedelta(minutes=30)
+    doors_open_before: Duration = timedelta(minutes=10)
+    overrun_every: Duration = timedelta(minutes=1)
+    handover_every: Duration = timedelta(minutes=30)
+    hard_stop_grace: Duration = timedelta(0)
+    late_grace: Duration = timedelta(minutes=2)
+    # Enforcement through the Zoom API; off unless the event opts in.
+    end_webinar_at_hard_stop: bool = False
+    record_at_start: bool = False
+
+    @field_validator("advance", mode="before")
+    @classmethod
+    def _advance(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("manual", "auto"):
+            return value.strip().lower()
+        raise _FieldProblem(f"{value!r} is neither manual nor auto",
+                            'use "manual" (a segment ends when the host says `next`) or '
+                            '"auto" (every segment ends on time)')
+
+
+CHANNELS: tuple[str, ...] = ("console", "zoom_chat", "webhook", "email", "board")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Incoming-webhook services whose URL path *is* the credential.
+_SECRET_URL_HOSTS: tuple[tuple[str, str], ...] = (
+    ("hooks.slack.com", "/services/"), ("hooks.slack.com", "/workflows/"),
+    ("hooks.slack.com", "/triggers/"), ("discord.com", "/api/webhooks/"),
+    ("discordapp.com", "/api/webhooks/"), ("webhook.office.com", "/"),
+    ("outlook.office.com", "/webhook"), ("chat.googleapis.com", "/"),
+    ("hooks.zapier.com", "/hooks/"), ("maker.ifttt.com", "/trigger/"),
+    ("api.telegram.org", "/bot"),
+)
+_SECRET_PARAM = re.compile(r"(token|key|secret|sig|signature|auth|code|pass|credential)", re.I)
+_RANDOM_SEGMENT = re.compile(r"^[A-Za-z0-9_\-]{20,}$")
+
+
+def url_secret_reason(url: str) -> str | None:
+    """Why a webhook URL looks like it carries a secret (None if it does not)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.password or parts.username:
+        return "it has a user name or password in it"
+    for known_host, path in _SECRET_URL_HOSTS:
+        if ((host == known_host or host.endswith("." + known_host))
+                and parts.path.startswith(path)):
+            return f"the path of a {known_host} incoming webhook is its secret"
+    for name, _ in parse_qsl(parts.query, keep_blank_values=True):
+        if _SECRET_PARAM.search(name):
+            return f"its query parameter {name!r} looks like a credential"
+    for segment in parts.path.split("/"):
+        if (_RANDOM_SEGMENT.match(segment) and re.search(r"\d", segment)
+                and re.search(r"[A-Za-z]", segment)):
+            return "a part of its path looks like a token"
+    return None
+
+
+def _safe_url(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or '?'}/…"
+
+
+class WebhookChannel(_Model):
+    """A Slack-compatible webhook. Its URL usually is a secret: name the environment variable
+    that holds it (``url_env``); a literal ``url`` is only for URLs without credentials."""
+
+    url: str | None = None
+    url_env: str | None = None
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+    @field_validator("url")
+    @classmethod
+    def _plain_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise _FieldProblem(f"{_safe_url(value)} is not an http(s) URL",
+                                "write it as https://host/path")
+        reason = url_secret_reason(value)
+        if reason is not None:
+            raise _FieldProblem(
+                f"this URL carries a secret ({reason}) and the event file is shared",
+                "put the URL in an environment variable and write "
+                'url_env = "ZOOMORCH_CUE_WEBHOOK_URL" instead of url')
+        return value
+
+    @field_validator("url_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise _FieldProblem(f"{value!r} is not an environment variable name",
+                                'name the variable, e.g. url_env = "ZOOMORCH_CUE_WEBHOOK_URL"')
+        return value
+
+
+class EmailChannel(_Model):
+    """Cues by email over SMTP. The password comes from ``ZOOMORCH_SMTP_PASSWORD`` only."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    sender: str = "zoomorch@localhost"
+    starttls: bool = True
+    user: str | None = None
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        if not _EMAIL.match(value) and not re.match(r"^[^@\s]+@localhost$", value):
+            raise _FieldProblem(f"{value!r} is not an email address",
+                                "write the sender as name@domain")
+        return value
+
+
+class Notifications(_Model):
+    """The ``[notifications]`` section: the channels cues go out on.
+
+    ``people`` restricts someone to some channels (``ana-maria-diez = ["zoom_chat"]``); the
+    cue board shows every cue of the event whatever is chosen here.
+    """
+
+    console: bool = True
+    zoom_chat: bool = False
+    board: bool = True
+    webhook: WebhookChannel | None = None
+    email: EmailChannel | None = None
+    people: dict[str, list[str]] = {}
+
+    def enabled(self) -> list[str]:
+        """The channels this file turns on, in a fixed order."""
+        on = {"console": self.console, "zoom_chat": self.zoom_chat, "board": self.board,
+              "webhook": self.webhook is not None, "email": self.email is not None}
+        return [c for c in CHANNELS if on[c]]
+
+
 @dataclass(frozen=True)
 class ScheduledSegment:
     """A segment placed in time (UTC instants; convert with ``astimezone`` for display)."""
@@ -372,6 +547,8 @@ class EventSpec(_Model):
     interpretation: Interpretation | None = None
     registration: Registration = Registration()
     registrants: Registrants = Registrants()
+    cues: CueConfig = CueConfig()
+    notifications: Notifications = Notifications()
 
     # -- lookups ------------------------------------------------------------------------
 
@@ -518,9 +695,14 @@ def _secret_problems(data: Any, prefix: str = "") -> Iterable[Problem]:
         for key, value in data.items():
             where = f"{prefix}.{key}" if prefix else str(key)
             if _SECRET_KEY.search(str(key)):
-                yield Problem(where, "secrets never go in the event file",
-                              "remove it and set ZOOM_CLIENT_SECRET and friends in the "
-                              "environment or a .env file that is not committed")
+                fix = ("remove it and set ZOOM_CLIENT_SECRET and friends in the environment or "
+                       "a .env file that is not committed")
+                if where.startswith("notifications.email"):
+                    fix = "remove it; the SMTP password comes from ZOOMORCH_SMTP_PASSWORD only"
+                elif where.startswith("notifications"):
+                    fix = ("remove it; put the secret in an environment variable and name it "
+                           "(e.g. url_env = \"ZOOMORCH_CUE_WEBHOOK_URL\")")
+                yield Problem(where, "secrets never go in the event file", fix)
             else:
                 yield from _secret_problems(value, where)
     elif isinstance(data, list):
@@ -610,6 +792,8 @@ def check_event(spec: EventSpec) -> list[Problem]:
     problems += _check_agenda(spec)
     problems += _check_interpretation(spec)
     problems += _check_registrants(spec)
+    problems += _check_cues(spec)
+    problems += _check_notifications(spec)
     return problems
 
 
@@ -783,6 +967,66 @@ def _check_registrants(spec: EventSpec) -> list[Problem]:
             problems.append(Problem(f"registration.custom_questions[{i}].answers",
                                     f"a {question.type} question needs answer choices",
                                     "list them in answers = [...]"))
+    return problems
+
+
+def _minutes(amount: timedelta) -> str:
+    seconds = round(amount.total_seconds())
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
+
+
+def _check_cues(spec: EventSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    cues = spec.cues
+    if cues.doors_open_before > cues.tech_check_before:
+        problems.append(Problem("cues.doors_open_before", f"doors open "
+                                f"{_minutes(cues.doors_open_before)} before the start, earlier "
+                                f"than the tech check ({_minutes(cues.tech_check_before)})",
+                                "make tech_check_before at least doors_open_before"))
+    for i, segment in enumerate(spec.agenda):
+        length = timedelta(minutes=segment.minutes)
+        for j, left in enumerate(segment.warnings or []):
+            if left <= timedelta(0):
+                problems.append(Problem(f"agenda[{i}].warnings[{j}]", "a warning of 0 minutes "
+                                        "is the end itself", "remove it (\"time is up\" is "
+                                        "always sent)"))
+            elif left >= length:
+                problems.append(Problem(f"agenda[{i}].warnings[{j}]", f"{_minutes(left)} is not "
+                                        f"before the end of a {segment.minutes}-minute segment",
+                                        f"use less than {segment.minutes}"))
+        if segment.warnings and len(set(segment.warnings)) != len(segment.warnings):
+            problems.append(Problem(f"agenda[{i}].warnings", "a warning is listed twice",
+                                    "list each amount once"))
+    return problems
+
+
+def _check_notifications(spec: EventSpec) -> list[Problem]:
+    problems: list[Problem] = []
+    notes = spec.notifications
+    hook = notes.webhook
+    if hook is not None and (hook.url is None) == (hook.url_env is None):
+        problems.append(Problem("notifications.webhook", "needs exactly one of url and url_env"
+                                if hook.url else "has no URL",
+                                'write url_env = "ZOOMORCH_CUE_WEBHOOK_URL" (the variable that '
+                                "holds the URL), or url = \"https://…\" for a URL without "
+                                "credentials"))
+    known = {p.id for p in spec.people}
+    for person_id, channels in notes.people.items():
+        where = f"notifications.people.{person_id}"
+        if person_id not in known:
+            close = difflib.get_close_matches(person_id, sorted(known), n=1)
+            problems.append(Problem(where, f"no person with id '{person_id}'",
+                                    f"did you mean '{close[0]}'?" if close
+                                    else "use an id from [[people]]"))
+        for j, channel in enumerate(channels):
+            if channel not in CHANNELS:
+                close = difflib.get_close_matches(channel, CHANNELS, n=1)
+                problems.append(Problem(f"{where}[{j}]", f"'{channel}' is not a channel",
+                                        f"did you mean '{close[0]}'?" if close
+                                        else f"use one of {', '.join(CHANNELS)}"))
+        if not channels:
+            problems.append(Problem(where, "lists no channel", "name at least one channel, or "
+                                    "remove the line to use every channel"))
     return problems
 
 
