@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
+from rich.console import Group
 from rich.table import Table
 
 from zoomorch.event import EventSpec, Person, ScheduledSegment, language_name
@@ -169,18 +170,34 @@ def zone_cell(times: ZoneTimes, event_date: datetime) -> str:
     return f"{day}{times.start:%H:%M}–{times.end:%H:%M} {suffix}"
 
 
-def agenda_table(spec: EventSpec, rows: list[RunOfShowRow]) -> Table:
-    """The run-of-show as a rich table: one row per segment, one column per zone."""
-    table = Table(title=f"{spec.webinar.title}\n{spec.webinar.start:%A %d %B %Y}",
-                  show_lines=True)
-    table.add_column("Segment")
-    table.add_column("Min", justify="right")
-    table.add_column("Who speaks")
-    table.add_column("Lang")
-    for zone in spec.time_zones:
-        table.add_column(f"{spec.zone_label(zone)}\n{zone}", no_wrap=True)
+def _short_cell(times: ZoneTimes, event_date: datetime, header_offset: str) -> str:
+    """``HH:MM–HH:MM``; the day and offset only where they differ from the column's."""
+    cell = zone_cell(times, event_date)
+    return cell.removesuffix(f" {header_offset}")
+
+
+def agenda_table(spec: EventSpec, rows: list[RunOfShowRow]) -> Group:
+    """The run-of-show as rich tables: who speaks when, then each segment in every zone.
+
+    Two tables rather than one wide one, so that the speakers stay readable on a terminal.
+    """
+    event_zone = spec.webinar.timezone
+    show = Table(title=f"{spec.webinar.title}\n{spec.webinar.start:%A %d %B %Y}",
+                 show_lines=True)
+    show.add_column(f"{spec.zone_label(event_zone)}", no_wrap=True)
+    show.add_column("Segment")
+    show.add_column("Min", justify="right")
+    show.add_column("Who speaks")
+    show.add_column("Lang")
+    zones = Table(title="In every participant's time zone")
+    zones.add_column("Segment", min_width=10)
+    header_offsets = [_offset(z.start) for z in rows[0].zones] if rows else []
+    for zone, offset in zip(spec.time_zones, header_offsets, strict=False):
+        zones.add_column(f"{spec.zone_label(zone)}\n{offset}", no_wrap=True)
     for row in rows:
         who = speaker_line(row, detailed=False) or "—"
-        table.add_row(row.title, str(row.minutes), who, row.language,
-                      *(zone_cell(z, row.start) for z in row.zones))
-    return table
+        here = next((z for z in row.zones if z.zone == event_zone), row.zones[0])
+        show.add_row(zone_cell(here, row.start), row.title, str(row.minutes), who, row.language)
+        zones.add_row(row.title, *(_short_cell(z, row.start, offset)
+                                   for z, offset in zip(row.zones, header_offsets, strict=False)))
+    return Group(show, zones)
