@@ -42,6 +42,7 @@ from zoomorch.sandbox import models
 from zoomorch.sandbox.auth import SCOPE, TokenExpired, TokenInvalid
 from zoomorch.sandbox.clock import zoom_time
 from zoomorch.sandbox.errors import ZoomApiError
+from zoomorch.sandbox.simulation import SimulationSettings
 
 if TYPE_CHECKING:
     from zoomorch.sandbox.server import Sandbox
@@ -547,6 +548,31 @@ def create_app(sb: Sandbox) -> ASGIApp:
     async def admin_end(webinar_id: str) -> dict[str, Any]:
         store.end_webinar(webinar_id)
         return {"status": store.webinar(webinar_id).status}
+
+    @app.post("/_sandbox/webinars/{webinar_id}/simulate")
+    async def admin_simulate(webinar_id: str, request: Request) -> dict[str, Any]:
+        data = await _admin_json(request)
+        instant = bool(data.pop("instant", False))
+        try:
+            settings = SimulationSettings.model_validate(data)
+        except ValidationError as exc:
+            raise validation_error(exc) from None
+        simulation = sb.simulations.simulate(webinar_id, settings)
+        if instant:
+            simulation.run()
+        return simulation.summary()
+
+    @app.get("/_sandbox/webinars/{webinar_id}/truth")
+    async def admin_truth(webinar_id: str) -> dict[str, Any]:
+        return sb.simulation(webinar_id).truth()
+
+    @app.get("/_sandbox/simulations")
+    async def admin_simulations() -> dict[str, Any]:
+        with sb.simulations._lock:
+            running = list(sb.simulations.simulations.values())
+        return {"clock": {"now": zoom_time(store.now()), "speed": store.clock.speed},
+                "simulations": [s.summary() for s in running],
+                "webhooks": sb.webhook_stats()}
 
     @app.post("/_sandbox/webinars/{webinar_id}/join")
     async def admin_join(webinar_id: str, request: Request) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 
@@ -21,6 +23,7 @@ class SandboxClock:
             raise ValueError("SandboxClock start must be tz-aware (e.g. datetime.now(UTC))")
         self._virtual_anchor = start.astimezone(UTC)
         self._speed = speed
+        self._listeners: list[Callable[[], None]] = []
 
     def __repr__(self) -> str:
         return f"SandboxClock(now={self.now().isoformat()}, speed={self._speed})"
@@ -38,6 +41,31 @@ class SandboxClock:
         self._real_anchor = time.time()
         self._virtual_anchor = virtual
 
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every jump or speed change (schedulers re-plan their sleep)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[], None]) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _notify(self) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
+
+    def real_seconds_until(self, moment: datetime) -> float:
+        """Real seconds until the clock shows ``moment`` at the current speed (0 if passed,
+        ``inf`` if the clock is stopped)."""
+        ahead = (moment - self.now()).total_seconds()
+        if ahead <= 0:
+            return 0.0
+        speed = self._speed
+        return ahead / speed if speed > 0 else math.inf
+
     def set_speed(self, speed: float) -> None:
         """Change the speed from now on (time so far is kept)."""
         if speed < 0:
@@ -46,6 +74,7 @@ class SandboxClock:
         with self._lock:
             self._reanchor(current)
             self._speed = speed
+        self._notify()
 
     def advance(self, delta: timedelta | float) -> datetime:
         """Jump forward (or back) by ``delta`` (seconds or timedelta); returns the new now."""
@@ -53,6 +82,7 @@ class SandboxClock:
         current = self.now()
         with self._lock:
             self._reanchor(current + step)
+        self._notify()
         return current + step
 
     def set(self, moment: datetime) -> None:
@@ -61,6 +91,7 @@ class SandboxClock:
             raise ValueError("SandboxClock.set needs a tz-aware datetime")
         with self._lock:
             self._reanchor(moment.astimezone(UTC))
+        self._notify()
 
 
 def zoom_time(moment: datetime) -> str:

@@ -19,6 +19,7 @@ from zoomorch.sandbox.auth import Credentials, TokenIssuer
 from zoomorch.sandbox.clock import SandboxClock
 from zoomorch.sandbox.faults import FaultConfig
 from zoomorch.sandbox.ratelimit import RateLimiter
+from zoomorch.sandbox.simulation import Simulation, SimulationEngine, SimulationSettings
 from zoomorch.sandbox.store import SandboxStore
 from zoomorch.sandbox.webhooks import WebhookDispatcher
 
@@ -32,12 +33,16 @@ class Sandbox:
                  state_file: str | Path | None = None, rate_limits: bool = True,
                  token_ttl_seconds: int = 3599, clock: SandboxClock | None = None,
                  faults: FaultConfig | None = None,
-                 webhook_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0)) -> None:
+                 webhook_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0),
+                 speed: float | None = None) -> None:
         self.credentials = Credentials(account_id, client_id,
                                        client_secret or secrets.token_urlsafe(24))
         self.plan = Plan(plan)
         self.rate_limits = rate_limits
         self.store = SandboxStore(account_id, clock=clock, state_file=state_file)
+        if speed is not None:
+            self.store.clock.set_speed(speed)
+        self.simulations = SimulationEngine(self.store)
         self.tokens = TokenIssuer(self.store.clock, account_id, token_ttl_seconds)
         self.limiter = RateLimiter(self.plan, self.store.clock, account_id)
         self.faults = faults or FaultConfig()
@@ -132,6 +137,7 @@ class Sandbox:
             self._thread.join(timeout=10)
         self._server = None
         self._thread = None
+        self.simulations.stop()
         if self._webhooks:
             self._webhooks.stop()
         self._stopping.set()
@@ -163,6 +169,26 @@ class Sandbox:
         """Every /v2 request served: ``{method, path, status, label, at}`` (oldest first)."""
         return [dict(e) for e in list(self._requests)]
 
+    # ----- live events ------------------------------------------------------------------------
+
+    def simulate(self, webinar_id: int | str, **settings: Any) -> Simulation:
+        """Start the webinar now on the sandbox clock and play the attendance model.
+
+        ``settings`` are ``SimulationSettings`` fields (``seed``, ``late_minutes``,
+        ``show_up_rate``, ``segments=[{"title", "minutes"}]``, ...). The returned handle has
+        ``truth()``, ``wait(timeout)`` and, to play without real waiting, ``run()``,
+        ``step()`` and ``run_until(moment)``.
+        """
+        return self.simulations.simulate(webinar_id, SimulationSettings.model_validate(settings))
+
+    def simulation(self, webinar_id: int | str) -> Simulation:
+        """The simulation of a webinar (404-style ZoomApiError if there is none)."""
+        return self.simulations.get(webinar_id)
+
+    def webhook_stats(self) -> dict[str, Any]:
+        """Webhook counts by status and the worst delivery lag (empty without webhooks)."""
+        return self._webhooks.stats() if self._webhooks else {}
+
     def webhook_deliveries(self) -> list[dict[str, Any]]:
         return self._webhooks.deliveries() if self._webhooks else []
 
@@ -172,6 +198,7 @@ class Sandbox:
 
     def reset(self) -> None:
         """Drop all state, logs and rate-limit counters (credentials stay)."""
+        self.simulations.clear()
         self.store.reset()
         self.limiter.reset()
         self._requests.clear()

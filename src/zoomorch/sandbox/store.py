@@ -33,7 +33,11 @@ MAX_WEBINAR_WRITES_PER_DAY = 100
 MAX_STATUS_UPDATES_PER_DAY = 10
 STATE_VERSION = 1
 
-EventSink = Callable[[str, dict[str, Any]], None]
+# (event name, payload.object, the sandbox moment it happened or None for "now")
+EventSink = Callable[[str, dict[str, Any], datetime | None], None]
+# Called with (webinar id, end moment) before a webinar ends, outside the store lock: the live
+# simulation applies everything that happened before that moment first.
+EndHook = Callable[[int, datetime], None]
 
 
 def default_settings() -> dict[str, Any]:
@@ -229,6 +233,8 @@ class SandboxStore:
         self.lock = threading.RLock()
         self.origin = "http://127.0.0.1"
         self.on_event: EventSink | None = None
+        self.before_end: EndHook | None = None
+        self.after_end: EndHook | None = None
         self.state_file = Path(state_file) if state_file else None
         self._dirty = threading.Event()
         self._clear()
@@ -255,9 +261,13 @@ class SandboxStore:
     def _changed(self) -> None:
         self._dirty.set()
 
-    def _emit(self, event: str, obj: dict[str, Any]) -> None:
+    def _emit(self, event: str, obj: dict[str, Any], at: datetime | None = None) -> None:
         if self.on_event is not None:
-            self.on_event(event, obj)
+            self.on_event(event, obj, at)
+
+    def emit(self, event: str, obj: dict[str, Any], at: datetime | None = None) -> None:
+        """Send a webhook event that happened at ``at`` (call without holding the lock)."""
+        self._emit(event, obj, at)
 
     def reset(self) -> None:
         """Drop all state."""
@@ -461,8 +471,9 @@ class SandboxStore:
             state.ended_at = None
             obj = self.webinar_event_object(state)
             obj["start_time"] = zoom_time(state.started_at)
+            started_at = state.started_at
             self._changed()
-        self._emit("webinar.started", obj)
+        self._emit("webinar.started", obj, started_at)
 
     def end_webinar(self, webinar_id: int | str, at: datetime | None = None) -> bool:
         """End a running webinar: closes open sessions, emits webinar.ended.
@@ -470,11 +481,17 @@ class SandboxStore:
         Returns False (and changes nothing) when it was not running.
         """
         events: list[tuple[str, dict[str, Any]]] = []
+        moment = at or self.now()
+        if self.before_end is not None:
+            with self.lock:
+                running = self.webinar(webinar_id).status == "started"
+                key = self.webinar(webinar_id).id
+            if running:
+                self.before_end(key, moment)
         with self.lock:
             state = self.webinar(webinar_id)
             if state.status != "started":
                 return False
-            moment = at or self.now()
             for participant_id in list(state.open_sessions):
                 events.append(self._leave(state, participant_id, moment))
             state.status = "ended"
@@ -485,7 +502,9 @@ class SandboxStore:
             events.append(("webinar.ended", obj))
             self._changed()
         for event, payload in events:
-            self._emit(event, payload)
+            self._emit(event, payload, moment)
+        if self.after_end is not None:
+            self.after_end(state.id, moment)
         return True
 
     # ----- panelists ------------------------------------------------------------------------
@@ -732,24 +751,38 @@ class SandboxStore:
             moment = at or self.now()
             if registrant_id is None and email:
                 registrant_id = state.registrant_by_email.get(email.lower())
-            person_key = (email or name).lower()
-            participant_id = state.participant_ids.get(person_key)
-            if participant_id is None:
-                participant_id = ids.opaque_id(22)
-                state.participant_ids[person_key] = participant_id
-            if participant_id in state.open_sessions:
-                raise ValueError(f"{name or email} is already in webinar {state.id}")
-            session = ParticipantSession(
-                session_id=ids.numeric_id(8), participant_id=participant_id, name=name,
-                email=email, registrant_id=registrant_id, role=role, join_time=moment)
-            state.sessions.append(session)
-            state.open_sessions[participant_id] = len(state.sessions) - 1
-            obj = self.webinar_event_object(state)
-            obj["participant"] = self._participant_object(session)
-            obj["participant"]["join_time"] = zoom_time(moment)
+            participant_id, event = self.join_session(state, name=name, email=email,
+                                                      registrant_id=registrant_id, role=role,
+                                                      at=moment)
             self._changed()
-        self._emit("webinar.participant_joined", obj)
+        self._emit(*event, moment)
         return participant_id
+
+    def join_session(self, state: WebinarState, *, name: str, email: str,
+                     registrant_id: str | None, role: str, at: datetime,
+                     participant_id: str | None = None, session_id: str | None = None,
+                     ) -> tuple[str, tuple[str, dict[str, Any]]]:
+        """Open a session (caller holds the lock and emits the returned event)."""
+        person_key = (email or name).lower()
+        if participant_id is None:
+            participant_id = state.participant_ids.get(person_key) or ids.opaque_id(22)
+        state.participant_ids.setdefault(person_key, participant_id)
+        if participant_id in state.open_sessions:
+            raise ValueError(f"{name or email} is already in webinar {state.id}")
+        session = ParticipantSession(
+            session_id=session_id or ids.numeric_id(8), participant_id=participant_id,
+            name=name, email=email, registrant_id=registrant_id, role=role, join_time=at)
+        state.sessions.append(session)
+        state.open_sessions[participant_id] = len(state.sessions) - 1
+        obj = self.webinar_event_object(state)
+        obj["participant"] = self._participant_object(session)
+        obj["participant"]["join_time"] = zoom_time(at)
+        return participant_id, ("webinar.participant_joined", obj)
+
+    def leave_session(self, state: WebinarState, participant_id: str,
+                      at: datetime) -> tuple[str, dict[str, Any]]:
+        """Close a person's open session (caller holds the lock and emits the event)."""
+        return self._leave(state, participant_id, at)
 
     def _participant_object(self, session: ParticipantSession) -> dict[str, Any]:
         obj: dict[str, Any] = {"user_id": session.session_id, "user_name": session.name,
@@ -780,9 +813,10 @@ class SandboxStore:
                 participant_id = state.participant_ids.get((email or name or "").lower())
             if participant_id is None or participant_id not in state.open_sessions:
                 raise ValueError(f"{participant_id or email or name} is not in webinar {state.id}")
-            event = self._leave(state, participant_id, at or self.now())
+            moment = at or self.now()
+            event = self._leave(state, participant_id, moment)
             self._changed()
-        self._emit(*event)
+        self._emit(*event, moment)
 
     def add_question(self, webinar_id: int | str, *, name: str, email: str, question: str,
                      answer: str | None = None, at: datetime | None = None) -> None:
@@ -792,6 +826,10 @@ class SandboxStore:
             state.qa.append({"name": name, "email": email, "question": question,
                              "answer": answer or "", "create_time": zoom_time(at or self.now())})
             self._changed()
+
+    def mark_changed(self) -> None:
+        """Tell the state-file saver something changed (for callers that hold the lock)."""
+        self._changed()
 
     def add_poll(self, webinar_id: int | str, *, title: str,
                  questions: list[dict[str, Any]]) -> str:
