@@ -171,6 +171,18 @@ def extend_cmd(event: Path = _EVENT,
     typer.echo(f"{agenda.slug}: current segment extended by {amount}")
 
 
+@cues_app.command("end")
+def end_cmd(event: Path = _EVENT, at: str | None = _AT) -> None:
+    """Record that the webinar ended (default: now); every cue still to come is cancelled."""
+    from zoomorch.schedule import record_end
+
+    agenda = _agenda(event, None)
+    live = record_end(_store(), agenda.slug, _when(at, agenda))
+    assert live.ended_at is not None
+    typer.echo(f"{agenda.slug}: ended at {live.ended_at.astimezone(agenda.zone):%H:%M:%S %Z}; "
+               "remaining cues cancelled")
+
+
 @cues_app.command("status")
 def status_cmd(
     event: Path = _EVENT,
@@ -194,8 +206,10 @@ def status_cmd(
         typer.echo(json.dumps({
             "event": agenda.slug,
             "now": plan.now.isoformat(),
+            "state": plan.state,
             "actual_start": plan.live.actual_start.isoformat() if plan.live.actual_start
             else None,
+            "ended_at": plan.live.ended_at.isoformat() if plan.live.ended_at else None,
             "adjustments": [{"kind": a.kind, "at": a.at.isoformat(),
                              "seconds": a.amount.total_seconds()} for a in plan.live.adjustments],
             "current_segment": plan.current_segment,
@@ -214,6 +228,10 @@ def status_cmd(
     for adj in plan.live.adjustments:
         amount = f" {adj.amount.total_seconds() / 60:+g}m" if adj.kind != "next" else ""
         typer.echo(f"  {adj.at.astimezone(agenda.zone):%H:%M:%S} {adj.kind}{amount}")
+    if plan.live.ended_at is not None:
+        typer.echo(f"ended: {plan.live.ended_at.astimezone(agenda.zone):%H:%M:%S %Z} "
+                   "(cues from then on cancelled)")
+    typer.echo(f"state: {plan.state}")
     if plan.current_segment:
         end = plan.current_end.astimezone(agenda.zone) if plan.current_end else None
         typer.echo(f"now: {plan.current_segment}" + (f" until {end:%H:%M:%S}" if end else ""))
@@ -235,39 +253,76 @@ def run_cmd(
     event: Path = _EVENT,
     start_at: str | None = _START_AT,
     speed: float = _SPEED,
-    advance: str = typer.Option("manual", "--advance",
-                                help="manual: segments change on `cues next`; auto: on time."),
-    end_at_hard_stop: bool = typer.Option(False, "--end-at-hard-stop",
-                                          help="End the webinar in Zoom at the hard stop."),
-    record: bool = typer.Option(False, "--record", help="Start cloud recording at T0."),
+    advance: str | None = typer.Option(
+        None, "--advance",
+        help="manual: segments change on `cues next`; auto: on time (default: cues.advance)."),
+    end_at_hard_stop: bool | None = typer.Option(
+        None, "--end-at-hard-stop/--no-end-at-hard-stop",
+        help="End the webinar in Zoom at the hard stop (default: the file's)."),
+    record: bool | None = typer.Option(
+        None, "--record/--no-record",
+        help="Start cloud recording at T0 (default: cues.record_at_start)."),
+    console: bool | None = typer.Option(
+        None, "--console/--no-console", help="Print cues here (default: the file's)."),
+    zoom_chat: bool | None = typer.Option(
+        None, "--zoom-chat/--no-zoom-chat",
+        help="Send cues as Zoom Team Chat messages (default: the file's)."),
+    webhook: list[str] = typer.Option(
+        [], "--webhook", help="POST cues to this URL instead of the file's webhook."),
     env_file: Path | None = typer.Option(None, "--env-file", help="A .env file with ZOOM_*."),
 ) -> None:
-    """Run the cue scheduler in the foreground with the console channel until Ctrl-C."""
+    """Run the cue scheduler in the foreground until Ctrl-C, on the channels of the event
+    file's [notifications] (the cue board needs `zoomorch serve`)."""
     from dataclasses import replace
 
-    from zoomorch.notify.console import ConsoleNotifier
+    from zoomorch.event import EventFileError, load_event
+    from zoomorch.notify.channels import (
+        ChannelOverrides,
+        ChannelSetupError,
+        build_notifiers,
+        channel_names,
+        resolve_channels,
+    )
     from zoomorch.schedule import CueScheduler
 
-    if advance not in ("manual", "auto"):
+    if advance not in (None, "manual", "auto"):
         raise typer.BadParameter("use manual or auto", param_hint="--advance")
-    agenda = _agenda(event, start_at, speed)
+    try:
+        spec = load_event(event, start_at=start_at)
+    except EventFileError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    agenda = agenda_from_event(spec, speed=speed)
+    s = agenda.settings
     agenda = replace(agenda, settings=replace(
-        agenda.settings, advance="auto" if advance == "auto" else "manual",
-        end_webinar_at_hard_stop=end_at_hard_stop, record_at_start=record))
+        s, advance="auto" if (advance or s.advance) == "auto" else "manual",
+        end_webinar_at_hard_stop=s.end_webinar_at_hard_stop if end_at_hard_stop is None
+        else end_at_hard_stop,
+        record_at_start=s.record_at_start if record is None else record))
+    try:
+        plan = resolve_channels(spec.notifications, source=event, overrides=ChannelOverrides(
+            console=console, zoom_chat=zoom_chat, webhooks=tuple(webhook)))
+    except ChannelSetupError as exc:
+        typer.echo(f"zoomorch cues run: {exc}", err=True)
+        raise typer.Exit(2) from None
     zoom = None
-    if end_at_hard_stop or record:
+    if plan.zoom_chat or agenda.settings.end_webinar_at_hard_stop or \
+            agenda.settings.record_at_start:
         from zoomorch.zoom import ZoomClient
 
         zoom = ZoomClient.from_env(env_file)
+    notifiers = build_notifiers(plan, zoom=zoom)
     stop = threading.Event()
 
     def _terminate(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, _terminate)
-    scheduler = CueScheduler(_store(), [ConsoleNotifier()], [agenda], zoom=zoom)
+    scheduler = CueScheduler(_store(), notifiers, [agenda], zoom=zoom)
     scheduler.start()
-    typer.echo(f"# running the cues of {agenda.slug}; Ctrl-C stops (jobs stay stored)", err=True)
+    typer.echo(f"# running the cues of {agenda.slug} (advance: {agenda.settings.advance}; "
+               f"channels: {channel_names(notifiers)}); Ctrl-C stops (jobs stay stored)",
+               err=True)
     try:
         while not stop.wait(1.0):
             pass

@@ -49,23 +49,28 @@ def serve_cmd(
                                         help="Re-date every event (rehearsals): ISO or now+10m."),
     speed: float = typer.Option(1.0, "--speed", min=0.001,
                                 help="Run event time this many times faster (rehearsals)."),
-    console: bool = typer.Option(True, "--console/--no-console",
-                                 help="Print every cue on this terminal."),
-    zoom_chat: bool = typer.Option(False, "--zoom-chat",
-                                   help="Send cues as Zoom Team Chat messages (needs ZOOM_*)."),
+    console: bool | None = typer.Option(
+        None, "--console/--no-console",
+        help="Print every cue on this terminal (default: notifications.console of each file)."),
+    zoom_chat: bool | None = typer.Option(
+        None, "--zoom-chat/--no-zoom-chat",
+        help="Send cues as Zoom Team Chat messages (needs ZOOM_*; default: the file's)."),
+    board: bool | None = typer.Option(
+        None, "--board/--no-board", help="Push cues to open cue boards (default: the file's)."),
     webhook: list[str] = typer.Option(
-        [], "--webhook", envvar="ZOOMORCH_CUE_WEBHOOK_URL",
-        help="POST cues to this URL (Slack-compatible JSON); repeatable."),
+        [], "--webhook",
+        help="POST cues to this URL instead of the file's webhook (Slack-compatible JSON); "
+             "repeatable. Prefer notifications.webhook.url_env in the event file."),
     smtp_host: str | None = typer.Option(None, "--smtp-host", envvar="ZOOMORCH_SMTP_HOST",
                                          help="Email cues through this SMTP server."),
-    smtp_port: int = typer.Option(587, "--smtp-port", envvar="ZOOMORCH_SMTP_PORT"),
-    smtp_from: str = typer.Option("zoomorch@localhost", "--smtp-from",
-                                  envvar="ZOOMORCH_SMTP_FROM", help="Sender address."),
+    smtp_port: int | None = typer.Option(None, "--smtp-port", envvar="ZOOMORCH_SMTP_PORT"),
+    smtp_from: str | None = typer.Option(None, "--smtp-from", envvar="ZOOMORCH_SMTP_FROM",
+                                         help="Sender address."),
     smtp_user: str | None = typer.Option(
         None, "--smtp-user", envvar="ZOOMORCH_SMTP_USER",
         help="SMTP login; the password comes from ZOOMORCH_SMTP_PASSWORD only."),
-    smtp_starttls: bool = typer.Option(True, "--smtp-starttls/--no-smtp-starttls",
-                                       envvar="ZOOMORCH_SMTP_STARTTLS"),
+    smtp_starttls: bool | None = typer.Option(None, "--smtp-starttls/--no-smtp-starttls",
+                                              envvar="ZOOMORCH_SMTP_STARTTLS"),
     webhook_secret_file: Path | None = typer.Option(
         None, "--webhook-secret-file",
         help="A .env-style file with ZOOM_WEBHOOK_SECRET_TOKEN (if not in the environment)."),
@@ -74,14 +79,23 @@ def serve_cmd(
                                       help="Serve the board and webhooks only; fire no cues."),
 ) -> None:
     """Run the cue scheduler, the Zoom webhook receiver, the cue board and the JSON API."""
+    from zoomorch.board.hub import BoardHub
     from zoomorch.board.tokens import BoardTokens
     from zoomorch.cues import agenda_from_event
-    from zoomorch.notify.base import Notifier
+    from zoomorch.notify.channels import (
+        ChannelOverrides,
+        ChannelSetupError,
+        build_notifiers,
+        channel_names,
+        resolve_channels,
+    )
+    from zoomorch.notify.console import ConsoleNotifier
     from zoomorch.service import build_context, load_webhook_secret
     from zoomorch.service import serve as run
 
     files = _event_files(events or [Path("config")])
-    agendas = [agenda_from_event(_load(f, start_at), speed=speed) for f in files]
+    specs = [(f, _load(f, start_at)) for f in files]
+    agendas = [agenda_from_event(spec, speed=speed) for _, spec in specs]
     slugs = [a.slug for a in agendas]
     if len(set(slugs)) != len(slugs):
         raise typer.BadParameter(f"two event files share a key: {sorted(slugs)}",
@@ -92,44 +106,40 @@ def serve_cmd(
     except ValueError as exc:
         typer.echo(f"zoomorch serve: {exc}", err=True)
         raise typer.Exit(2) from None
-    notifiers: list[Notifier] = []
+    overrides = ChannelOverrides(
+        console=console, zoom_chat=zoom_chat, board=board, webhooks=tuple(webhook),
+        smtp_host=smtp_host, smtp_port=smtp_port, smtp_from=smtp_from, smtp_user=smtp_user,
+        smtp_starttls=smtp_starttls)
+    try:
+        plans = {spec.key: resolve_channels(spec.notifications, source=path,
+                                            overrides=overrides) for path, spec in specs}
+    except ChannelSetupError as exc:
+        typer.echo(f"zoomorch serve: {exc}", err=True)
+        raise typer.Exit(2) from None
     zoom = None
-    if zoom_chat or any(a.settings.end_webinar_at_hard_stop or a.settings.record_at_start
-                        for a in agendas):
+    if any(p.zoom_chat for p in plans.values()) or any(
+            a.settings.end_webinar_at_hard_stop or a.settings.record_at_start for a in agendas):
         from zoomorch.zoom import ZoomClient
 
         zoom = ZoomClient.from_env(env_file)
-    if console:
-        from zoomorch.notify.console import ConsoleNotifier
-
-        notifiers.append(ConsoleNotifier())
-    if zoom_chat and zoom is not None:
-        from zoomorch.notify.zoom_chat import ZoomChatNotifier
-
-        notifiers.append(ZoomChatNotifier(zoom))
-    for n, url in enumerate(webhook):
-        from zoomorch.notify.webhook import WebhookNotifier
-
-        try:
-            notifiers.append(WebhookNotifier(url, name="webhook" if n == 0 else f"webhook{n}"))
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--webhook") from None
-    if smtp_host:
-        from zoomorch.notify.email import EmailNotifier, SmtpSettings
-
-        notifiers.append(EmailNotifier(SmtpSettings(
-            host=smtp_host, port=smtp_port, sender=smtp_from, starttls=smtp_starttls,
-            user=smtp_user)))
+    hub = BoardHub()
+    shared_console = ConsoleNotifier()
+    try:
+        per_event = {slug: build_notifiers(plan, zoom=zoom, console=shared_console, hub=hub)
+                     for slug, plan in plans.items()}
+    except ChannelSetupError as exc:
+        typer.echo(f"zoomorch serve: {exc}", err=True)
+        raise typer.Exit(2) from None
     import zoomorch.schedule
     import zoomorch.webinar_events  # noqa: F401
     from zoomorch.store import open_store
 
-    ctx = build_context(open_store(), agendas, tokens, notifiers=notifiers,
-                        webhook_secret=secret, zoom=zoom, run_scheduler=not no_scheduler)
-    channels = ", ".join([n.name for n in notifiers] + ["board"])
-    typer.echo(f"# zoomorch serve on http://{host}:{port}: {len(agendas)} event(s) "
-               f"[{', '.join(slugs)}]; channels: {channels}; Zoom webhooks "
-               f"{'on' if secret else 'off (set ZOOM_WEBHOOK_SECRET_TOKEN)'}", err=True)
+    ctx = build_context(open_store(), agendas, tokens, webhook_secret=secret, zoom=zoom,
+                        run_scheduler=not no_scheduler, event_notifiers=per_event, hub=hub)
+    typer.echo(f"# zoomorch serve on http://{host}:{port}: {len(agendas)} event(s); Zoom "
+               f"webhooks {'on' if secret else 'off (set ZOOM_WEBHOOK_SECRET_TOKEN)'}", err=True)
+    for slug, notifiers in per_event.items():
+        typer.echo(f"#   {slug}: channels {channel_names(notifiers)}", err=True)
     typer.echo("# board links: zoomorch board-link EVENT --role controller", err=True)
     run(ctx, host=host, port=port)
 

@@ -5,7 +5,8 @@ one job in the state database (table ``cue_jobs``); when it fires, the cue fans 
 (channel, recipient) pair, each with its own idempotency key in ``cue_delivery``:
 
     pending ──► sending ──► delivered (late=True if after ``late_after``)
-       │           └──────► retrying ──► sending …  ──► failed (attempts exhausted)
+       │           ├──────► retrying ──► sending …  ──► failed (attempts exhausted)
+       │           └──────► failed (the channel said a retry is unsafe: ``retry=False``)
        └──► missed (found more than ``late_grace`` after its due time)
 
 A process killed mid-delivery leaves ``sending`` rows: on the next start they become
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -56,7 +57,7 @@ from zoomorch.cues import (
     current_segment,
     plan_cues,
 )
-from zoomorch.notify.base import CueMessage, Notifier
+from zoomorch.notify.base import CueMessage, DeliveryError, Notifier
 from zoomorch.store import Base, StateStore, utcnow
 
 if TYPE_CHECKING:
@@ -122,12 +123,16 @@ def load_live(store: StateStore, event_slug: str) -> LiveState:
         row = session.get(CueLive, event_slug)
         if row is None:
             return LiveState()
+        entries = list(row.adjustments or [])
         adjustments = tuple(
             Adjustment(a["kind"], datetime.fromisoformat(a["at"]),
                        timedelta(seconds=float(a.get("seconds", 0))))
-            for a in row.adjustments
+            for a in entries if a["kind"] != "end"
         )
-        return LiveState(row.actual_start, adjustments)
+        # The end is kept among the adjustments' entries: no new column, old databases work.
+        ended_at = next((datetime.fromisoformat(a["at"]) for a in entries if a["kind"] == "end"),
+                        None)
+        return LiveState(row.actual_start, adjustments, ended_at)
 
 
 def live_revision(store: StateStore, event_slug: str) -> int:
@@ -196,6 +201,22 @@ def extend(store: StateStore, event_slug: str, amount: timedelta,
     if amount <= timedelta(0):
         raise ValueError("extend needs a positive amount, e.g. 2m; use shift for moving back")
     return _adjust(store, event_slug, "extend", amount, at)
+
+
+def record_end(store: StateStore, event_slug: str, at: datetime | None = None) -> LiveState:
+    """Record that the webinar ended (``webinar.ended`` or ``cues end``): every cue due from
+    ``at`` on is cancelled. The first end recorded stands (Zoom retries its deliveries)."""
+    when = _aware(at)
+    live = load_live(store, event_slug)
+    if live.ended_at is not None:
+        return live
+    entry = {"kind": "end", "at": when.isoformat(), "seconds": 0.0}
+
+    def change(row: CueLive) -> None:
+        if not any(a.get("kind") == "end" for a in row.adjustments or []):
+            row.adjustments = [*(row.adjustments or []), entry]
+
+    return _change(store, event_slug, change)
 
 
 def reset_live(store: StateStore, event_slug: str) -> None:
@@ -267,6 +288,20 @@ class LivePlan:
         if nxt < len(self.agenda.segments):
             return self.agenda.segments[nxt].title
         return None
+
+    @property
+    def state(self) -> str:
+        """``before`` the start, ``live``, ``ended`` (recorded end), or ``after`` (past the
+        hard stop with no end recorded)."""
+        if self.live.ended_at is not None and self.now >= self.live.ended_at:
+            return "ended"
+        start = self.live.actual_start or self.agenda.scheduled_start
+        if self.now < start:
+            return "before"
+        stop = next((c.due for c in self.cues if c.kind == "hard_stop"), None)
+        if stop is not None and self.now > stop and self.current_index is None:
+            return "after"
+        return "live"
 
     def upcoming(self) -> list[Cue]:
         return [c for c in self.cues if c.due >= self.now and not c.projected]
@@ -356,6 +391,8 @@ class CueScheduler:
     ``zoom`` (optional) is used for enforcement that the event opts into: ending the webinar at
     the hard stop, starting cloud recording when the first segment starts. ``webinar_ids`` maps
     an event slug to its webinar id (default: the store's webinar bindings).
+    ``event_notifiers`` gives an event its own channels (from its event file) instead of
+    ``notifiers``.
     """
 
     def __init__(
@@ -366,6 +403,7 @@ class CueScheduler:
         *,
         zoom: ZoomControls | None = None,
         webinar_ids: dict[str, int] | None = None,
+        event_notifiers: Mapping[str, Sequence[Notifier]] | None = None,
         clock: Callable[[], datetime] = utcnow,
         max_attempts: int = 5,
         backoff: timedelta = timedelta(seconds=1),
@@ -374,6 +412,7 @@ class CueScheduler:
     ) -> None:
         self.store = store
         self.notifiers = list(notifiers)
+        self.event_notifiers = {slug: list(ns) for slug, ns in (event_notifiers or {}).items()}
         self.zoom = zoom
         self.webinar_ids = dict(webinar_ids or {})
         self.clock = clock
@@ -385,8 +424,9 @@ class CueScheduler:
         self._revisions: dict[str, int] = {}
         self._lock = threading.RLock()
         # One pool per channel: a slow or failing channel only queues its own deliveries.
+        every = [*self.notifiers, *(n for ns in self.event_notifiers.values() for n in ns)]
         self._pools = {n.name: ThreadPoolExecutor(channel_workers, f"cue-{n.name}")
-                       for n in self.notifiers}
+                       for n in every}
         self._pools[ZOOM_CHANNEL] = ThreadPoolExecutor(2, "cue-zoom")
         if store.engine.dialect.name == "sqlite":
             event.listen(store.engine, "connect", _sqlite_fast_commits)
@@ -474,6 +514,13 @@ class CueScheduler:
                                        id=job_id, jobstore="default", replace_existing=True)
         return cues
 
+    def refresh(self, slug: str) -> None:
+        """Re-plan one event now from its stored live state (a change made in this process,
+        e.g. a webhook or the board; other processes' changes are seen by the watcher)."""
+        agenda = self._agendas.get(slug)
+        if agenda is not None and self.scheduler.running:
+            self.reschedule(agenda)
+
     def add_event(self, agenda: CueAgenda) -> list[Cue]:
         """Start running the cues of one more event."""
         return self.reschedule(agenda)
@@ -551,11 +598,17 @@ class CueScheduler:
             else:
                 self._pools[target[0]].submit(self._deliver, agenda, cue, key, target)
 
+    def notifiers_for(self, slug: str) -> list[Notifier]:
+        """The channels one event's cues go out on."""
+        return self.event_notifiers.get(slug, self.notifiers)
+
     def _targets(self, agenda: CueAgenda, cue: Cue) -> dict[str, tuple[str, Any]]:
         """key -> (channel, recipient or action) for every delivery this cue needs."""
         out: dict[str, tuple[str, Any]] = {}
         for recipient in agenda.recipients_for(cue):
-            for notifier in self.notifiers:
+            for notifier in self.notifiers_for(agenda.slug):
+                if getattr(notifier, "per_person", True) and not recipient.wants(notifier.name):
+                    continue
                 accepts = getattr(notifier, "accepts", None)
                 if accepts is not None and not accepts(
                         self._message(agenda, cue, recipient, "", late=False)):
@@ -604,7 +657,8 @@ class CueScheduler:
             if channel == ZOOM_CHANNEL:
                 self._enforce(agenda.slug, str(recipient))
             else:
-                notifier = next(n for n in self.notifiers if n.name == channel)
+                notifier = next(n for n in self.notifiers_for(agenda.slug)
+                                if n.name == channel)
                 notifier.deliver(self._message(agenda, cue, recipient, key, late))
         except Exception as exc:
             self._failed(agenda, cue, key, attempts, exc)
@@ -624,6 +678,11 @@ class CueScheduler:
     def _failed(self, agenda: CueAgenda, cue: Cue, key: str, attempts: int,
                 exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:500]
+        if isinstance(exc, DeliveryError) and not exc.retry:
+            # The channel cannot tell whether the message arrived: a retry could show it twice.
+            log.warning("cue delivery %s failed and is not retried: %s", key, error)
+            self._log.finish(key, status="failed", last_error=f"not retried: {error}"[:500])
+            return
         now = self.clock()
         retry_at = now + self.backoff * (2 ** (attempts - 1))
         if attempts >= self.max_attempts or retry_at - cue.due > agenda.settings.late_grace:

@@ -87,7 +87,17 @@ class ServiceContext:
         self.store.create_all()
         if self.events is None:
             self.events = WebinarEventProcessor(self.store, self.slug_for_webinar,
-                                                on_change=self.hub.poke)
+                                                on_change=self.changed)
+
+    def changed(self, slug: str) -> None:
+        """The live state of ``slug`` changed here: re-plan its cues now (not at the next
+        watch tick, so nothing fires after an end) and wake its boards."""
+        if self.scheduler is not None:
+            try:
+                self.scheduler.refresh(slug)
+            except Exception:
+                log.exception("re-planning %s failed; the watcher will retry", slug)
+        self.hub.poke(slug)
 
     def slug_for_webinar(self, webinar_id: int) -> str | None:
         known = self.webinar_ids.get(webinar_id)
@@ -248,7 +258,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
                 extend(ctx.store, slug, amount)
             else:
                 next_segment(ctx.store, slug)
-            ctx.hub.poke(slug)
+            ctx.changed(slug)
             return ctx.state(slug, g.language)
 
         try:
@@ -374,13 +384,21 @@ class RunningService:
 
 def build_context(store: StateStore, agendas: Sequence[CueAgenda], tokens: BoardTokens, *,
                   notifiers: Sequence[Any] = (), webhook_secret: str | None = None,
-                  zoom: Any = None, run_scheduler: bool = True) -> ServiceContext:
-    """The service's parts wired together: the board channel is always among the notifiers."""
+                  zoom: Any = None, run_scheduler: bool = True,
+                  event_notifiers: Mapping[str, Sequence[Any]] | None = None,
+                  hub: BoardHub | None = None) -> ServiceContext:
+    """The service's parts wired together.
+
+    ``notifiers`` (plus the board channel, always) serve every event that has no entry in
+    ``event_notifiers``; an entry there is that event's complete list of channels (built with
+    :func:`zoomorch.notify.channels.build_notifiers` on this ``hub`` to include the board).
+    """
     from zoomorch.notify.board import BoardNotifier
 
-    hub = BoardHub()
+    hub = hub or BoardHub()
     channels = [*notifiers, BoardNotifier(hub)]
-    scheduler = (CueScheduler(store, channels, agendas, zoom=zoom) if run_scheduler else None)
+    scheduler = (CueScheduler(store, channels, agendas, zoom=zoom,
+                              event_notifiers=event_notifiers) if run_scheduler else None)
     return ServiceContext(store=store, agendas={a.slug: a for a in agendas}, tokens=tokens,
                           hub=hub, webhook_secret=webhook_secret, scheduler=scheduler)
 

@@ -3,7 +3,8 @@
 The receiver answers Zoom at once and queues the event here; one worker thread applies events
 in arrival order. ``webinar.started`` fixes the actual start of the cue plan (through the cue
 use case :func:`zoomorch.schedule.record_actual_start`); ``webinar.ended`` marks the event
-ended. Zoom retries a delivery it thinks failed, so applying an event twice changes nothing.
+ended and cancels its remaining cues (:func:`zoomorch.schedule.record_end`). Zoom retries a
+delivery it thinks failed, so applying an event twice changes nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from zoomorch.schedule import load_live, record_actual_start
+from zoomorch.schedule import load_live, record_actual_start, record_end
 from zoomorch.store import Base, StateStore, utcnow
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ class WebinarEventProcessor:
         with self.store.session() as session:
             row = self._row(session, slug, webinar_id)
             row.ended_at = at
+        record_end(self.store, slug, at)  # keeps the first end: a retry changes nothing
 
 
 def webinar_index(store: StateStore, slugs: Iterable[str]) -> dict[int, str]:

@@ -50,6 +50,8 @@ def board_state(store: StateStore, agenda: CueAgenda, *, now: datetime | None = 
     """The board snapshot of one event at ``now``."""
     lang = language if language in LANGUAGES else "en"
     plan = live_plan(store, agenda, now)
+    if ended_at is None and plan.live.ended_at is not None and plan.now >= plan.live.ended_at:
+        ended_at = plan.live.ended_at  # `zoomorch cues end`, or webinar.ended seen elsewhere
     start = plan.live.actual_start or agenda.scheduled_start
     current: dict[str, Any] | None = None
     if plan.current_index is not None and ended_at is None:

@@ -28,7 +28,16 @@ class CueMessage:
 
 
 class DeliveryError(Exception):
-    """A channel could not deliver; the scheduler retries with backoff and records it."""
+    """A channel could not deliver; the scheduler retries with backoff and records it.
+
+    ``retry=False`` says a retry is unsafe — the message may have arrived (e.g. the answer to
+    a chat message was lost) and sending it again could show it twice: the scheduler records
+    the delivery as failed at once, with the reason.
+    """
+
+    def __init__(self, message: str, *, retry: bool = True) -> None:
+        super().__init__(message)
+        self.retry = retry
 
 
 class Notifier(Protocol):

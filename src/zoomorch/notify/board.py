@@ -13,6 +13,9 @@ class BoardNotifier:
     the rest, since every board shows the plan's own text in the board's language.
     """
 
+    # The board is the event's, not a person's: per-person channel choices do not apply.
+    per_person = False
+
     def __init__(self, hub: BoardHub, *, name: str = "board") -> None:
         self.name = name
         self.hub = hub

@@ -44,6 +44,9 @@ class ZoomChatNotifier:
             raise
         except Exception as exc:
             # ZoomError and its subclasses carry status and code, never credentials.
-            ambiguous = " (the message may have been sent)" if getattr(
-                exc, "ambiguous", False) else ""
-            raise DeliveryError(f"{self.name}: {type(exc).__name__}: {exc}{ambiguous}") from None
+            ambiguous = bool(getattr(exc, "ambiguous", False))
+            note = " (the message may have been sent; not resent)" if ambiguous else ""
+            # Team Chat has no idempotency key: after a lost answer a retry could post the
+            # cue twice, so the scheduler must not retry it.
+            raise DeliveryError(f"{self.name}: {type(exc).__name__}: {exc}{note}",
+                                retry=not ambiguous) from None

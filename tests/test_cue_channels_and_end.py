@@ -1,0 +1,324 @@
+"""Channels built from the event file, the recorded end of a webinar, and channels that must
+not be retried — each against real servers on loopback (the scheduler, the service, the
+sandbox, an HTTP receiver)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from cue_agendas import RecordingNotifier, quick_agenda
+from service_support import BOARD_KEY, running_service, signed_headers, store_at, zoom_event
+from zoomorch.cli import app
+from zoomorch.cues import LiveState, agenda_from_event, plan_cues
+from zoomorch.event import load_event, parse_event
+from zoomorch.notify.board import BoardNotifier
+from zoomorch.notify.channels import (
+    ChannelOverrides,
+    ChannelSetupError,
+    build_notifiers,
+    resolve_channels,
+)
+from zoomorch.notify.zoom_chat import ZoomChatNotifier
+from zoomorch.sandbox import Sandbox
+from zoomorch.schedule import CueScheduler, deliveries, live_plan, load_live, record_end
+from zoomorch.zoom import ZoomClient, ZoomCredentials
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO / "config" / "imrf-2022-latam.toml"
+HOOK_URL = "https://hooks.slack.com/services/T0/B0/abcdefghijklmnopqrstuvwx"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def wait_until(moment: datetime) -> None:
+    delay = (moment - now()).total_seconds()
+    if delay > 0:
+        time.sleep(delay)
+
+
+def seed_with(**sections: Any) -> dict[str, Any]:
+    data = tomllib.loads(SEED.read_text(encoding="utf-8"))
+    data.update(sections)
+    return data
+
+
+def write_toml(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class Receiver:
+    """An HTTP server on loopback that records every JSON POST."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", "0"))
+                receiver.bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cues"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+# -- channels from the event file -------------------------------------------------------------
+
+
+def test_webhook_url_comes_from_the_variable_the_file_names_and_stays_out_of_reprs() -> None:
+    spec = parse_event(seed_with(notifications={"webhook": {"url_env": "CUES_HOOK"},
+                                                "console": False}))
+    plan = resolve_channels(spec.notifications, env={"CUES_HOOK": HOOK_URL})
+    assert plan.webhooks == (HOOK_URL,)
+    assert plan.names() == ["webhook", "board"]
+    assert HOOK_URL not in repr(plan)
+    notifiers = build_notifiers(plan)  # no hub (e.g. `cues run`): no board channel
+    assert [n.name for n in notifiers] == ["webhook"]
+    assert "abcdefghijklmnop" not in repr(notifiers)
+
+
+def test_an_unset_webhook_variable_names_the_file_field_and_fix() -> None:
+    spec = parse_event(seed_with(notifications={"webhook": {"url_env": "CUES_HOOK"}}))
+    with pytest.raises(ChannelSetupError) as caught:
+        resolve_channels(spec.notifications, source="config/x.toml", env={})
+    assert str(caught.value) == (
+        "config/x.toml: notifications.webhook.url_env: CUES_HOOK is not set — export "
+        "CUES_HOOK with the webhook's URL (or remove [notifications.webhook])")
+
+
+def test_command_line_choices_override_the_file() -> None:
+    spec = parse_event(seed_with(notifications={
+        "console": True, "zoom_chat": True, "webhook": {"url": "https://cues.example.org/in"},
+        "email": {"host": "smtp.example.org", "sender": "cues@example.org", "user": "cues"}}))
+    plan = resolve_channels(spec.notifications, env={}, overrides=ChannelOverrides(
+        console=False, zoom_chat=False, board=False, webhooks=("http://127.0.0.1:9/a",),
+        smtp_port=2525, smtp_starttls=False))
+    assert plan.names() == ["webhook", "email"]
+    assert plan.webhooks == ("http://127.0.0.1:9/a",)
+    assert plan.email is not None
+    assert (plan.email.host, plan.email.port, plan.email.starttls, plan.email.user,
+            plan.email.sender) == ("smtp.example.org", 2525, False, "cues", "cues@example.org")
+    assert resolve_channels(parse_event(seed_with()).notifications).names() == [
+        "console", "board"]
+
+
+def test_zoom_chat_without_a_zoom_client_names_the_fix() -> None:
+    spec = parse_event(seed_with(notifications={"zoom_chat": True}))
+    with pytest.raises(ChannelSetupError, match="ZOOM_ACCOUNT_ID"):
+        build_notifiers(resolve_channels(spec.notifications))
+
+
+def test_serve_refuses_to_start_when_the_webhook_variable_is_unset(tmp_path: Path) -> None:
+    text = SEED.read_text(encoding="utf-8") + (
+        '\n[notifications.webhook]\nurl_env = "ZOOMORCH_TEST_UNSET_HOOK"\n')
+    event = write_toml(tmp_path / "event.toml", text)
+    result = CliRunner().invoke(app, ["serve", str(event), "--port", "0"], env={
+        "ZOOMORCH_STATE_DIR": str(tmp_path), "ZOOMORCH_BOARD_SECRET": BOARD_KEY,
+        "ZOOMORCH_TEST_UNSET_HOOK": ""})
+    assert result.exit_code == 2
+    assert "notifications.webhook.url_env: ZOOMORCH_TEST_UNSET_HOOK is not set" in result.output
+
+
+def test_per_person_channels_limit_that_persons_deliveries_but_not_the_board(
+        tmp_path: Path) -> None:
+    store = store_at(tmp_path)
+    start = now() + timedelta(seconds=0.6)
+    agenda = quick_agenda(start, speed=240, minutes=(1,), recipients=2)
+    first, second = agenda.recipients
+    agenda = replace(agenda, recipients=(replace(first, channels=frozenset({"email"})), second))
+    console, email = RecordingNotifier("console"), RecordingNotifier("email")
+    board = RecordingNotifier("board")
+    board.per_person = False  # type: ignore[attr-defined]  # like BoardNotifier
+    assert BoardNotifier.per_person is False
+    with CueScheduler(store, [console, email, board], [agenda]):
+        wait_until(plan_cues(agenda)[-1].due + timedelta(seconds=0.5))
+    cues = len(plan_cues(agenda))
+
+    def to(notifier: RecordingNotifier, who: str) -> int:
+        return sum(1 for _, m in notifier.received if m.extra["recipient_id"] == who)
+
+    assert (to(console, first.id), to(email, first.id)) == (0, cues)
+    assert (to(console, second.id), to(email, second.id)) == (cues, cues)
+    assert (to(board, first.id), to(board, second.id)) == (cues, cues)
+
+
+def test_cues_run_delivers_on_the_event_files_channels(tmp_path: Path,
+                                                       receiver: Receiver) -> None:
+    text = SEED.read_text(encoding="utf-8").replace(
+        "console = true ", "console = false").replace(
+        "# [notifications.webhook]\n# url_env", "[notifications.webhook]\nurl_env")
+    event = write_toml(tmp_path / "event.toml", text)
+    assert load_event(event).notifications.webhook is not None
+    start = now() + timedelta(seconds=2)
+    env = {**os.environ, "ZOOMORCH_STATE_DIR": str(tmp_path),
+           "ZOOMORCH_CUE_WEBHOOK_URL": receiver.url}
+    env.pop("ZOOMORCH_STATE_URL", None)
+    # At 600× the 30-minute tech check is 3 s before the start; the opening lasts 0.5 s.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zoomorch.cli", "cues", "run", str(event), "--speed", "600",
+         "--start-at", start.isoformat()],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(start + timedelta(seconds=1.0))
+        deadline = time.monotonic() + 10
+        while not any(b["kind"] == "time_up" for b in receiver.bodies):
+            assert process.poll() is None, process.communicate()[1]
+            assert time.monotonic() < deadline, "no time_up cue reached the webhook"
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=15)
+    assert "channels: webhook" in err
+    opening_end = [b for b in receiver.bodies if b["kind"] == "time_up"]
+    by_person = {b["recipient"]: b["text"] for b in opening_end}
+    assert by_person["Johanna Sáenz"] == "Opening Remarks: se acabó el tiempo."
+    assert by_person["Technical host (IMRF side events)"] == "Opening Remarks: time is up."
+
+
+# -- the end of the webinar -------------------------------------------------------------------
+
+
+def test_a_recorded_end_cancels_every_cue_still_to_come() -> None:
+    agenda = agenda_from_event(load_event(SEED))
+    start = agenda.scheduled_start
+    end = start + timedelta(minutes=53)
+    live = LiveState(actual_start=start, ended_at=end)
+    cues = plan_cues(agenda, live)
+    assert cues and all(c.due < end for c in cues)
+    assert not any(c.kind == "hard_stop" for c in cues)  # overruns stop at the end too
+    assert not any(c.projected for c in cues)
+    before = plan_cues(agenda, LiveState(actual_start=start))
+    assert [c.id for c in cues] == [c.id for c in before if c.due < end and not c.projected]
+
+
+def test_record_end_keeps_the_first_end_and_bumps_the_revision_once(tmp_path: Path) -> None:
+    store = store_at(tmp_path)
+    first = datetime(2022, 5, 17, 13, 31, tzinfo=UTC)
+    record_end(store, "imrf", first)
+    again = record_end(store, "imrf", first + timedelta(minutes=1))
+    assert again.ended_at == first == load_live(store, "imrf").ended_at
+    assert load_live(store, "imrf").adjustments == ()
+
+
+def test_signed_webinar_ended_stops_the_remaining_cues_of_a_running_scheduler(
+        tmp_path: Path) -> None:
+    store = store_at(tmp_path)
+    store.save_binding("ending", webinar_id=81234567890)
+    start = now() + timedelta(seconds=0.5)
+    # speed 60, manual: the opening ends at +2 s and then overruns each second.
+    agenda = quick_agenda(start, "ending", speed=60, minutes=(2, 3), advance="manual")
+    sink = RecordingNotifier("sink")
+    with running_service(store, [agenda], notifiers=[sink], run_scheduler=True) as service:
+        wait_until(start + timedelta(seconds=3.4))  # time is up, one overrun fired
+        ended = now()
+        body = zoom_event("webinar.ended", {
+            "id": "81234567890", "end_time": ended.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+        response = httpx.post(f"{service.base_url}/zoom/webhook", content=body,
+                              headers=signed_headers(body))
+        assert response.status_code == 200
+        assert service.ctx.events is not None and service.ctx.events.drain()
+        wait_until(ended + timedelta(seconds=2.2))  # two more overruns would have fired
+        token = service.ctx.tokens.issue(agenda.slug)
+        state = httpx.get(f"{service.base_url}/api/events/{agenda.slug}/state",
+                          params={"token": token}).json()
+    live = load_live(store, agenda.slug)
+    assert live.ended_at is not None and abs(live.ended_at - ended) < timedelta(seconds=1)
+    kinds = [m.kind for _, m in sink.received]
+    assert "time_up" in kinds and "overrun" in kinds
+    late = [(at, m.kind) for at, m in sink.received if at > ended + timedelta(seconds=0.2)]
+    assert late == [], "a cue went out after the webinar ended"
+    assert not [d for d in deliveries(store, agenda.slug) if d.kind == "hard_stop"]
+    assert state["phase"] == "ended"
+    assert live_plan(store, agenda).state == "ended"
+
+
+def test_cues_end_command_cancels_the_rest_and_status_says_ended(tmp_path: Path) -> None:
+    env = {"ZOOMORCH_STATE_DIR": str(tmp_path)}
+    runner = CliRunner()
+    for step in (["start", "--at", "2022-05-17T08:30:00-04:00"],
+                 ["end", "--at", "2022-05-17T09:20:00-04:00"]):
+        result = runner.invoke(app, ["cues", step[0], str(SEED), *step[1:]], env=env)
+        assert result.exit_code == 0, result.output
+    assert "ended at 09:20:00 EDT; remaining cues cancelled" in result.output
+    status = json.loads(runner.invoke(app, ["cues", "status", str(SEED), "--json"],
+                                      env=env).output)
+    assert status["state"] == "ended"
+    assert status["ended_at"] == "2022-05-17T13:20:00+00:00"
+    assert status["current_segment"] is None
+    last = max(datetime.fromisoformat(c["due"]) for c in status["cues"])
+    assert last < datetime(2022, 5, 17, 13, 20, tzinfo=UTC)
+    assert not [c for c in status["cues"] if c["kind"] == "hard_stop"]
+    human = runner.invoke(app, ["cues", "status", str(SEED)], env=env).output
+    assert "ended: 09:20:00 EDT (cues from then on cancelled)" in human
+    assert "state: ended" in human
+
+
+# -- channels that must not be retried --------------------------------------------------------
+
+
+def test_team_chat_after_a_lost_answer_is_recorded_failed_and_never_retried(
+        tmp_path: Path, sandbox: Sandbox) -> None:
+    env = sandbox.env()
+    client = ZoomClient(ZoomCredentials(
+        account_id=env["ZOOM_ACCOUNT_ID"], client_id=env["ZOOM_CLIENT_ID"],
+        client_secret=env["ZOOM_CLIENT_SECRET"], api_base_url=env["ZOOM_API_BASE_URL"],
+        oauth_url=env["ZOOM_OAUTH_URL"]))
+    # Zoom processes every call, then the connection is cut before the answer arrives.
+    sandbox.faults.update({"drop_after_processing_rate": 1.0})
+    store = store_at(tmp_path)
+    start = now() + timedelta(seconds=0.8)
+    agenda = quick_agenda(start, "lost", speed=240, minutes=(1,),
+                          late_grace=timedelta(seconds=10))
+    sink = RecordingNotifier("sink")
+    scheduler = CueScheduler(store, [ZoomChatNotifier(client), sink], [agenda],
+                             max_attempts=4, backoff=timedelta(milliseconds=50))
+    with scheduler:
+        wait_until(plan_cues(agenda)[-1].due + timedelta(seconds=1.0))
+    rows = [d for d in deliveries(store, agenda.slug) if d.channel == "zoom_chat"]
+    assert len(rows) == len(plan_cues(agenda))
+    assert {(d.status, d.attempts) for d in rows} == {("failed", 1)}
+    assert all((d.last_error or "").startswith("not retried: DeliveryError: zoom_chat:")
+               and "may have been sent" in (d.last_error or "") for d in rows)
+    chats = httpx.get(f"{sandbox.admin_url}/chat").json()["messages"]
+    assert len(chats) == len(rows)  # each landed once, none twice
+    assert len(sink.received) == len(rows)  # the other channel was not held up
+    failures = live_plan(store, agenda).failures()
+    assert {f.channel for f in failures} == {"zoom_chat"}
