@@ -322,3 +322,29 @@ def test_team_chat_after_a_lost_answer_is_recorded_failed_and_never_retried(
     assert len(sink.received) == len(rows)  # the other channel was not held up
     failures = live_plan(store, agenda).failures()
     assert {f.channel for f in failures} == {"zoom_chat"}
+
+
+def test_serve_builds_each_events_channels_from_its_file(tmp_path: Path,
+                                                         receiver: Receiver) -> None:
+    text = SEED.read_text(encoding="utf-8").replace(
+        "# [notifications.webhook]\n# url_env", "[notifications.webhook]\nurl_env")
+    event = write_toml(tmp_path / "event.toml", text)
+    start = now() + timedelta(seconds=2)
+    env = {**os.environ, "ZOOMORCH_STATE_DIR": str(tmp_path),
+           "ZOOMORCH_BOARD_SECRET": BOARD_KEY, "ZOOMORCH_CUE_WEBHOOK_URL": receiver.url}
+    env.pop("ZOOMORCH_STATE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zoomorch.cli", "serve", str(event), "--port", "0",
+         "--speed", "600", "--start-at", start.isoformat(), "--no-console"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 15
+        while not any(b["kind"] == "segment_start" for b in receiver.bodies):
+            assert process.poll() is None, process.communicate()[1]
+            assert time.monotonic() < deadline, "no cue reached the webhook"
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=15)
+    assert "imrf-2022-latam: channels webhook, board" in err  # --no-console won over the file
+    assert receiver.url not in err
