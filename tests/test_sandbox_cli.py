@@ -33,3 +33,19 @@ def test_sandbox_command_prints_env_that_works(tmp_path: Path) -> None:
         assert proc.wait(timeout=10) == 0
     state = (tmp_path / "state.json").read_text()
     assert '"topic":"CLI"' in state and "from-env-secret" not in state
+
+
+def test_sandbox_command_speed_runs_the_clock_fast() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from zoomorch.cli import main; main()", "sandbox", "--port", "0",
+         "--speed", "600", "--client-secret", "x"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(5))
+        admin = lines["ZOOM_API_BASE_URL"].removesuffix("/v2") + "/_sandbox"
+        clock = requests.get(admin + "/clock", timeout=5).json()
+        assert clock["speed"] == 600
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0

@@ -53,6 +53,9 @@ def sandbox_command(
         help="JSON file keeping the sandbox's state across restarts (no secrets stored)."),
     no_rate_limits: bool = typer.Option(False, "--no-rate-limits",
                                         help="Never answer 429 (functional rehearsals)."),
+    speed: float = typer.Option(
+        1.0, "--speed", envvar="ZOOMORCH_SANDBOX_SPEED",
+        help="Sandbox clock speed (60: a simulated hour takes a real minute)."),
 ) -> None:
     """Serve a local Zoom API (webinars part) for rehearsals, demos and tests.
 
@@ -72,18 +75,21 @@ def sandbox_command(
     if webhook_url and not webhook_secret:
         raise typer.BadParameter("--webhook-url needs --webhook-secret (Zoom's secret token)",
                                  param_hint="--webhook-secret")
+    if speed < 0:
+        raise typer.BadParameter("the clock speed must be 0 or more", param_hint="--speed")
     secret = client_secret or secrets.token_urlsafe(24)
     try:
         sb = Sandbox(account_id=account_id, client_id=client_id, client_secret=secret, plan=plan,
                      webhook_url=webhook_url, webhook_secret=webhook_secret,
-                     state_file=state_file, rate_limits=not no_rate_limits)
+                     state_file=state_file, rate_limits=not no_rate_limits, speed=speed)
         sb.start(host=host, port=port)
     except (OSError, ValueError) as exc:
         typer.echo(f"zoomorch sandbox: cannot start: {exc}", err=True)
         raise typer.Exit(1) from None
     for key, value in sb.env().items():
         typer.echo(f"{key}={value}")
-    typer.echo(f"# admin API: {sb.admin_url}/  (plan {plan}; Ctrl-C stops)", err=True)
+    typer.echo(f"# admin API: {sb.admin_url}/  (plan {plan}; clock speed {speed:g}; "
+               "Ctrl-C stops)", err=True)
 
     def _terminate(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt  # stop cleanly: flush the state file and pending webhooks

@@ -17,7 +17,10 @@ Admin routes (not part of Zoom, no auth, loopback clients only):
   (``{"advance_seconds": n}``, ``{"set": "2025-05-01T09:00:00Z"}``, ``{"speed": 60}``).
 - ``POST /_sandbox/webinars/{id}/start`` and ``/end`` — the host starts / ends the webinar.
 - ``POST /_sandbox/webinars/{id}/join`` ``{name, email, registrant_id?}`` → ``{participant_id}``
-  and ``/leave`` ``{participant_id | email}`` — attendance, as the live simulation records it.
+  and ``/leave`` ``{participant_id | email}`` — attendance recorded by hand.
+- ``POST /_sandbox/webinars/{id}/simulate`` ``{seed, late_minutes, show_up_rate, segments, …}``
+  — start the webinar now and play the attendance model (``simulation.py``);
+  ``GET /_sandbox/webinars/{id}/truth`` — its ground truth; ``GET /_sandbox/simulations``.
 """
 
 from __future__ import annotations
@@ -568,8 +571,7 @@ def create_app(sb: Sandbox) -> ASGIApp:
 
     @app.get("/_sandbox/simulations")
     async def admin_simulations() -> dict[str, Any]:
-        with sb.simulations._lock:
-            running = list(sb.simulations.simulations.values())
+        running = sb.simulations.all()
         return {"clock": {"now": zoom_time(store.now()), "speed": store.clock.speed},
                 "simulations": [s.summary() for s in running],
                 "webhooks": sb.webhook_stats()}

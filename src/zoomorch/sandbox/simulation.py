@@ -646,6 +646,11 @@ class SimulationEngine:
                                           f"POST /_sandbox/webinars/{webinar_id}/simulate first.")
         return simulation
 
+    def all(self) -> list[Simulation]:
+        """Every simulation of this sandbox (running or ended), oldest first."""
+        with self._lock:
+            return list(self.simulations.values())
+
     def clear(self) -> None:
         with self._lock:
             for simulation in self.simulations.values():
