@@ -11,7 +11,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY src ./src
 # psycopg lets ZOOMORCH_STATE_URL point at PostgreSQL (postgresql+psycopg://…).
-RUN pip install . "psycopg[binary]>=3.1"
+RUN pip install ".[postgres]"
 COPY config ./config
 
 RUN useradd --system --uid 10001 --home-dir /var/lib/zoomorch zoomorch \

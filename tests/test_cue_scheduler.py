@@ -130,7 +130,7 @@ def test_next_from_another_process_is_picked_up_while_running(tmp_path: Path) ->
         got = {m.key.split("|")[1].split("@")[0]: (at, m) for at, m in sink.received}
         assert "segment_start/s1" in got
         at, _message = got["segment_start/s1"]
-        assert (at - start).total_seconds() < 0.9  # not at its planned 3 s
+        assert (at - start).total_seconds() < 2.0  # well before its planned 3 s
         wait_until(start + timedelta(seconds=3.3))
     kinds = [m.key.split("|")[1].split("@")[0] for _, m in sink.received]
     assert "time_up/s0" not in kinds  # planned away by `next`
