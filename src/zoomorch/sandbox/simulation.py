@@ -170,17 +170,39 @@ def _sec(moment: datetime, offset: float) -> datetime:
     return moment + timedelta(seconds=round(offset))
 
 
-def plan_attendance(store: SandboxStore, state: WebinarState, settings: SimulationSettings,
-                    start: datetime) -> Plan:
+@dataclass(frozen=True)
+class Roll:
+    """What the model needs from a webinar, copied under the store lock (planning runs
+    without it, so live simulations are not held up while a new one is planned)."""
+
+    duration_minutes: float
+    host_email: str
+    panelists: list[tuple[str, str]]  # (name, email)
+    interpreters: list[str]  # emails
+    approved: list[tuple[str, str, str, str]]  # (registrant id, first, last, email)
+
+    @classmethod
+    def of(cls, state: WebinarState) -> Roll:
+        return cls(
+            float(state.data.get("duration") or 60), str(state.data.get("host_email", "")),
+            [(p.get("name") or p["email"].split("@")[0], p["email"])
+             for p in state.panelists.values()],
+            [str(i.get("email", "")) for i in state.interpreters() if i.get("email")],
+            [(rid, state.registrants[rid].get("first_name", ""),
+              state.registrants[rid].get("last_name", ""), state.registrants[rid]["email"])
+             for rid in state.by_status["approved"]])
+
+
+def plan_attendance(roll: Roll, settings: SimulationSettings, start: datetime) -> Plan:
     """The attendance model: who comes, when they are in the room, what they ask and answer.
 
-    Caller holds the store lock. Moments are whole seconds (Zoom's report precision), so the
-    report and the truth carry the very same times.
+    Moments are whole seconds (Zoom's report precision), so the report and the truth carry
+    the very same times.
     """
     rng = random.Random(settings.seed)
     t0 = start.astimezone(UTC).replace(microsecond=0)
     program_start = _sec(t0, settings.late_minutes * 60)
-    duration = settings.duration_minutes or float(state.data.get("duration") or 60)
+    duration = settings.duration_minutes or roll.duration_minutes
     segments = _segments(settings, duration, program_start)
     end = segments[-1].end
     total = (end - program_start).total_seconds()
@@ -205,18 +227,16 @@ def plan_attendance(store: SandboxStore, state: WebinarState, settings: Simulati
         people.append(Person(pid(), name, email, role, via, registrant_id, shown, spans))
 
     # The host opens the room; panelists and interpreters join backstage before the start.
-    add(HOST_NAME, state.data.get("host_email", ""), "host", "app", None, None, [(t0, end)])
+    add(HOST_NAME, roll.host_email, "host", "app", None, None, [(t0, end)])
     backstage = max(0.0, (program_start - t0).total_seconds())
     crew: list[tuple[str, str, str]] = []
-    for panelist in state.panelists.values():
-        crew.append((panelist.get("name") or panelist["email"].split("@")[0],
-                     panelist["email"], "panelist"))
+    for name, email in roll.panelists:
+        crew.append((name, email, "panelist"))
     known = {email.lower() for _, email, _ in crew}
-    for interpreter in state.interpreters():
-        email = str(interpreter.get("email", ""))
-        if email and email.lower() not in known:
+    for email in roll.interpreters:
+        if email.lower() not in known:
             crew.append((email.split("@")[0], email, "interpreter"))
-        elif email:
+        else:
             crew = [(n, e, "interpreter" if e.lower() == email.lower() else r)
                     for n, e, r in crew]
     for index, (name, email, role) in enumerate(crew):
@@ -281,20 +301,18 @@ def plan_attendance(store: SandboxStore, state: WebinarState, settings: Simulati
 
     absent: list[str] = []
     attending = 0
-    for rid in state.by_status["approved"]:
-        registrant = state.registrants[rid]
+    for rid, first_name, last_name, registrant_email in roll.approved:
         if rng.random() >= settings.show_up_rate:
             absent.append(rid)
             continue
         attending += 1
         joined, for_panel = arrival()
         spans = spans_for(joined, departure(joined, for_panel))
-        name = " ".join(p for p in (registrant.get("first_name", ""),
-                                    registrant.get("last_name", "")) if p) or registrant["email"]
+        name = " ".join(p for p in (first_name, last_name) if p) or registrant_email
         if rng.random() < settings.phone_rate:
             add(phone_number(), "", "attendee", "phone", rid, None, spans)
         else:
-            add(name, registrant["email"], "attendee", "app", rid, rid, spans)
+            add(name, registrant_email, "attendee", "app", rid, rid, spans)
     walk_ins = settings.walk_ins
     if walk_ins is None:
         walk_ins = round(attending * settings.walk_in_rate)
@@ -377,6 +395,8 @@ class Simulation:
         self.cutoff: datetime | None = None  # ending early: nothing at or after this applies
         self.max_lag_seconds = 0.0  # sandbox seconds behind the clock, worst so far
         self.max_lag_real_seconds = 0.0
+        self.max_lag_at: datetime | None = None  # the moment that was applied latest
+        self.created_at = engine.store.now()  # moments before this were due at birth
         self.events_applied = 0
         self._done = threading.Event()
 
@@ -468,9 +488,10 @@ class Simulation:
         return len(emitted)
 
     def _measure(self, first_due: datetime) -> None:
-        behind = (self.store.clock.now() - first_due).total_seconds()
+        behind = (self.store.clock.now() - max(first_due, self.created_at)).total_seconds()
         if behind > self.max_lag_seconds:
             self.max_lag_seconds = behind
+            self.max_lag_at = first_due
             speed = self.store.clock.speed
             self.max_lag_real_seconds = behind / speed if speed > 0 else 0.0
 
@@ -578,7 +599,8 @@ class Simulation:
     def lag(self) -> dict[str, Any]:
         return {"events_applied": self.events_applied,
                 "worst_seconds": round(self.max_lag_seconds, 3),
-                "worst_real_seconds": round(self.max_lag_real_seconds, 4)}
+                "worst_real_seconds": round(self.max_lag_real_seconds, 4),
+                "worst_at": zoom_time(self.max_lag_at) if self.max_lag_at else None}
 
     def summary(self) -> dict[str, Any]:
         plan = self.plan
@@ -623,7 +645,8 @@ class SimulationEngine:
                 raise ZoomApiError(400, 3000, (
                     f"Webinar {state.id} has already {state.status}; simulate a new webinar "
                     "(or POST /_sandbox/reset)."))
-            plan = plan_attendance(store, state, settings, store.now())
+            roll = Roll.of(state)
+        plan = plan_attendance(roll, settings, store.now())
         poll_id = store.add_poll(state.id, title=POLL_TITLE, questions=[
             {"name": POLL_QUESTION, "type": "single", "answers": list(POLL_ANSWERS)}])
         simulation = Simulation(self, state.id, settings, plan, poll_id)
