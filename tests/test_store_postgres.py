@@ -153,7 +153,7 @@ def test_cue_jobs_persist_on_postgres_and_each_cue_is_delivered_once_across_a_re
         time.sleep(max(0.0, (start - datetime.now(UTC)).total_seconds()) + 0.1)
     store = open_store(pg_url)
     with store.engine.connect() as conn:
-        waiting = conn.scalar(text(f"SELECT count(*) FROM {JOB_TABLE}"))  # noqa: S608
+        waiting = conn.scalar(text(f"SELECT count(*) FROM {JOB_TABLE}"))
     assert waiting and 0 < waiting < len(cues)  # the rest of the event is waiting in the table
     with CueScheduler(store, [second_sink], [agenda]):
         time.sleep(max(0.0, (cues[-1].due - datetime.now(UTC)).total_seconds()) + 0.6)
