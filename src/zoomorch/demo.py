@@ -1,0 +1,816 @@
+"""``zoomorch demo`` and ``zoomorch rehearse``: the whole life of an event, on the sandbox.
+
+:func:`run_rehearsal` composes the real pieces, in process, on loopback:
+
+1. the sandbox (Pro plan, rate limits on) whose clock runs *event time*, and the service
+   (cue scheduler, signed-webhook receiver, cue board) whose cue plan runs on the same
+   accelerated timeline (``CueAgenda.speed``: event time = start + (wall − start) × speed);
+2. ``apply`` (webinar, ES/EN/FR interpretation, panelists) and the registrant sync;
+3. the live event: the sandbox's seeded attendance simulation starts the webinar a couple of
+   minutes late; its signed ``webinar.started`` webhook reaches the service and re-anchors the
+   cues; this module acts as the host (``next`` at the simulation's segment boundaries, with
+   a deliberate overrun of the longest segment under manual advance; the end through the Zoom
+   API at the hard stop);
+4. the attendance report (HTML, XLSX, CSV) and a short summary next to the simulation's truth.
+
+Everything is stopped on the way out, Ctrl-C included. The CLI (``cli.py``) only parses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from rich.console import Console
+from rich.live import Live
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from zoomorch.cues import Cue, CueAgenda, LiveState, agenda_from_event, plan_cues
+from zoomorch.event import EventFileError, EventSpec, Role, language_name, load_event
+from zoomorch.notify.base import CueMessage
+from zoomorch.store import StateStore, open_store
+from zoomorch.webinar_events import WebinarEventProcessor
+
+SAMPLE_EVENT = "imrf-2022-latam.toml"
+SAMPLE_REGISTRATIONS = "sample-registrations.csv"
+DEFAULT_SPEED = 30.0  # an hour of event in two minutes
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+PLACEHOLDER_DOMAINS = ("example.org", "example.com", "example.net")
+
+
+class RehearsalError(RuntimeError):
+    """The rehearsal cannot go on; the message says what went wrong and what to do."""
+
+
+# --------------------------------------------------------------------------- bundled data
+
+
+@contextlib.contextmanager
+def bundled(name: str) -> Iterator[Path]:
+    """A file shipped in ``zoomorch/data`` as a real path (works from a wheel too)."""
+    parts = name.split("/")
+    resource = resources.files("zoomorch").joinpath("data", *parts)
+    with resources.as_file(resource) as path:
+        yield path
+
+
+# --------------------------------------------------------------------------- options, result
+
+
+@dataclass(frozen=True)
+class RehearsalOptions:
+    """What to rehearse and how. ``event=None`` is the bundled seed event (the demo)."""
+
+    event: Path | None = None
+    registrations: Path | None = None
+    use_sample_registrations: bool = True  # when ``registrations`` is None
+    speed: float = DEFAULT_SPEED
+    out_dir: Path | None = None
+    state_dir: Path | None = None
+    seed: int = 2022
+    late_minutes: float = 2.0  # the host starts the webinar this late (event minutes)
+    overrun_minutes: float = 1.5  # the longest segment runs this much over (manual advance)
+    show_up_rate: float = 0.55
+    walk_ins: int | None = None  # None: the model's share; a list-less rehearsal gets some
+    setup_seconds: float | None = None  # real seconds for apply + sync; None: estimated
+    show_timeline: bool = False  # print the cue timeline before the event (rehearse)
+    checklist: bool = False  # print the rehearsal checklist (rehearse)
+    rate_limits: bool = True
+
+
+@dataclass
+class RehearsalResult:
+    """What happened, for the summary, the tests and ``demo-summary.json``."""
+
+    event_key: str
+    webinar_id: int
+    out_dir: Path
+    files: list[Path]
+    registered: int
+    attended: int
+    peak: int
+    peak_at: datetime | None
+    best_segment: str | None
+    best_segment_share: float | None
+    truth_attendees: int
+    sync_adds_up: bool
+    rejected_rows: int
+    cues_delivered: int
+    cues_printed: int
+    host_actions: list[str] = field(default_factory=list)
+    actual_start: datetime | None = None
+    ended_at: datetime | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        def iso(at: datetime | None) -> str | None:
+            return at.isoformat() if at else None
+
+        return {"event": self.event_key, "webinar_id": self.webinar_id,
+                "out_dir": str(self.out_dir), "files": [str(p) for p in self.files],
+                "registered": self.registered, "attended": self.attended, "peak": self.peak,
+                "peak_at": iso(self.peak_at), "best_segment": self.best_segment,
+                "best_segment_share": self.best_segment_share,
+                "truth_attendees": self.truth_attendees, "sync_adds_up": self.sync_adds_up,
+                "rejected_rows": self.rejected_rows, "cues_delivered": self.cues_delivered,
+                "cues_printed": self.cues_printed, "host_actions": self.host_actions,
+                "actual_start": iso(self.actual_start), "ended_at": iso(self.ended_at),
+                "warnings": self.warnings}
+
+
+# --------------------------------------------------------------------------- the timeline
+
+
+def rehearsal_start(spec: EventSpec, speed: float, setup_seconds: float,
+                    now: datetime | None = None) -> datetime:
+    """When the re-dated event starts (wall time = event time at that instant): after the
+    setup, far enough ahead that the tech-check cue is still to come."""
+    now = now or datetime.now(UTC)
+    lead = (spec.cues.tech_check_before + timedelta(seconds=30)) / speed
+    start = now + timedelta(seconds=setup_seconds) + lead
+    return start.replace(microsecond=0) + timedelta(seconds=1)
+
+
+def setup_estimate(registrations: Path | None) -> float:
+    """Real seconds apply and the registrant sync take under Pro's rate limits: people with
+    answers are added one call each (Zoom's batch endpoint takes names only), about 30 a
+    second, then approved 30 a call."""
+    rows = 0
+    if registrations is not None and registrations.is_file():
+        with registrations.open("rb") as fh:
+            rows = max(0, sum(1 for _ in fh) - 1)
+    return 3.0 + rows / 25
+
+
+def simulated_segments(spec: EventSpec, overrun: timedelta) -> tuple[list[dict[str, Any]],
+                                                                      int | None]:
+    """The agenda as it will really run: the longest segment over by ``overrun`` (if there
+    is more than one segment). Returns the segments and the index that overruns."""
+    placed = spec.schedule()
+    longest = max(range(len(placed)), key=lambda i: placed[i].end - placed[i].start) \
+        if len(placed) > 1 and overrun > timedelta(0) else None
+    out = []
+    for i, seg in enumerate(placed):
+        minutes = (seg.end - seg.start).total_seconds() / 60
+        if i == longest:
+            minutes += overrun.total_seconds() / 60
+        out.append({"title": seg.title[:200], "minutes": round(minutes, 3)})
+    return out, longest
+
+
+# --------------------------------------------------------------------------- console pieces
+
+
+def _clock(at: datetime, agenda: CueAgenda) -> str:
+    return f"{at.astimezone(agenda.zone):%H:%M:%S}"
+
+
+def _booth(pair: str) -> str:
+    """Zoom's ``"US,ES"`` as people say it: ``ES⇄EN``."""
+    shown = {"US": "EN"}
+    return "⇄".join(sorted(shown.get(c.strip(), c.strip()) for c in pair.split(",")))
+
+
+def _mmss(seconds: float) -> str:
+    whole = round(abs(seconds))
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+class CueLines:
+    """The demo's console channel: each cue once per language, in event time, with who gets
+    it (the scheduler still records one delivery per person)."""
+
+    name = "console"
+
+    def __init__(self, console: Console, agenda: CueAgenda) -> None:
+        self.console = console
+        self.agenda = agenda
+        self._seen: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+        self.printed = 0
+
+    def deliver(self, message: CueMessage) -> None:
+        cue_id = message.extra.get("cue_id", message.key)
+        language = message.extra.get("language", "en")
+        with self._lock:
+            if (cue_id, language) in self._seen:
+                return
+            self._seen.add((cue_id, language))
+            self.printed += 1
+        audience = set(message.extra.get("audience", "").split(","))
+        names = [r.name for r in self.agenda.recipients
+                 if r.language == language and r.audiences & audience]
+        who = ", ".join(names[:2]) + (f" +{len(names) - 2}" if len(names) > 2 else "")
+        at = self.agenda.to_event_time(message.due)
+        style = {"warning": "yellow", "time_up": "bold red", "overrun": "bold white on red",
+                 "hard_stop": "bold white on red", "segment_start": "bold green",
+                 "event_start": "bold green", "handover": "magenta"}.get(message.kind, "cyan")
+        late = " [dim](late)[/dim]" if message.late else ""
+        self.console.print(
+            f"[dim]{_clock(at, self.agenda)}[/dim] cue [{style}]{escape(message.kind)}[/{style}]"
+            f" → {escape(who or message.recipient_name)} [dim]({language})[/dim]: "
+            f"{escape(message.text)}{late}", soft_wrap=True, highlight=False)
+
+
+class RehearsalEvents(WebinarEventProcessor):
+    """Zoom's webhooks as the rehearsal sees them.
+
+    The sandbox clock runs event time, so the times in its webhooks are event times; the cue
+    plan records wall times. Translate them (``CueAgenda.to_real_time``) before the regular
+    processing records the actual start or the end, and tell the operator.
+    """
+
+    def __init__(self, store: StateStore, slug_for: Callable[[int], str | None],
+                 on_change: Callable[[str], None], agenda: CueAgenda,
+                 say: Callable[[str], None]) -> None:
+        super().__init__(store, slug_for, on_change)
+        self.agenda = agenda
+        self.say = say
+        self.seen: dict[str, datetime] = {}
+
+    def apply(self, envelope: dict[str, Any]) -> str | None:
+        event = envelope.get("event")
+        obj = (envelope.get("payload") or {}).get("object")
+        if event not in ("webinar.started", "webinar.ended") or not isinstance(obj, dict):
+            return None
+        key = "start_time" if event == "webinar.started" else "end_time"
+        moment = _parse_zoom_time(obj.get(key))
+        if moment is None:
+            return super().apply(envelope)
+        real = self.agenda.to_real_time(moment)
+        wall = {**obj, key: real.isoformat().replace("+00:00", "Z")}
+        translated = {**envelope, "payload": {**envelope["payload"], "object": wall},
+                      "event_ts": int(real.timestamp() * 1000)}
+        slug = super().apply(translated)
+        if slug is not None and event not in self.seen:
+            self.seen[str(event)] = moment
+            what = ("actual start; the cues follow it" if event == "webinar.started"
+                    else "the end; the remaining cues are cancelled")
+            self.say(f"[dim]{_clock(moment, self.agenda)}[/dim] Zoom → service: signed "
+                     f"[bold]{event}[/bold] webhook verified — {what}")
+        return slug
+
+
+def _parse_zoom_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at.astimezone(UTC) if at.tzinfo else None
+
+
+# --------------------------------------------------------------------------- checklist
+
+
+def rehearsal_checklist(spec: EventSpec, registrations: Path | None) -> list[str]:
+    """What a host should look at before the real day (the file itself is valid)."""
+    notes: list[str] = []
+    for person in spec.tbc_people():
+        notes.append(f"{person.name}: TBC — not invited to Zoom until tbc = false and an "
+                     "email is set")
+    for person in spec.people:
+        if person.email is None and not person.tbc and (
+                person.has(Role.PANELIST) or person.has(Role.INTERPRETER)
+                or person.has(Role.MODERATOR)):
+            notes.append(f"{person.name}: no email — cannot be invited or sent cues by chat "
+                         "or email")
+    placeholders = [p for p in spec.people
+                    if p.email and p.email.rsplit("@", 1)[-1] in PLACEHOLDER_DOMAINS]
+    if placeholders:
+        notes.append(f"{len(placeholders)} people have placeholder emails (example.org/com/net):"
+                     " replace them before a real apply")
+        if spec.notifications.zoom_chat:
+            notes.append("notifications.zoom_chat is on while emails are placeholders: the "
+                         "chat messages would go nowhere")
+    total = sum(s.minutes for s in spec.agenda)
+    if total < spec.webinar.duration_minutes:
+        notes.append(f"the agenda fills {total} of {spec.webinar.duration_minutes} minutes: "
+                     "the last minutes have no segment")
+    if not spec.notifications.enabled():
+        notes.append("[notifications] turns every channel off: nobody receives cues")
+    if not spec.cues.end_webinar_at_hard_stop:
+        notes.append("cues.end_webinar_at_hard_stop = false: a person ends the webinar at the "
+                     "hard stop (the rehearsal's host does)")
+    if spec.interpretation is None:
+        notes.append("no [interpretation]: the webinar has no language channels")
+    if registrations is None:
+        notes.append("no registration list: the mock audience is walk-ins only "
+                     "(give --registrations CSV)")
+    return notes
+
+
+def cue_timeline(agenda: CueAgenda, live: LiveState | None = None) -> Table:
+    """The cue plan as a table, in event time (overrun runs folded to their first cue)."""
+    table = Table(title="Cue timeline (event time; manual advance projects later segments)",
+                  title_justify="left")
+    for name in ("time", "T", "cue", "to", "text (en)"):
+        table.add_column(name, overflow="fold")
+    folded: set[int | None] = set()
+    for cue in plan_cues(agenda, live):
+        if cue.kind == "overrun":
+            if cue.segment_index in folded:
+                continue
+            folded.add(cue.segment_index)
+        at = agenda.to_event_time(cue.due)
+        offset = (at - agenda.scheduled_start).total_seconds()
+        sign = "−" if offset < 0 else "+"
+        text = cue.text["en"] + (" (repeats each minute until `next`)"
+                                 if cue.kind == "overrun" else "")
+        table.add_row(_clock(at, agenda)[:5], f"T{sign}{_mmss(offset)}", cue.kind,
+                      "/".join(cue.audience)[:28], text + (" ·projected" if cue.projected
+                                                           else ""))
+    return table
+
+
+# --------------------------------------------------------------------------- the run
+
+
+class _Stack(contextlib.ExitStack):
+    """Cleanup that a second Ctrl-C cannot interrupt halfway."""
+
+    def __exit__(self, *exc: Any) -> Literal[False]:
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            super().__exit__(*exc)  # our callbacks never swallow an exception
+            return False
+        finally:
+            if main and previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+
+def run_rehearsal(options: RehearsalOptions, console: Console | None = None) -> RehearsalResult:
+    """Run one event end to end on an in-process sandbox; see the module docstring.
+
+    Raises :class:`EventFileError` for an invalid event file, :class:`RehearsalError` when a
+    step fails, ``KeyboardInterrupt`` after a clean shutdown when interrupted.
+    """
+    out = console or Console(highlight=False, soft_wrap=True)
+    with _Stack() as stack:
+        event_path = options.event or stack.enter_context(bundled(f"events/{SAMPLE_EVENT}"))
+        registrations = options.registrations
+        if registrations is None and options.use_sample_registrations:
+            registrations = stack.enter_context(bundled(SAMPLE_REGISTRATIONS))
+        spec = load_event(event_path)
+        if options.checklist:
+            _print_checklist(out, spec, registrations)
+        return _Rehearsal(options, spec, registrations, out, stack).run()
+
+
+def _print_checklist(out: Console, spec: EventSpec, registrations: Path | None) -> None:
+    out.print(f"[green]✓[/green] {spec.key}: the event file is valid")
+    for note in rehearsal_checklist(spec, registrations):
+        out.print(f"[yellow]![/yellow] {escape(note)}")
+
+
+class _Rehearsal:
+    """One run; every part it starts is registered on ``stack`` to be stopped."""
+
+    def __init__(self, options: RehearsalOptions, spec: EventSpec, registrations: Path | None,
+                 out: Console, stack: contextlib.ExitStack) -> None:
+        self.o = options
+        self.out = out
+        self.stack = stack
+        self.registrations = registrations
+        setup = options.setup_seconds
+        if setup is None:
+            setup = setup_estimate(registrations)
+        self.start = rehearsal_start(spec, options.speed, setup)
+        self.spec = spec.with_start(self.start)
+        self.agenda = agenda_from_event(self.spec, speed=options.speed)
+        self.slug = self.spec.key
+        self.host_actions: list[str] = []
+        self.warnings: list[str] = []
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def event_now(self) -> datetime:
+        return self.agenda.to_event_time(datetime.now(UTC))
+
+    def step(self, text: str) -> None:
+        self.out.print(f"[bold cyan]›[/bold cyan] {text}")
+
+    def host(self, text: str, at: datetime) -> None:
+        """Say what the rehearsal's host does at ``at`` (event time)."""
+        self.host_actions.append(text)
+        self.out.print(f"[dim]{_clock(at, self.agenda)}[/dim] [bold]host[/bold]: {escape(text)}")
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def run(self) -> RehearsalResult:
+        from zoomorch.sandbox import Sandbox, SandboxClock
+
+        o, out = self.o, self.out
+        out.rule(f"[bold]{escape(self.spec.webinar.title[:70])}[/bold]")
+        zone = self.agenda.zone
+        out.print(f"Rehearsal of [bold]{self.slug}[/bold] at {o.speed:g}× "
+                  f"(an hour of event in {_mmss(3600 / o.speed)} min): re-dated to start "
+                  f"{self.start.astimezone(zone):%Y-%m-%d %H:%M:%S %Z} "
+                  f"({(self.start - datetime.now(UTC)).total_seconds():.0f} s from now)")
+        state_dir = o.state_dir or Path(self.stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="zoomorch-demo-")))
+        state_dir.mkdir(parents=True, exist_ok=True)
+        out_dir = o.out_dir or Path("zoomorch-demo")
+        out_dir.mkdir(parents=True, exist_ok=True)
+
+        # Every module with tables, before open_store creates them.
+        import zoomorch.registrants.ledger
+        import zoomorch.report.fetch
+        import zoomorch.schedule
+        import zoomorch.webinar_events  # noqa: F401
+
+        store = open_store(f"sqlite:///{state_dir / 'zoomorch.sqlite3'}")
+        self.stack.callback(store.close)
+        self.step(f"state: {state_dir / 'zoomorch.sqlite3'}")
+
+        # The service first: the sandbox must know where to send its webhooks.
+        ctx, service, cue_lines = self._start_service(store)
+        webhook_secret = ctx.webhook_secret or ""
+        clock = SandboxClock(speed=o.speed, start=self.event_now())
+        sandbox = Sandbox(account_id="demo-account", client_id="demo-client",
+                          client_secret=secrets.token_urlsafe(24), plan="pro",
+                          webhook_url=f"{service.base_url}/zoom/webhook",
+                          webhook_secret=webhook_secret, rate_limits=o.rate_limits,
+                          clock=clock)
+        sandbox.start()
+        self.stack.callback(sandbox.stop)
+        self.step(f"sandbox: {sandbox.origin} (Zoom API at {sandbox.base_url}; plan pro, rate "
+                  f"limits {'on' if o.rate_limits else 'off'}; clock at {o.speed:g}× event time)")
+        client = self._client(sandbox)
+        self.stack.callback(client.close)
+        if ctx.scheduler is not None:
+            ctx.scheduler.zoom = client  # enforcement the event file may opt into
+
+        webinar_id = self._apply(client, store)
+        sync = self._sync(client, store, out_dir)
+        if o.show_timeline:
+            out.print(cue_timeline(self.agenda))
+        board = service.board_url(self.slug, "controller")
+        out.print(f"[bold]cue board[/bold] (controller link, works while this runs): {board}")
+        sim, ended_at = self._live(sandbox, client, store, ctx, webinar_id)
+        return self._report(client, store, out_dir, webinar_id, sim, sync, cue_lines,
+                            ended_at)
+
+    # -- setup ------------------------------------------------------------------------------
+
+    def _start_service(self, store: StateStore) -> tuple[Any, Any, CueLines]:
+        from zoomorch.board.tokens import BoardTokens
+        from zoomorch.service import RunningService, build_context
+
+        cue_lines = CueLines(self.out, self.agenda)
+        notifiers: list[Any] = [cue_lines] if self.spec.notifications.console else []
+        ctx = build_context(store, [self.agenda], BoardTokens(secrets.token_urlsafe(48)),
+                            notifiers=notifiers, webhook_secret=secrets.token_urlsafe(24))
+        ctx.events = RehearsalEvents(store, ctx.slug_for_webinar, ctx.changed, self.agenda,
+                                     lambda text: self.out.print(text, soft_wrap=True))
+        service = RunningService(ctx).start()
+        self.stack.callback(service.stop)
+        self.step(f"service: {service.base_url} (cue scheduler, signed Zoom webhooks, cue "
+                  f"board; channels: {', '.join([n.name for n in notifiers] + ['board'])})")
+        return ctx, service, cue_lines
+
+    @staticmethod
+    def _client(sandbox: Any) -> Any:
+        from zoomorch.zoom import ZoomClient, ZoomCredentials
+
+        env = sandbox.env()
+        return ZoomClient(ZoomCredentials(
+            account_id=env["ZOOM_ACCOUNT_ID"], client_id=env["ZOOM_CLIENT_ID"],
+            client_secret=env["ZOOM_CLIENT_SECRET"], api_base_url=env["ZOOM_API_BASE_URL"],
+            oauth_url=env["ZOOM_OAUTH_URL"]), plan="pro")
+
+    def _apply(self, client: Any, store: StateStore) -> int:
+        from zoomorch.plan_view import render_plan
+        from zoomorch.provision import apply
+
+        self.step("plan + apply: the webinar as the event file describes it")
+        result = apply(self.spec, client, store)
+        render_plan(result.plan, self.out)
+        webinar = client.get_webinar(result.webinar_id)
+        self.out.print(f"  webinar id [bold]{result.webinar_id}[/bold] · join URL "
+                       f"{webinar.join_url or '—'}")
+        interpretation = webinar.settings.language_interpretation if webinar.settings else None
+        if interpretation is not None and interpretation.enable:
+            booths: dict[str, list[str]] = {}
+            for interpreter in interpretation.interpreters:
+                pair = interpreter.languages or interpreter.interpreter_languages or "?"
+                booths.setdefault(pair, []).append(interpreter.email)
+            names = [language_name(c) for c in self.spec.interpretation.languages] \
+                if self.spec.interpretation else []
+            self.out.print(f"  interpretation on: {', '.join(names)} — " + "; ".join(
+                f"{_booth(pair)} booth: {len(emails)} interpreters"
+                for pair, emails in booths.items()))
+        else:
+            self.out.print("  interpretation: off")
+        panelists = client.list_panelists(result.webinar_id)
+        self.out.print(f"  {len(panelists)} panelists invited in Zoom (interpreters included)")
+        return int(result.webinar_id)
+
+    def _sync(self, client: Any, store: StateStore, out_dir: Path) -> Any:
+        from zoomorch.registrants.command import RichProgress, sync_event_registrants
+
+        if self.registrations is None:
+            self.step("registrants: no list given; skipped")
+            return None
+        self.step(f"registrants sync: {self.registrations.name}")
+        with RichProgress(self.out) as bar:
+            report, files = sync_event_registrants(
+                self.spec, self.registrations, client, store,
+                out_dir=out_dir / "registrants", progress=bar)
+        source = report.source
+        self.out.print(f"  {source.data_rows} rows read ({source.encoding})")
+        for rejection in sorted(report.rejections, key=lambda r: r.row):
+            self.out.print(f"  [yellow]rejected row {rejection.row}[/yellow]: "
+                           f"{escape(rejection.reason)}")
+        for merge in source.merges:
+            self.out.print(f"  [yellow]merged[/yellow]: {escape(merge.message)}")
+        counts = report.counts
+        mark = "[green]counts add up[/green]" if counts.adds_up else \
+            "[red]counts do NOT add up[/red]"
+        self.out.print("  " + escape(counts.summary()).replace("\n", "\n  ") + f"\n  {mark}")
+        if files.registrants is not None:
+            self.out.print(f"  wrote {files.registrants} and {files.rejects}")
+        return report
+
+    # -- the live event ---------------------------------------------------------------------
+
+    def _live(self, sandbox: Any, client: Any, store: StateStore, ctx: Any,
+              webinar_id: int) -> tuple[Any, datetime | None]:
+        from zoomorch.cues import current_segment
+        from zoomorch.schedule import load_live, next_segment
+
+        o = self.o
+        manual = self.agenda.settings.advance == "manual"
+        overrun = timedelta(minutes=o.overrun_minutes) if manual else timedelta(0)
+        segments, overrunning = simulated_segments(self.spec, overrun)
+        late = timedelta(minutes=o.late_minutes)
+        start_at = self.spec.webinar.start_utc + late  # event time
+        walk_ins = o.walk_ins
+        if walk_ins is None and self.registrations is None:
+            walk_ins = 40
+        sim: Any = None
+        boundaries: list[tuple[datetime, int]] = []  # (event time, index of the next segment)
+        ended = False
+        self.step("live: the event in accelerated time (cues, attendance, host actions)")
+
+        def refresh() -> None:
+            with contextlib.suppress(Exception):
+                ctx.changed(self.slug)
+
+        def agenda_line(live_state: LiveState) -> Text:
+            now_real = datetime.now(UTC)
+            now = self.agenda.to_event_time(now_real)
+            index, _seg_start, seg_end = current_segment(self.agenda, live_state, now_real)
+            in_room = _in_room(sim, now) if sim is not None else 0
+            line = Text(f"{_clock(now, self.agenda)} ", style="dim")
+            if ended or live_state.ended_at is not None:
+                line.append("ended", style="bold")
+            elif index is None:
+                target = self.spec.webinar.start_utc if sim is None else now
+                left = (target - now).total_seconds()
+                line.append("before the start" if sim is None else "between segments",
+                            style="bold")
+                if sim is None:
+                    line.append(f" · scheduled start in {_mmss(left)}")
+            else:
+                assert seg_end is not None
+                left = (self.agenda.to_event_time(seg_end) - now).total_seconds()
+                line.append(f"▶ {self.agenda.segments[index].title}", style="bold green")
+                if left >= 0:
+                    line.append(f" · {_mmss(left)} left")
+                else:
+                    line.append(f" · +{_mmss(left)} over", style="bold red")
+            line.append(f" · {in_room} in the room")
+            return line
+
+        with Live(Text(""), console=self.out, refresh_per_second=8, transient=True) as live:
+            while True:
+                live_state = load_live(store, self.slug)
+                live.update(agenda_line(live_state))
+                now = self.event_now()
+                if sim is None and now >= start_at:
+                    sim = sandbox.simulate(
+                        webinar_id, seed=o.seed, late_minutes=0.0,
+                        show_up_rate=o.show_up_rate, segments=segments,
+                        **({"walk_ins": walk_ins} if walk_ins is not None else {}))
+                    boundaries = [(s.end, i + 1) for i, s in
+                                  enumerate(sim.plan.segments[:-1])] if manual else []
+                    self.host(f"starts the webinar, {o.late_minutes:g} min late "
+                              f"({len([p for p in sim.plan.people if p.role == 'attendee'])} "
+                              "attendees will come and go)", now)
+                    continue
+                if sim is not None and boundaries and now >= boundaries[0][0]:
+                    _, nxt = boundaries.pop(0)
+                    ran = sim.plan.segments[nxt - 1]
+                    over = (ran.end - ran.start) - (self.agenda.segments[nxt - 1].duration)
+                    note = (f"; {self.agenda.segments[nxt - 1].title} ran "
+                            f"{_mmss(over.total_seconds())} over") if nxt - 1 == overrunning \
+                        and over > timedelta(0) else ""
+                    self.host(f"`next` → {self.agenda.segments[nxt].title}{note} "
+                              f"({_in_room(sim, now)} in the room)", now)
+                    next_segment(store, self.slug)
+                    refresh()
+                    continue
+                if sim is not None and not ended:
+                    stop = _hard_stop(self.agenda, live_state)
+                    if stop is not None and datetime.now(UTC) >= stop and (
+                            _delivered(store, self.slug, "hard_stop")
+                            or datetime.now(UTC) >= stop + timedelta(seconds=1)):
+                        if not sim.done:
+                            self.host("hard stop: ends the webinar through the Zoom API "
+                                      f"({_in_room(sim, now)} still in the room)", now)
+                            client.end_webinar(webinar_id)
+                        ended = True
+                        continue
+                    if sim.done:  # the simulation's own end came first
+                        ended = True
+                        continue
+                if ended:
+                    break
+                time.sleep(self._pause(now, start_at, boundaries, live_state, sim))
+        if sim is not None and not sim.wait(timeout=10):
+            self.warnings.append("the simulation did not finish within 10 s of the end")
+        sandbox.wait_webhooks(timeout=5)
+        if ctx.events is not None:
+            ctx.events.drain(timeout=5)
+        live_state = load_live(store, self.slug)
+        if live_state.ended_at is None:
+            self.warnings.append("no webinar.ended webhook reached the service")
+        return sim, live_state.ended_at
+
+    def _pause(self, now: datetime, start_at: datetime,
+               boundaries: Sequence[tuple[datetime, int]], live_state: LiveState,
+               sim: Any) -> float:
+        """Sleep until the next host action is due, at most a tenth of a second."""
+        upcoming = [start_at] if sim is None else [b for b, _ in boundaries[:1]]
+        stop = _hard_stop(self.agenda, live_state)
+        if stop is not None:
+            upcoming.append(self.agenda.to_event_time(stop))
+        ahead = [(t - now).total_seconds() / self.o.speed for t in upcoming if t > now]
+        return max(0.005, min([0.1, *ahead]))
+
+    # -- the report -------------------------------------------------------------------------
+
+    def _report(self, client: Any, store: StateStore, out_dir: Path, webinar_id: int,
+                sim: Any, sync: Any, cue_lines: CueLines,
+                ended_at: datetime | None) -> RehearsalResult:
+        from zoomorch.report.run import make_report
+        from zoomorch.schedule import deliveries, load_live
+
+        self.step("report: attendance per person and per segment, absentees, Q&A, polls")
+        outcome = make_report(self.spec, store, client, out_dir=out_dir / "report")
+        for warning in outcome.warnings:
+            self.out.print(f"  note: {escape(warning)}")
+        report = outcome.report
+        t = report.totals
+        zone = self.agenda.zone
+        best = max(report.segments, key=lambda s: s.percent_present_for_most, default=None)
+        truth = sim.truth() if sim is not None else {"people": []}
+        truth_attendees = sum(1 for p in truth["people"] if p["role"] == "attendee")
+        peak_at = f" at {t.peak_at.astimezone(zone):%H:%M}" if t.peak_at else ""
+        table = Table(title="Summary", title_justify="left", show_header=False)
+        table.add_column("what")
+        table.add_column("value")
+        table.add_row("registered", f"{t.registered} ({t.approved} approved)")
+        table.add_row("attended", f"{t.attended} (the simulation says {truth_attendees})")
+        table.add_row("peak", f"{t.peak_concurrency} in the room{peak_at} ({zone.key})")
+        if best is not None:
+            table.add_row("held the room best",
+                          f"{best.title}: {best.percent_present_for_most:.0f}% of its "
+                          "audience stayed for most of it")
+        self.out.print(table)
+        html = [p for p in outcome.files if p.suffix == ".html"]
+        xlsx = [p for p in outcome.files if p.suffix == ".xlsx"]
+        csvs = [p for p in outcome.files if p.suffix == ".csv"]
+        for label, paths in (("HTML", html), ("XLSX", xlsx)):
+            for path in paths:
+                self.out.print(f"  {label}: {path}")
+        if csvs:
+            self.out.print(f"  CSV:  {len(csvs)} files in {csvs[0].parent} "
+                           f"({', '.join(p.name for p in csvs)})")
+        delivered = sum(1 for d in deliveries(store, self.slug) if d.status == "delivered")
+        result = RehearsalResult(
+            event_key=self.slug, webinar_id=webinar_id, out_dir=out_dir,
+            files=list(outcome.files), registered=t.registered, attended=t.attended,
+            peak=t.peak_concurrency, peak_at=t.peak_at,
+            best_segment=best.title if best else None,
+            best_segment_share=round(best.percent_present_for_most, 1) if best else None,
+            truth_attendees=truth_attendees,
+            sync_adds_up=bool(sync.counts.adds_up) if sync is not None else True,
+            rejected_rows=len(sync.rejections) if sync is not None else 0,
+            cues_delivered=delivered, cues_printed=cue_lines.printed,
+            host_actions=list(self.host_actions),
+            actual_start=load_live(store, self.slug).actual_start, ended_at=ended_at,
+            warnings=list(self.warnings) + list(outcome.warnings))
+        summary = out_dir / "demo-summary.json"
+        summary.write_text(json.dumps(result.as_json(), indent=2, ensure_ascii=False) + "\n",
+                           encoding="utf-8")
+        self.out.print(f"  summary: {summary}")
+        return result
+
+
+def _hard_stop(agenda: CueAgenda, live_state: LiveState) -> datetime | None:
+    cue: Cue | None = next((c for c in plan_cues(agenda, live_state) if c.kind == "hard_stop"),
+                           None)
+    return cue.due if cue is not None else None
+
+
+def _delivered(store: StateStore, slug: str, kind: str) -> bool:
+    """Whether a cue of ``kind`` went out (or was settled) on every channel."""
+    from zoomorch.schedule import FINAL, deliveries
+
+    rows = [d for d in deliveries(store, slug) if d.kind == kind]
+    return bool(rows) and all(d.status in FINAL for d in rows)
+
+
+def _in_room(sim: Any, now: datetime) -> int:
+    """Attendees in the room at ``now`` (event time) by the simulation's plan."""
+    if sim is None:
+        return 0
+    cutoff = sim.ended_at or sim.cutoff
+    count = 0
+    for person in sim.plan.people:
+        if person.role != "attendee":
+            continue
+        for a, b in person.spans:
+            if a <= now < b and (cutoff is None or now < cutoff):
+                count += 1
+                break
+    return count
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _guarded(options: RehearsalOptions, name: str) -> int:
+    from zoomorch.registrants.source import SourceError
+    from zoomorch.report.run import ReportError
+    from zoomorch.zoom import ZoomError
+
+    out = Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def _terminate(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main else None
+    try:
+        result = run_rehearsal(options, out)
+    except KeyboardInterrupt:
+        err.print(f"zoomorch {name}: interrupted — sandbox, service and cue scheduler stopped")
+        return EXIT_INTERRUPTED
+    except EventFileError as exc:
+        err.print(str(exc), markup=False)
+        return EXIT_INPUT
+    except (SourceError, ValueError) as exc:
+        err.print(f"zoomorch {name}: {exc}", markup=False)
+        return EXIT_INPUT
+    except (ZoomError, ReportError, RehearsalError) as exc:
+        err.print(f"zoomorch {name}: {exc}", markup=False)
+        return EXIT_FAILED
+    finally:
+        if main and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    for warning in result.warnings:
+        err.print(f"note: {warning}", markup=False)
+    return EXIT_OK if result.sync_adds_up and result.files else EXIT_FAILED
+
+
+def demo_command(*, speed: float = DEFAULT_SPEED, out_dir: Path | None = None,
+                 state_dir: Path | None = None, seed: int = 2022) -> int:
+    """``zoomorch demo``: the seed event, the sample list, the whole life; exit code."""
+    return _guarded(RehearsalOptions(speed=speed, out_dir=out_dir, state_dir=state_dir,
+                                     seed=seed), "demo")
+
+
+def rehearse_command(event: Path, *, speed: float = DEFAULT_SPEED, out_dir: Path | None = None,
+                     registrations: Path | None = None, state_dir: Path | None = None,
+                     seed: int = 2022) -> int:
+    """``zoomorch rehearse EVENT``: any event file against the sandbox; exit code."""
+    options = RehearsalOptions(
+        event=event, registrations=registrations, use_sample_registrations=False, speed=speed,
+        out_dir=out_dir or Path("zoomorch-rehearsal"), state_dir=state_dir, seed=seed,
+        show_timeline=True, checklist=True)
+    return _guarded(options, "rehearse")
+
+
+__all__ = ["DEFAULT_SPEED", "CueLines", "RehearsalError", "RehearsalEvents",
+           "RehearsalOptions", "RehearsalResult", "bundled", "cue_timeline", "demo_command",
+           "rehearsal_checklist", "rehearsal_start", "rehearse_command", "run_rehearsal",
+           "simulated_segments"]
