@@ -271,8 +271,8 @@ def run_cmd(
         [], "--webhook", help="POST cues to this URL instead of the file's webhook."),
     env_file: Path | None = typer.Option(None, "--env-file", help="A .env file with ZOOM_*."),
 ) -> None:
-    """Run the cue scheduler in the foreground until Ctrl-C, on the channels of the event
-    file's [notifications] (the cue board needs `zoomorch serve`)."""
+    """Run the cue scheduler in the foreground until Ctrl-C, on the channels named in the
+    event file's notifications section (the cue board needs `zoomorch serve`)."""
     from dataclasses import replace
 
     from zoomorch.event import EventFileError, load_event
