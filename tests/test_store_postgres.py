@@ -7,6 +7,7 @@ without it, failed without it under CI. Every test runs in a schema of its own.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -32,7 +33,14 @@ from zoomorch.registrants.sync import RegistrantSync
 from zoomorch.report.fetch import ReportPage, ReportSnapshot, StoredReport
 from zoomorch.report.run import make_report
 from zoomorch.sandbox import Sandbox
-from zoomorch.schedule import JOB_TABLE, CueScheduler, deliveries, live_revision, load_live
+from zoomorch.schedule import (
+    JOB_TABLE,
+    CueScheduler,
+    deliveries,
+    live_revision,
+    load_live,
+    shift,
+)
 from zoomorch.store import StateStore, open_store
 from zoomorch.webinar_events import WebinarEventProcessor, webinar_index, webinar_run
 from zoomorch.zoom import ZoomClient, load_settings
@@ -221,6 +229,28 @@ def test_webinar_events_fix_start_and_end_once_on_postgres(pg_store: StateStore)
     run = webinar_run(pg_store, "ev")
     assert run is not None and run.webinar_id == 81234567890
     assert run.started_at == live.actual_start and run.started_at.tzinfo is UTC
+
+
+def test_concurrent_live_changes_from_separate_handles_are_all_kept_on_postgres(
+        pg_store: StateStore) -> None:
+    # Like the board, a webhook and `cues shift` in other processes, all at the same moment.
+    handles = [StateStore(pg_store.url) for _ in range(8)]
+    barrier = threading.Barrier(len(handles))
+
+    def shift_once(store: StateStore) -> None:
+        barrier.wait()
+        shift(store, "ev", timedelta(seconds=30))
+
+    threads = [threading.Thread(target=shift_once, args=(h,)) for h in handles]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for handle in handles:
+        handle.close()
+    live = load_live(pg_store, "ev")
+    assert len(live.adjustments) == len(handles)
+    assert live_revision(pg_store, "ev") == len(handles)
 
 
 def test_missing_server_skips_locally_but_fails_under_ci() -> None:

@@ -45,7 +45,9 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.exc import StaleDataError
 
 from zoomorch.cues import (
     Adjustment,
@@ -85,6 +87,12 @@ class CueLive(Base):
     adjustments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Every UPDATE carries "WHERE revision = <the one read>": two writers (the board, a
+    # webhook, `cues shift` in another process) cannot silently overwrite each other's
+    # adjustments; the loser gets StaleDataError and :func:`_change` re-applies its change.
+    __mapper_args__ = {  # noqa: RUF012 (SQLAlchemy reads it once, at mapping)
+        "version_id_col": revision, "version_id_generator": False}
 
 
 class CueDelivery(Base):
@@ -141,16 +149,29 @@ def live_revision(store: StateStore, event_slug: str) -> int:
         return row.revision if row else 0
 
 
+_CHANGE_ATTEMPTS = 50
+
+
 def _change(store: StateStore, event_slug: str,
             change: Callable[[CueLive], None]) -> LiveState:
-    with store.session() as session:
-        row = session.get(CueLive, event_slug)
-        if row is None:
-            row = CueLive(event_slug=event_slug, adjustments=[], revision=0)
-            session.add(row)
-        change(row)
-        row.revision = (row.revision or 0) + 1
-        row.updated_at = utcnow()
+    # Neither SQLite (pysqlite reads outside the write transaction) nor PostgreSQL (read
+    # committed) stops a concurrent writer between our read and our write: the revision check
+    # refuses a write based on a stale read, and the change is applied again to a fresh one.
+    for attempt in range(_CHANGE_ATTEMPTS):
+        try:
+            with store.session() as session:
+                row = session.get(CueLive, event_slug)
+                if row is None:
+                    row = CueLive(event_slug=event_slug, adjustments=[], revision=0)
+                    session.add(row)
+                change(row)
+                row.revision = (row.revision or 0) + 1
+                row.updated_at = utcnow()
+            break
+        except (StaleDataError, IntegrityError):
+            if attempt + 1 == _CHANGE_ATTEMPTS:
+                raise
+            log.debug("live state of %s changed concurrently; applying again", event_slug)
     return load_live(store, event_slug)
 
 
