@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -155,6 +156,10 @@ def test_cue_jobs_persist_on_postgres_and_each_cue_is_delivered_once_across_a_re
     start = datetime.now(UTC) + timedelta(seconds=0.8)
     # speed 240: tech check 0.5 s before the start, the whole event over in 1.75 s.
     agenda = quick_agenda(start, speed=240, recipients=2)
+    # Event files put no limit on a segment's title; the delivery log must take it whole.
+    long_title = "Diálogo regional sobre migración laboral, " * 12
+    agenda = replace(agenda, segments=(replace(agenda.segments[0], title=long_title),
+                                       *agenda.segments[1:]))
     cues = plan_cues(agenda)
     first_sink, second_sink = RecordingNotifier("sink"), RecordingNotifier("sink")
     with CueScheduler(open_store(pg_url), [first_sink], [agenda]):
@@ -176,6 +181,7 @@ def test_cue_jobs_persist_on_postgres_and_each_cue_is_delivered_once_across_a_re
     assert {d.status for d in log} == {"delivered"} and len(log) == len(expected)
     assert all(d.due.tzinfo is UTC and d.delivered_at is not None
                and d.delivered_at.tzinfo is UTC for d in log)
+    assert long_title in {d.segment for d in log}
     assert [d.due for d in log] == sorted(c.due for c in cues
                                           for _ in agenda.recipients_for(c))
 

@@ -104,7 +104,9 @@ class CueDelivery(Base):
     event_slug: Mapped[str] = mapped_column(String(200), index=True)
     cue_id: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(40))
-    segment: Mapped[str | None] = mapped_column(String(300), default=None)
+    # The segment's title as the event file has it: no length limit there, so none here
+    # (PostgreSQL, unlike SQLite, refuses a longer value and the whole delivery batch with it).
+    segment: Mapped[str | None] = mapped_column(Text, default=None)
     channel: Mapped[str] = mapped_column(String(60))
     recipient: Mapped[str] = mapped_column(String(200))
     due: Mapped[datetime]
