@@ -186,6 +186,24 @@ def test_cue_jobs_persist_on_postgres_and_each_cue_is_delivered_once_across_a_re
                                           for _ in agenda.recipients_for(c))
 
 
+def test_a_retried_cue_is_not_resent_to_channels_that_already_have_it_on_postgres(
+        pg_store: StateStore) -> None:
+    start = datetime.now(UTC) + timedelta(seconds=0.6)
+    agenda = quick_agenda(start, speed=240, minutes=(2,), late_grace=timedelta(seconds=5))
+    cues = plan_cues(agenda)
+    good, flaky = RecordingNotifier("good"), RecordingNotifier("flaky", fail_times=2)
+    with CueScheduler(pg_store, [good, flaky], [agenda], max_attempts=4,
+                      backoff=timedelta(milliseconds=100)):
+        time.sleep(max(0.0, (cues[-1].due - datetime.now(UTC)).total_seconds()) + 0.8)
+    for sink in (good, flaky):
+        received = Counter(m.key for _, m in sink.received)
+        assert len(received) == len(cues) and set(received.values()) == {1}, sink.name
+    log = deliveries(pg_store, agenda.slug)
+    assert {d.status for d in log} == {"delivered"}
+    assert {d.attempts for d in log if d.channel == "good"} == {1}
+    assert max(d.attempts for d in log if d.channel == "flaky") > 1
+
+
 def test_report_pages_are_stored_on_postgres_and_rebuilt_offline(
         sandbox: Sandbox, pg_store: StateStore, tmp_path: Path) -> None:
     script = stage_event(sandbox, pg_store)

@@ -793,8 +793,11 @@ class _DeliveryLog:
         with self.store.engine.begin() as conn:
             for op, params, _ in batch:
                 if op == "claim":
-                    inserted = conn.execute(_insert_new(conn, t), params).rowcount
-                    if inserted:
+                    # RETURNING, not rowcount: SQLAlchemy leaves an INSERT's rowcount -1 on
+                    # psycopg, which read as "inserted" every time and resent delivered cues.
+                    inserted = conn.execute(_insert_new(conn, t).returning(t.c.key),
+                                            params).first()
+                    if inserted is not None:
                         results.append(1)
                         continue
                     # A retry: only a row waiting for one can be claimed again.
