@@ -152,13 +152,15 @@ def setup_estimate(registrations: Path | None) -> float:
     if registrations is not None and registrations.is_file():
         with registrations.open("rb") as fh:
             rows = max(0, sum(1 for _ in fh) - 1)
-    return 3.0 + rows / 25
+    return 2.0 + rows / 28
 
 
-def simulated_segments(spec: EventSpec, overrun: timedelta) -> tuple[list[dict[str, Any]],
-                                                                      int | None]:
+def simulated_segments(spec: EventSpec, overrun: timedelta,
+                       late: timedelta = timedelta(0)) -> tuple[list[dict[str, Any]], int | None]:
     """The agenda as it will really run: the longest segment over by ``overrun`` (if there
-    is more than one segment). Returns the segments and the index that overruns."""
+    is more than one segment), and the last one carrying on well past the hard stop, so the
+    host's end at the hard stop is what ends it. Returns the segments and the overrunning
+    index."""
     placed = spec.schedule()
     longest = max(range(len(placed)), key=lambda i: placed[i].end - placed[i].start) \
         if len(placed) > 1 and overrun > timedelta(0) else None
@@ -167,6 +169,8 @@ def simulated_segments(spec: EventSpec, overrun: timedelta) -> tuple[list[dict[s
         minutes = (seg.end - seg.start).total_seconds() / 60
         if i == longest:
             minutes += overrun.total_seconds() / 60
+        if i == len(placed) - 1:
+            minutes += (late + overrun).total_seconds() / 60 + 5
         out.append({"title": seg.title[:200], "minutes": round(minutes, 3)})
     return out, longest
 
@@ -557,8 +561,8 @@ class _Rehearsal:
         o = self.o
         manual = self.agenda.settings.advance == "manual"
         overrun = timedelta(minutes=o.overrun_minutes) if manual else timedelta(0)
-        segments, overrunning = simulated_segments(self.spec, overrun)
         late = timedelta(minutes=o.late_minutes)
+        segments, overrunning = simulated_segments(self.spec, overrun, late)
         start_at = self.spec.webinar.start_utc + late  # event time
         walk_ins = o.walk_ins
         if walk_ins is None and self.registrations is None:
@@ -630,7 +634,7 @@ class _Rehearsal:
                     stop = _hard_stop(self.agenda, live_state)
                     if stop is not None and datetime.now(UTC) >= stop and (
                             _delivered(store, self.slug, "hard_stop")
-                            or datetime.now(UTC) >= stop + timedelta(seconds=1)):
+                            or datetime.now(UTC) >= stop + timedelta(seconds=min(1, 20 / o.speed))):
                         if not sim.done:
                             self.host("hard stop: ends the webinar through the Zoom API "
                                       f"({_in_room(sim, now)} still in the room)", now)
