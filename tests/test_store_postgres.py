@@ -77,10 +77,13 @@ def test_store_runs_on_postgres_over_tcp_in_its_own_schema(pg_store: StateStore)
         schema = conn.scalar(text("SELECT current_schema()"))
         assert schema is not None and schema.startswith("zt_")
         assert conn.scalar(text("SHOW TimeZone")) == SESSION_TIME_ZONE
-        where = conn.execute(text(
-            "SELECT table_schema, data_type FROM information_schema.columns "
-            "WHERE table_name = 'webinar_binding' AND column_name = 'intent_start_time'")).all()
-    assert where == [(schema, "timestamp with time zone")]
+        column_type = conn.scalar(text(
+            "SELECT data_type FROM information_schema.columns WHERE table_schema = :s "
+            "AND table_name = 'webinar_binding' AND column_name = 'intent_start_time'"),
+            {"s": schema})
+        in_public = conn.scalar(text("SELECT to_regclass('public.webinar_binding')"))
+    assert column_type == "timestamp with time zone"
+    assert in_public is None
 
 
 def test_binding_round_trips_aware_datetimes_as_utc_on_postgres(pg_store: StateStore) -> None:
