@@ -46,11 +46,32 @@ def test_plan_reports_file_errors_with_exit_code_2(env: dict[str, str], tmp_path
 
 def test_agenda_json_and_ics(env: dict[str, str], tmp_path: Path) -> None:
     ics = tmp_path / "run.ics"
-    result = CliRunner().invoke(app, ["agenda", SEED, "--json", "--ics", str(ics)], env=env)
+    link = "https://zoom.example/webinar/register/WN_abc"
+    result = CliRunner().invoke(app, ["agenda", SEED, "--json", "--ics", str(ics),
+                                      "--join-url", link], env=env)
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
     assert [s["title"] for s in document["segments"]] == [
         "Opening Remarks", "Interactive Dialogue", "Closing Remarks"]
-    assert len(list(Calendar.from_ical(ics.read_bytes()).walk("VEVENT"))) == 3
+    events = list(Calendar.from_ical(ics.read_bytes()).walk("VEVENT"))
+    assert len(events) == 3
+    assert {str(e["url"]) for e in events} == {link}
     table = CliRunner().invoke(app, ["agenda", SEED], env=env)
     assert "Buenos Aires" in table.output and "14:30–14:35" in table.output
+
+
+def test_panelist_added_in_the_portal_shows_as_drift_by_email(
+    env: dict[str, str], sandbox: Sandbox,
+) -> None:
+    runner = CliRunner()
+    start = "2030-05-17T08:30-04:00"
+    done = runner.invoke(app, ["apply", SEED, "--start-at", start], env=env)
+    assert done.exit_code == 0, done.output
+    webinar_id = int(done.output.split("webinar id:")[1].split()[0])
+    sandbox.store.add_panelists(webinar_id, [{"name": "Portal Guest",
+                                              "email": "portal.guest@example.org"}])
+    result = runner.invoke(app, ["plan", SEED, "--start-at", start], env=env)
+    assert result.exit_code == 0, result.output
+    drift = result.output.split("Drift")[1]
+    assert "portal.guest@example.org (Portal Guest)" in drift
+    assert "{" not in drift.split("Panelists")[0]

@@ -143,11 +143,15 @@ def agenda_cmd(
     start_at: str | None = _START_AT,
     as_json: bool = typer.Option(False, "--json", help="Print the run-of-show as JSON."),
     ics: Path | None = typer.Option(None, "--ics", help="Write one calendar event per segment."),
+    join_url: str | None = typer.Option(
+        None, "--join-url",
+        help="Link to put in each calendar event (e.g. the registration URL apply printed)."),
 ) -> None:
     """The run-of-show: every segment in the event's and each participant's time zone."""
     from zoomorch.plan_view import agenda_command
 
-    raise typer.Exit(agenda_command(event, start_at=start_at, as_json=as_json, ics=ics))
+    raise typer.Exit(agenda_command(event, start_at=start_at, as_json=as_json, ics=ics,
+                                    join_url=join_url))
 
 
 # --- after the event: report (use case in zoomorch.report.command) ----------------------

@@ -35,6 +35,16 @@ def _short(value: Any, limit: int = 70) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _mapping_drift(applied: dict[str, Any], now: dict[str, Any]) -> tuple[str, str]:
+    """Only the entries that differ (e.g. panelists by email), one per line."""
+    gone = [f"{key} ({applied[key]})" for key in sorted(applied) if key not in now]
+    new = [f"{key} ({now[key]})" for key in sorted(now) if key not in applied]
+    renamed = [key for key in sorted(applied) if key in now and applied[key] != now[key]]
+    before = gone + [f"{key} ({applied[key]})" for key in renamed]
+    after = new + [f"{key} ({now[key]})" for key in renamed]
+    return "\n".join(before) or "—", "\n".join(after) or "—"
+
+
 def render_plan(plan_: Plan, console: Console) -> None:
     """Print a plan: the webinar action, field changes, panelists, drift and TBC people."""
     headline = {
@@ -53,7 +63,10 @@ def render_plan(plan_: Plan, console: Console) -> None:
         for name in ("field", "applied", "Zoom now"):
             table.add_column(name)
         for d in plan_.drift:
-            table.add_row(d.field, _short(d.applied), _short(d.now))
+            if isinstance(d.applied, dict) and isinstance(d.now, dict):
+                table.add_row(d.field, *_mapping_drift(d.applied, d.now))
+            else:
+                table.add_row(d.field, _short(d.applied), _short(d.now))
         console.print(table)
     if plan_.changes:
         table = Table(title="Settings apply will change", title_justify="left")
@@ -139,7 +152,8 @@ def apply_command(event: Path, *, start_at: str | None = None, prune: bool = Fal
 
 
 def agenda_command(event: Path, *, start_at: str | None = None, as_json: bool = False,
-                   ics: Path | None = None, console: Console | None = None) -> int:
+                   ics: Path | None = None, join_url: str | None = None,
+                   console: Console | None = None) -> int:
     """``zoomorch agenda``: the run-of-show as a table, JSON, and/or an iCalendar file."""
     out = console or Console()
     err = Console(stderr=True, soft_wrap=True)
@@ -148,7 +162,7 @@ def agenda_command(event: Path, *, start_at: str | None = None, as_json: bool = 
         spec = load_event(event, start_at=start_at)
         rows = run_of_show(spec)
         if ics is not None:
-            ics.write_bytes(to_ics(spec, rows))
+            ics.write_bytes(to_ics(spec, rows, join_url=join_url))
         if as_json:
             # Plain print: rich would re-wrap and colour the JSON.
             out.file.write(to_json(spec, rows) + "\n")
