@@ -527,15 +527,19 @@ class _Rehearsal:
 
     def _sync(self, client: Any, store: StateStore, out_dir: Path) -> Any:
         from zoomorch.registrants.command import RichProgress, sync_event_registrants
+        from zoomorch.registrants.sync import SyncAborted
 
         if self.registrations is None:
             self.step("registrants: no list given; skipped")
             return None
         self.step(f"registrants sync: {self.registrations.name}")
-        with RichProgress(self.out) as bar:
-            report, files = sync_event_registrants(
-                self.spec, self.registrations, client, store,
-                out_dir=out_dir / "registrants", progress=bar)
+        try:
+            with RichProgress(self.out) as bar:
+                report, files = sync_event_registrants(
+                    self.spec, self.registrations, client, store,
+                    out_dir=out_dir / "registrants", progress=bar)
+        except SyncAborted as exc:
+            raise RehearsalError(f"the registrant sync stopped: {exc}") from None
         source = report.source
         self.out.print(f"  {source.data_rows} rows read ({source.encoding})")
         for rejection in sorted(report.rejections, key=lambda r: r.row):
@@ -581,7 +585,8 @@ class _Rehearsal:
             now = self.agenda.to_event_time(now_real)
             index, _seg_start, seg_end = current_segment(self.agenda, live_state, now_real)
             in_room = _in_room(sim, now) if sim is not None else 0
-            line = Text(f"{_clock(now, self.agenda)} ", style="dim")
+            line = Text()
+            line.append(f"{_clock(now, self.agenda)} ", style="dim")
             if ended or live_state.ended_at is not None:
                 line.append("ended", style="bold")
             elif index is None:
