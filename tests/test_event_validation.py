@@ -201,3 +201,19 @@ def test_registrant_columns_must_name_zoom_fields(seed: dict[str, Any]) -> None:
     seed["registrants"]["columns"]["organization_name"] = "Org"
     assert "registrants.columns.organization_name: is neither a Zoom registrant field" \
         in problems_of(seed)
+
+
+def test_event_key_must_be_usable_in_urls_files_and_the_state_store(
+    seed: dict[str, Any],
+) -> None:
+    seed["key"] = "IMRF 2022 / Latin America"
+    message = problems_of(seed)
+    assert "key: 'IMRF 2022 / Latin America' is not a usable event key" in message
+    assert "e.g. 'imrf-2022-latam'" in message
+    seed["key"] = "x" * 101
+    assert "is not a usable event key" in problems_of(seed)
+
+
+def test_person_id_longer_than_a_hundred_characters_is_refused(seed: dict[str, Any]) -> None:
+    seed["people"][0]["id"] = "a" * 101
+    assert "people[0].id" in problems_of(seed) and "at most 100" in problems_of(seed)

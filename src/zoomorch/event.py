@@ -78,7 +78,8 @@ _SECRET_KEY = re.compile(
     r"(secret|token|password|passwd|passcode|api[_-]?key|private[_-]?key|credential)", re.I
 )
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-_PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# Ids and the event key end up in URLs, file names and 200-character database columns.
+_PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
 
 # --------------------------------------------------------------------------- errors
@@ -248,7 +249,8 @@ class Person(_Model):
     def _id_shape(cls, value: str) -> str:
         if not _PERSON_ID.match(value):
             raise _FieldProblem(f"{value!r} is not a usable id",
-                                "use lowercase letters, digits, '-' or '_', e.g. 'ana-diez'")
+                                "use lowercase letters, digits, '-' or '_' (at most 100), "
+                                "e.g. 'ana-diez'")
         return value
 
     @field_validator("email")
@@ -549,6 +551,17 @@ class EventSpec(_Model):
     registrants: Registrants = Registrants()
     cues: CueConfig = CueConfig()
     notifications: Notifications = Notifications()
+
+    @field_validator("key")
+    @classmethod
+    def _key_shape(cls, value: str) -> str:
+        if not _PERSON_ID.match(value):
+            raise _FieldProblem(
+                f"{value!r} is not a usable event key (it names the webinar in the state "
+                "store, URLs and file names)",
+                "set key = \"...\" at the top of the file: lowercase letters, digits, '-' or "
+                "'_' (at most 100), e.g. 'imrf-2022-latam'")
+        return value
 
     # -- lookups ------------------------------------------------------------------------
 
