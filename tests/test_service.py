@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -172,6 +173,62 @@ def test_sandbox_webinar_start_reaches_the_receiver_signed_and_moves_the_plan(
         wait_for(lambda: load_live(store, agenda.slug).actual_start is not None)
     start = load_live(store, agenda.slug).actual_start
     assert start is not None and abs(start - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_a_sandbox_at_speed_60_starting_late_moves_the_cues_by_the_real_delay(
+    store: StateStore,
+) -> None:
+    """`serve --speed 60` against `sandbox --speed 60`: the sandbox stamps its webhooks in
+    event time; the service records the real start and the cues follow it."""
+    import time
+
+    from cue_agendas import RecordingNotifier, quick_agenda
+    from zoomorch.cues import plan_cues
+    from zoomorch.sandbox import SandboxClock
+
+    scheduled = (datetime.now(UTC) + timedelta(seconds=1.5)).replace(microsecond=0)
+    # Segment 0 lasts 3 event minutes (3 real seconds); the host is one event minute late.
+    agenda = quick_agenda(scheduled, "sped", speed=60, minutes=(3, 2), advance="auto")
+    sink = RecordingNotifier("sink")
+    clock = SandboxClock(speed=60, start=agenda.to_event_time(datetime.now(UTC)))
+    with running_service(store, [agenda], notifiers=[sink], run_scheduler=True) as service, \
+            Sandbox(account_id="acc-test", client_id="cid-test", client_secret="s3cret-test",
+                    rate_limits=False, webhook_url=f"{service.base_url}/zoom/webhook",
+                    webhook_secret=WEBHOOK_SECRET, clock=clock) as sb:
+        created = sb.store.create_webinar("me", {
+            "topic": agenda.title, "type": 5, "duration": 5,
+            "start_time": scheduled.strftime("%Y-%m-%dT%H:%M:%SZ")})
+        _bind(store, agenda.slug, int(created["id"]))
+        late = agenda.to_real_time(scheduled + timedelta(minutes=1))
+        time.sleep(max(0.0, (late - datetime.now(UTC)).total_seconds()))
+        started_wall = datetime.now(UTC)
+        sb.store.start_webinar(created["id"])
+        sandbox_start = sb.store.webinar(created["id"]).started_at
+        wait_for(lambda: load_live(store, agenda.slug).actual_start is not None)
+        recorded = load_live(store, agenda.slug).actual_start
+        assert recorded is not None
+        # Segment 0 now ends three real seconds after the real start (not the scheduled one).
+        wait_for(lambda: any(m.kind == "time_up" for _, m in sink.received), timeout=6.0)
+    assert sandbox_start is not None
+    # Zoom's times are whole seconds: one event second is 1/60 of a real second.
+    assert abs(recorded - agenda.to_real_time(sandbox_start)) < timedelta(seconds=0.1)
+    assert abs(recorded - started_wall) < timedelta(seconds=0.3)
+    assert abs(recorded - scheduled - timedelta(seconds=1)) < timedelta(seconds=0.3)
+
+    before, after = plan_cues(agenda), plan_cues(agenda, load_live(store, agenda.slug))
+
+    def due(cues: list[Any], kind: str) -> datetime:
+        return next(c.due for c in cues if c.kind == kind)
+
+    delay = recorded - scheduled
+    assert abs(due(after, "hard_stop") - due(before, "hard_stop") - delay) < timedelta(
+        milliseconds=5)
+    time_up = [(at, m) for at, m in sink.received if m.kind == "time_up"]
+    assert len(time_up) == 1
+    arrived, message = time_up[0]
+    assert abs(message.due - (recorded + timedelta(seconds=3))) < timedelta(milliseconds=5)
+    assert arrived >= message.due - timedelta(milliseconds=5)  # never early
+    assert arrived - due(before, "time_up") > timedelta(seconds=0.7)  # not the old plan's time
 
 
 # -- board links and the API ---------------------------------------------------------------

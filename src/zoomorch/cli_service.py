@@ -140,6 +140,13 @@ def serve_cmd(
                f"webhooks {'on' if secret else 'off (set ZOOM_WEBHOOK_SECRET_TOKEN)'}", err=True)
     for slug, notifiers in per_event.items():
         typer.echo(f"#   {slug}: channels {channel_names(notifiers)}", err=True)
+    if speed != 1:
+        for agenda in agendas:
+            anchor = agenda.scheduled_start.strftime("%Y-%m-%dT%H:%M:%SZ")
+            typer.echo(f"#   {agenda.slug}: at {speed:g}x, Zoom webhook times are read as event "
+                       f"time = {anchor} + (wall - {anchor}) x {speed:g}; a sandbox's clock "
+                       "must show the same (POST /_sandbox/clock {\"set\": ..., \"speed\": "
+                       f"{speed:g}}})", err=True)
     typer.echo("# board links: zoomorch board-link EVENT --role controller", err=True)
     run(ctx, host=host, port=port)
 

@@ -42,7 +42,7 @@ from zoomorch.cues import Cue, CueAgenda, LiveState, agenda_from_event, plan_cue
 from zoomorch.event import EventFileError, EventSpec, Role, language_name, load_event
 from zoomorch.notify.base import CueMessage
 from zoomorch.store import StateStore, open_store
-from zoomorch.webinar_events import WebinarEventProcessor
+from zoomorch.webinar_events import AppliedEvent
 
 SAMPLE_EVENT = "imrf-2022-latam.toml"
 SAMPLE_REGISTRATIONS = "sample-registrations.csv"
@@ -229,53 +229,24 @@ class CueLines:
             f"{escape(message.text)}{late}", soft_wrap=True, highlight=False)
 
 
-class RehearsalEvents(WebinarEventProcessor):
-    """Zoom's webhooks as the rehearsal sees them.
+def webhook_announcer(agenda: CueAgenda,
+                      say: Callable[[str], None]) -> Callable[[AppliedEvent], None]:
+    """A listener for the service's webhook processor: tells the operator, once per kind, that
+    Zoom's signed ``webinar.started`` / ``webinar.ended`` arrived (the service applies them
+    through its normal path, reading the sandbox's event times on the agenda's timeline)."""
+    seen: set[str] = set()
 
-    The sandbox clock runs event time, so the times in its webhooks are event times; the cue
-    plan records wall times. Translate them (``CueAgenda.to_real_time``) before the regular
-    processing records the actual start or the end, and tell the operator.
-    """
+    def announce(applied: AppliedEvent) -> None:
+        if applied.slug != agenda.slug or applied.event in seen:
+            return
+        seen.add(applied.event)
+        moment = applied.stamped or agenda.to_event_time(applied.at)
+        what = ("actual start; the cues follow it" if applied.event == "webinar.started"
+                else "the end; the remaining cues are cancelled")
+        say(f"[dim]{_clock(moment, agenda)}[/dim] Zoom → service: signed "
+            f"[bold]{applied.event}[/bold] webhook verified — {what}")
 
-    def __init__(self, store: StateStore, slug_for: Callable[[int], str | None],
-                 on_change: Callable[[str], None], agenda: CueAgenda,
-                 say: Callable[[str], None]) -> None:
-        super().__init__(store, slug_for, on_change)
-        self.agenda = agenda
-        self.say = say
-        self.seen: dict[str, datetime] = {}
-
-    def apply(self, envelope: dict[str, Any]) -> str | None:
-        event = envelope.get("event")
-        obj = (envelope.get("payload") or {}).get("object")
-        if event not in ("webinar.started", "webinar.ended") or not isinstance(obj, dict):
-            return None
-        key = "start_time" if event == "webinar.started" else "end_time"
-        moment = _parse_zoom_time(obj.get(key))
-        if moment is None:
-            return super().apply(envelope)
-        real = self.agenda.to_real_time(moment)
-        wall = {**obj, key: real.isoformat().replace("+00:00", "Z")}
-        translated = {**envelope, "payload": {**envelope["payload"], "object": wall},
-                      "event_ts": int(real.timestamp() * 1000)}
-        slug = super().apply(translated)
-        if slug is not None and event not in self.seen:
-            self.seen[str(event)] = moment
-            what = ("actual start; the cues follow it" if event == "webinar.started"
-                    else "the end; the remaining cues are cancelled")
-            self.say(f"[dim]{_clock(moment, self.agenda)}[/dim] Zoom → service: signed "
-                     f"[bold]{event}[/bold] webhook verified — {what}")
-        return slug
-
-
-def _parse_zoom_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return at.astimezone(UTC) if at.tzinfo else None
+    return announce
 
 
 # --------------------------------------------------------------------------- checklist
@@ -480,8 +451,9 @@ class _Rehearsal:
         notifiers: list[Any] = [cue_lines] if self.spec.notifications.console else []
         ctx = build_context(store, [self.agenda], BoardTokens(secrets.token_urlsafe(48)),
                             notifiers=notifiers, webhook_secret=secrets.token_urlsafe(24))
-        ctx.events = RehearsalEvents(store, ctx.slug_for_webinar, ctx.changed, self.agenda,
-                                     lambda text: self.out.print(text, soft_wrap=True))
+        assert ctx.events is not None
+        ctx.events.add_listener(webhook_announcer(
+            self.agenda, lambda text: self.out.print(text, soft_wrap=True)))
         service = RunningService(ctx).start()
         self.stack.callback(service.stop)
         self.step(f"service: {service.base_url} (cue scheduler, signed Zoom webhooks, cue "
@@ -819,7 +791,7 @@ def rehearse_command(event: Path, *, speed: float = DEFAULT_SPEED, out_dir: Path
     return _guarded(options, "rehearse")
 
 
-__all__ = ["DEFAULT_SPEED", "CueLines", "RehearsalError", "RehearsalEvents",
-           "RehearsalOptions", "RehearsalResult", "bundled", "cue_timeline", "demo_command",
-           "rehearsal_checklist", "rehearsal_start", "rehearse_command", "run_rehearsal",
-           "simulated_segments"]
+__all__ = ["DEFAULT_SPEED", "CueLines", "RehearsalError", "RehearsalOptions",
+           "RehearsalResult", "bundled", "cue_timeline", "demo_command", "rehearsal_checklist",
+           "rehearsal_start", "rehearse_command", "run_rehearsal", "simulated_segments",
+           "webhook_announcer"]

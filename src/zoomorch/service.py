@@ -40,7 +40,12 @@ from zoomorch.board.tokens import BoardAuthError, BoardGrant, BoardTokens, Role
 from zoomorch.cues import CueAgenda, parse_amount, plan_cues
 from zoomorch.schedule import CueScheduler, extend, load_live, next_segment, shift
 from zoomorch.store import StateStore
-from zoomorch.webinar_events import WebinarEventProcessor, webinar_index, webinar_run
+from zoomorch.webinar_events import (
+    WebinarEventProcessor,
+    agenda_time_translator,
+    webinar_index,
+    webinar_run,
+)
 from zoomorch.zoom import webhooks as zoom_webhooks
 
 log = logging.getLogger(__name__)
@@ -86,8 +91,11 @@ class ServiceContext:
     def __post_init__(self) -> None:
         self.store.create_all()
         if self.events is None:
+            # Zoom's times are read on each event's timeline: a service run at --speed N
+            # against a sandbox at the same speed records the real start, not the event time.
             self.events = WebinarEventProcessor(self.store, self.slug_for_webinar,
-                                                on_change=self.changed)
+                                                on_change=self.changed,
+                                                to_wall=agenda_time_translator(self.agendas))
 
     def changed(self, slug: str) -> None:
         """The live state of ``slug`` changed here: re-plan its cues now (not at the next
@@ -392,6 +400,8 @@ def build_context(store: StateStore, agendas: Sequence[CueAgenda], tokens: Board
     ``notifiers`` (plus the board channel, always) serve every event that has no entry in
     ``event_notifiers``; an entry there is that event's complete list of channels (built with
     :func:`zoomorch.notify.channels.build_notifiers` on this ``hub`` to include the board).
+    The times in Zoom's webhooks are read on each agenda's timeline: at ``speed`` N (a
+    rehearsal against a sandbox whose clock runs event time) they are mapped back to wall time.
     """
     from zoomorch.notify.board import BoardNotifier
 
