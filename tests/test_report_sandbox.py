@@ -275,3 +275,14 @@ def test_report_times_are_utc_in_the_store(staged: tuple[Sandbox, StateStore, Sc
         outcome = make_report(script.spec, store, client, out_dir=tmp_path, formats=["csv"])
     assert all(p.first_join.tzinfo is UTC for p in outcome.report.people)
     assert outcome.report.as_of.tzinfo is UTC
+
+
+def test_the_report_is_as_of_zooms_clock_not_ours(staged: tuple[Sandbox, StateStore, Script],
+                                                   tmp_path: Path) -> None:
+    # A rehearsal's sandbox clock runs far from the wall (here: in 2022); "as of" follows it.
+    sb, store, script = staged
+    with client_for(sb) as client:
+        outcome = make_report(script.spec, store, client, out_dir=tmp_path / "out",
+                              formats=["csv"])
+    assert abs(outcome.report.as_of - sb.store.clock.now()) < timedelta(seconds=5)
+    assert outcome.report.as_of.year == 2022

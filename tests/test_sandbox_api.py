@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
 
 import requests
 
@@ -152,3 +154,12 @@ def test_webinar_list_pages_with_next_page_token(sandbox: Sandbox) -> None:
     assert [w["topic"] for w in first["webinars"] + rest["webinars"]] == [
         f"W{i}" for i in range(5)]
     assert rest["next_page_token"] == ""
+
+
+def test_http_date_is_the_sandbox_clocks_time() -> None:
+    with Sandbox(client_secret="x") as sb:
+        sb.store.clock.advance(timedelta(hours=5))
+        response = requests.get(sb.base_url + "/users/me", timeout=5)
+        served = parsedate_to_datetime(response.headers["Date"])
+        assert abs(served - sb.store.clock.now()) < timedelta(seconds=2)
+        assert len(response.raw.headers.getlist("date")) == 1

@@ -174,7 +174,9 @@ def fetch_reports(client: ZoomClient, store: StateStore, event_key: str, webinar
     with store.session() as session:
         row = session.get(ReportSnapshot, snapshot_id)
         assert row is not None
-        row.completed_at = utcnow()
+        # Zoom's clock, not ours: "still in the room" runs to Zoom's now (the sandbox's clock
+        # may run ahead of the wall in a rehearsal).
+        row.completed_at = transport.server_now()
         row.missing = dict(missing)
         older = select(ReportSnapshot.id).where(ReportSnapshot.event_key == event_key,
                                                 ReportSnapshot.id != snapshot_id)

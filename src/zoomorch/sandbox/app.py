@@ -31,6 +31,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import datetime
+from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, unquote
 
@@ -97,11 +98,22 @@ class ZoomGate:
         self.app = app
         self.sandbox = sandbox
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, outer_send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, outer_send)
             return
+        clock = self.sandbox.store.clock
+
+        async def send(message: Message) -> None:
+            # The HTTP Date is the sandbox's own time, as Zoom's is Zoom's: clients that
+            # correct for the server's clock (and reports "as of" now) see one timeline.
+            if message["type"] == "http.response.start":
+                date = format_datetime(clock.now(), usegmt=True).encode("latin-1")
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                message = {**message, "headers": [*headers, (b"date", date)]}
+            await outer_send(message)
+
         if path.startswith("/_sandbox"):
             client = scope.get("client")
             if client and not _is_loopback(client[0]):

@@ -109,7 +109,7 @@ class Sandbox:
         self.store.origin = self.origin
         config = uvicorn.Config(create_app(self), log_level="warning", access_log=False,
                                 lifespan="off", http="h11", loop="asyncio",
-                                timeout_keep_alive=30)
+                                timeout_keep_alive=30, date_header=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name=f"sandbox-{self.port}", daemon=True)
