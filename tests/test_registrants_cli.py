@@ -112,3 +112,54 @@ def test_kill_9_mid_sync_then_rerun_leaves_exactly_one_registrant_per_person(
     again = subprocess.run(command(event, source, tmp_path), env=env, capture_output=True,
                            text=True, encoding="utf-8", timeout=60)
     assert "already present: 600" in again.stdout and "0 write" in again.stdout
+
+
+def test_ctrl_c_mid_sync_stops_within_seconds_and_a_rerun_converges(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    from zoomorch.registrants.ledger import SENDING, RegistrantSyncCall, RegistrantSyncRun
+
+    event, env, webinar_id = prepare(sandbox, tmp_path, questions=QUESTIONS)
+    people = 200
+    source = tmp_path / "list.csv"
+    # Answers go one call per person (the batch endpoint takes names only): a long queue.
+    source.write_text("email,first name,last name,country,preferred language\n" + "".join(
+        f"p{i}@example.org,P{i},Denkers,Colombia,Español\n" for i in range(people)),
+        encoding="utf-8")
+    sandbox.faults.update({"latency_ms": 100})
+    process = subprocess.Popen(command(event, source, tmp_path), env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               encoding="utf-8")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        adds = [r for r in sandbox.requests_log()
+                if r["method"] == "POST" and r["path"].endswith("/registrants")]
+        if len(adds) >= 12:
+            break
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.02)
+    interrupted_at = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    took = time.monotonic() - interrupted_at
+    sandbox.faults.clear()
+    assert process.returncode == 130, out + err
+    assert took < 2.5, f"Ctrl-C took {took:.1f} s to stop the sync"
+    assert "Traceback" not in err and "Traceback" not in out
+    assert "Interrupted: the calls already sent are recorded; run the same command again" in err
+    registered = len(list(client_for(sandbox).iter_registrants(webinar_id, "approved")))
+    assert 0 < registered < people
+    with store_at(tmp_path).session() as session:
+        calls = list(session.query(RegistrantSyncCall))
+        runs = list(session.query(RegistrantSyncRun))
+    # Every call that left was answered and recorded; none is left open for a re-run to guess.
+    assert calls and not [c for c in calls if c.state == SENDING]
+    assert len([c for c in calls if c.kind == "add"]) == registered
+    assert [r.outcome for r in runs] == ["interrupted"]
+
+    rerun = subprocess.run(command(event, source, tmp_path), env=env, capture_output=True,
+                           text=True, encoding="utf-8", timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"= {people} input rows: every row is accounted for" in rerun.stdout
+    assert f"already present: {registered}" in rerun.stdout
+    emails = [r.email for r in client_for(sandbox).iter_registrants(webinar_id, "approved")]
+    assert len(emails) == len(set(emails)) == people

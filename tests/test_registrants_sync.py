@@ -199,3 +199,36 @@ def test_lost_answers_never_register_anyone_twice(
     assert report.counts[Outcome.ADDED] == 65
     listed = [r.email for r in rig.client.iter_registrants(rig.webinar_id, "approved")]
     assert sorted(listed) == sorted(set(listed)) and len(listed) == 65
+
+
+class _BrokenProgress:
+    """A progress display that breaks on its first update (an unexpected error mid-run)."""
+
+    def start(self, description: str, total: int) -> None:
+        pass
+
+    def advance(self, people: int) -> None:
+        raise RuntimeError("the display broke")
+
+
+def test_an_unexpected_error_drops_the_queued_calls_and_marks_the_run_failed(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    from zoomorch.registrants.ledger import SENT, RegistrantSyncCall, RegistrantSyncRun
+
+    rig = Rig(sandbox, tmp_path)
+    many = "email,first name,last name\n" + "".join(
+        f"q{i}@example.org,Q{i},Denkers\n" for i in range(300))  # ten batches of 30
+    sync = RegistrantSync(rig.client, rig.webinar_id, ledger=rig.ledger,
+                          automatic_approval=True, workers=1, progress=_BrokenProgress())
+    with pytest.raises(RuntimeError, match="the display broke"):
+        sync.run(load(many))
+    posts = [r for r in rig.requests() if r[0] == "POST" and "batch_registrants" in r[1]]
+    assert len(posts) == 1  # the nine queued batches never left
+    with rig.store.session() as session:
+        calls = [(c.kind, c.state) for c in session.query(RegistrantSyncCall)]
+        outcomes = [r.outcome for r in session.query(RegistrantSyncRun)]
+    assert calls == [("batch_add", SENT)]
+    assert outcomes == ["failed: RuntimeError: the display broke"]
+    report = rig.sync(load(many))  # a re-run converges
+    assert report.counts[Outcome.ADDED] == 270 and report.counts[Outcome.UNCHANGED] == 30
+    assert len(rig.status()["approved"]) == 300

@@ -44,7 +44,7 @@ from zoomorch.store import StateStore, open_store
 from zoomorch.zoom import ZoomClient, ZoomError
 from zoomorch.zoom.errors import ZoomConfigError
 
-EXIT_OK, EXIT_ZOOM, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_ZOOM, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 SAMPLE_ROWS = 5
 
 
@@ -282,6 +282,11 @@ def _guard(console: Console, work: Callable[[], int]) -> int:
     except ZoomError as exc:
         console.print(f"Zoom said no: {exc}", markup=False)
         return EXIT_ZOOM
+    except KeyboardInterrupt:
+        # The sync stopped its queue and let the calls in flight finish: all are recorded.
+        console.print("Interrupted: the calls already sent are recorded; run the same command "
+                      "again to finish the sync.", markup=False, highlight=False)
+        return EXIT_INTERRUPTED
 
 
 __all__ = [

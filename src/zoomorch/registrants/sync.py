@@ -5,14 +5,19 @@ run first lists Zoom's registrants in every status and closes any call a previou
 open with what Zoom actually holds; only then is the plan made, so nobody is sent twice.
 A row Zoom refuses is isolated (its batch is split until the refused person is alone) and
 reported as rejected; it never stops the others.
+
+Ctrl-C (or an unexpected error) stops a run promptly: calls not yet started are dropped, the
+calls in flight finish and are recorded, and the run is marked interrupted in the ledger; the
+next run reconciles and converges like after any crash.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
@@ -38,6 +43,8 @@ from zoomorch.zoom import ZoomClient, ZoomConnectionError, ZoomError, ZoomValida
 BATCH_SIZE = 30  # Zoom: at most 30 registrants per batch registration / status update
 ZOOM_STATUSES = ("approved", "pending", "denied")
 _AFTER_ACTION = {Action.APPROVE: "approved", Action.DENY: "denied", Action.CANCEL: "cancelled"}
+
+log = logging.getLogger(__name__)
 
 
 class SyncAborted(RuntimeError):
@@ -197,6 +204,16 @@ class RegistrantSync:
         execution = _Execution(self, run_id, plan)
         try:
             execution.apply()
+        except BaseException as exc:
+            # Ctrl-C or a bug: the calls that left are recorded; say so on the run itself.
+            if self.ledger is not None and run_id is not None:
+                what = ("interrupted" if isinstance(exc, KeyboardInterrupt)
+                        else f"failed: {type(exc).__name__}: {exc}"[:500])
+                try:
+                    self.ledger.finish_run(run_id, what, {})
+                except Exception:  # the database may be what failed; the re-run copes
+                    log.warning("could not mark sync run %s as %s", run_id, what)
+            raise
         finally:
             report.calls = Counter(self.client.calls) - before
         report.counts = execution.counts(source)
@@ -236,6 +253,9 @@ class _Execution:
         self.refused: list[Rejection] = []
         self.notes: list[str] = []
         self.pruned = 0
+        # Set when the run is being abandoned (Ctrl-C, an unexpected error): units in flight
+        # send nothing more (their batch splits included).
+        self.cancelled = threading.Event()
 
     # -- orchestration -------------------------------------------------------------------
 
@@ -268,14 +288,35 @@ class _Execution:
         self._run_all(status_units)
 
     def _run_all(self, units: Sequence[Callable[[], None]]) -> None:
+        """Run ``units`` on the worker pool. On Ctrl-C or an error from a unit, the units not
+        started are cancelled and the calls in flight finish (and reach the ledger) before
+        the exception goes on: leaving the pool's ``with`` would first run the whole queue."""
         if not units:
             return
-        with ThreadPoolExecutor(max_workers=min(self.sync.workers, len(units))) as pool:
-            for future in [pool.submit(unit) for unit in units]:
+        pool = ThreadPoolExecutor(max_workers=min(self.sync.workers, len(units)),
+                                  thread_name_prefix="registrant-sync")
+        futures: list[Future[None]] = []
+        try:
+            futures.extend(pool.submit(self._guarded, unit) for unit in units)
+            for future in futures:
                 future.result()
+        except BaseException:
+            self.cancelled.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+    def _guarded(self, unit: Callable[[], None]) -> None:
+        try:
+            unit()
+        except BaseException:
+            # Before the waiting thread hears of it: a worker taking the next unit meanwhile
+            # must already see the run abandoned.
+            self.cancelled.set()
+            raise
 
     def _stopped(self) -> bool:
-        return self.sync._stop is not None
+        return self.sync._stop is not None or self.cancelled.is_set()
 
     def _fatal(self, error: ZoomError) -> None:
         with self.lock:
