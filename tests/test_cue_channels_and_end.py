@@ -24,10 +24,18 @@ import pytest
 from typer.testing import CliRunner
 
 from cue_agendas import RecordingNotifier, quick_agenda
-from service_support import BOARD_KEY, running_service, signed_headers, store_at, zoom_event
+from service_support import (
+    BOARD_KEY,
+    running_service,
+    signed_headers,
+    store_at,
+    wait_for,
+    zoom_event,
+)
 from zoomorch.cli import app
 from zoomorch.cues import LiveState, agenda_from_event, plan_cues
 from zoomorch.event import load_event, parse_event
+from zoomorch.notify.base import DeliveryError
 from zoomorch.notify.board import BoardNotifier
 from zoomorch.notify.channels import (
     ChannelOverrides,
@@ -37,7 +45,14 @@ from zoomorch.notify.channels import (
 )
 from zoomorch.notify.zoom_chat import ZoomChatNotifier
 from zoomorch.sandbox import Sandbox
-from zoomorch.schedule import CueScheduler, deliveries, live_plan, load_live, record_end
+from zoomorch.schedule import (
+    FINAL,
+    CueScheduler,
+    deliveries,
+    live_plan,
+    load_live,
+    record_end,
+)
 from zoomorch.zoom import ZoomClient, ZoomCredentials
 
 REPO = Path(__file__).resolve().parents[1]
@@ -291,6 +306,82 @@ def test_cues_end_command_cancels_the_rest_and_status_says_ended(tmp_path: Path)
     human = runner.invoke(app, ["cues", "status", str(SEED)], env=env).output
     assert "ended: 09:20:00 EDT (cues from then on cancelled)" in human
     assert "state: ended" in human
+
+
+# -- retries whose cue leaves the plan ---------------------------------------------------------
+
+
+class DownAtTimeUp:
+    """A channel that refuses "time is up" cues until it is repaired (others go through)."""
+
+    name = "flaky"
+
+    def __init__(self) -> None:
+        self.repaired = threading.Event()
+        self.received: list[Any] = []
+
+    def deliver(self, message: Any) -> None:
+        if message.kind == "time_up" and not self.repaired.is_set():
+            raise DeliveryError("flaky is down")
+        self.received.append(message)
+
+
+@pytest.mark.parametrize("change", ["next", "end"])
+def test_a_retry_whose_cue_is_planned_away_is_cancelled_never_sent_and_shown_by_status(
+        tmp_path: Path, change: str) -> None:
+    from zoomorch.schedule import next_segment
+
+    store = store_at(tmp_path)
+    slug = "imrf-2022-latam"  # the seed file's key, so `cues status SEED` reads these rows
+    start = now() + timedelta(seconds=0.5)
+    agenda = quick_agenda(start, slug, speed=60, minutes=(2, 3), advance="manual")
+    time_up = next(c for c in plan_cues(agenda) if c.kind == "time_up")
+    flaky, sink = DownAtTimeUp(), RecordingNotifier("sink")
+    scheduler = CueScheduler(store, [flaky, sink], [agenda], backoff=timedelta(seconds=1.5),
+                             watch_every=timedelta(seconds=0.2))
+
+    def waiting() -> bool:
+        return any(d.cue_id == time_up.id and d.channel == "flaky" and d.status == "retrying"
+                   for d in deliveries(store, slug))
+
+    with scheduler:
+        wait_until(time_up.due)
+        wait_for(waiting, timeout=2)
+        # Recorded as of half a second before time was up (`cues next --at …`, or Zoom's
+        # webinar.ended arriving after the fact), from "another process": the watcher re-plans.
+        at = time_up.due - timedelta(seconds=0.5)
+        if change == "next":
+            next_segment(store, slug, at=at)
+        else:
+            record_end(store, slug, at=at)
+        flaky.repaired.set()
+        # Past the retry it had planned (due + 1.5 s); before segment 1's time up (due +
+        # 2.5 s after `next`), so that stopping never meets a cue firing.
+        wait_until(time_up.due + timedelta(seconds=2.0))
+    rows = {d.channel: d for d in deliveries(store, slug) if d.cue_id == time_up.id}
+    assert rows["sink"].status == "delivered"
+    assert rows["flaky"].status == "cancelled" and rows["flaky"].attempts == 1
+    reason = rows["flaky"].last_error or ""
+    assert reason.startswith("planned away by " + (
+        "next/shift/extend/start" if change == "next" else "the end of the webinar"))
+    assert "flaky is down" in reason
+    assert not [m for m in flaky.received if m.kind == "time_up"], "sent after it was cancelled"
+    assert not [d for d in deliveries(store, slug) if d.status not in FINAL]
+    plan = live_plan(store, agenda)
+    assert time_up.id not in {c.id for c in plan.cues}
+    assert [d.key for d in plan.cancelled()] == [rows["flaky"].key]
+    assert rows["flaky"].key not in {f.key for f in plan.failures()}
+
+    runner = CliRunner()
+    env = {"ZOOMORCH_STATE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}"}
+    status = json.loads(runner.invoke(app, ["cues", "status", str(SEED), "--json"],
+                                      env=env).output)
+    assert [(c["key"], c["kind"], c["channel"]) for c in status["cancelled"]] == [
+        (rows["flaky"].key, "time_up", "flaky")]
+    assert status["channels"]["flaky"].get("cancelled") == 1
+    human = runner.invoke(app, ["cues", "status", str(SEED)], env=env).output
+    assert "cancelled before delivery (cue planned away): 1" in human
+    assert "time_up → mod-0 on flaky: cancelled after 1 attempt(s): planned away by" in human
 
 
 # -- channels that must not be retried --------------------------------------------------------

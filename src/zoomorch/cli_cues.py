@@ -219,6 +219,10 @@ def status_cmd(
             "channels": plan.per_channel(),
             "failures": [{"key": f.key, "status": f.status, "attempts": f.attempts,
                           "error": f.last_error} for f in plan.failures()],
+            "cancelled": [{"key": c.key, "kind": c.kind, "due": c.due.isoformat(),
+                           "channel": c.channel, "recipient": c.recipient,
+                           "attempts": c.attempts, "reason": c.last_error}
+                          for c in plan.cancelled()],
         }, ensure_ascii=False, indent=2))
         return
     start = plan.live.actual_start
@@ -246,6 +250,14 @@ def status_cmd(
     for failure in failures[:50]:
         typer.echo(f"  {failure.key}: {failure.status} after {failure.attempts} attempt(s): "
                    f"{failure.last_error}")
+    cancelled = plan.cancelled()
+    if cancelled:
+        # Their cues left the plan, so the cue list above no longer shows them.
+        typer.echo(f"\ncancelled before delivery (cue planned away): {len(cancelled)}")
+        for row in cancelled[:50]:
+            due = row.due.astimezone(agenda.zone)
+            typer.echo(f"  {due:%H:%M:%S} {row.kind} → {row.recipient} on {row.channel}: "
+                       f"cancelled after {row.attempts} attempt(s): {row.last_error}")
 
 
 @cues_app.command("run")

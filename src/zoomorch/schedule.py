@@ -8,6 +8,8 @@ one job in the state database (table ``cue_jobs``); when it fires, the cue fans 
        │           ├──────► retrying ──► sending …  ──► failed (attempts exhausted)
        │           └──────► failed (the channel said a retry is unsafe: ``retry=False``)
        └──► missed (found more than ``late_grace`` after its due time)
+    pending / retrying ──► cancelled (its cue left the plan: next/shift/extend/start or an end
+                                      recorded before it was due; never sent later)
 
 A process killed mid-delivery leaves ``sending`` rows: on the next start they become
 ``interrupted`` (the channel may or may not have shown it) and are never sent again, so nothing
@@ -68,7 +70,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOB_TABLE = "cue_jobs"
-FINAL = frozenset({"delivered", "missed", "failed", "interrupted"})
+FINAL = frozenset({"delivered", "missed", "failed", "interrupted", "cancelled"})
+# Rows still waiting to be sent: the ones a re-plan must cancel when their cue leaves the plan.
+WAITING = ("pending", "retrying")
 # Enforcement actions travel through the delivery log like any channel, so they are
 # idempotent, retried and visible in `cues status` too.
 ZOOM_CHANNEL = "zoom"
@@ -331,7 +335,12 @@ class LivePlan:
 
     def failures(self) -> list[DeliveryRecord]:
         return [d for rows in self.deliveries.values() for d in rows
-                if d.status in ("failed", "retrying") or (d.attempts > 1 and d.last_error)]
+                if d.status in ("failed", "retrying")
+                or (d.status != "cancelled" and d.attempts > 1 and d.last_error)]
+
+    def cancelled(self) -> list[DeliveryRecord]:
+        """Deliveries whose cue left the plan before they could be (re)sent."""
+        return [d for rows in self.deliveries.values() for d in rows if d.status == "cancelled"]
 
     def per_channel(self) -> dict[str, dict[str, int]]:
         """channel -> status -> count (``late`` counted among delivered and on its own)."""
@@ -520,6 +529,7 @@ class CueScheduler:
             self._plans[slug] = {c.id: c for c in cues}
             self._revisions[slug] = revision
             settled, retry_at = self._progress(slug)
+            self._cancel_planned_away(slug, {c.id for c in cues}, live)
             wanted: dict[str, datetime] = {}
             for cue in cues:
                 if cue.id in settled:
@@ -579,6 +589,23 @@ class CueScheduler:
             if times:
                 retry_at[cue_id] = min(times)
         return settled, retry_at
+
+    def _cancel_planned_away(self, slug: str, planned: set[str], live: LiveState) -> None:
+        """Give a final status to the deliveries still waiting (a retry) whose cue is no
+        longer planned: nothing will fire them again, and every cue must be accounted for."""
+        with self.store.session() as session:
+            stranded = [(key, due, error) for key, cue_id, due, error in session.execute(
+                select(CueDelivery.key, CueDelivery.cue_id, CueDelivery.due,
+                       CueDelivery.last_error)
+                .where(CueDelivery.event_slug == slug, CueDelivery.status.in_(WAITING))
+            ) if cue_id not in planned]
+        for i, (key, due, error) in enumerate(stranded):
+            ended = live.ended_at is not None and due >= live.ended_at
+            reason = ("planned away by the end of the webinar" if ended
+                      else "planned away by next/shift/extend/start")
+            log.info("cue delivery %s cancelled: %s", key, reason)
+            self._log.cancel(key, f"{reason}; last error: {error}" if error else reason,
+                             wait=i == len(stranded) - 1)
 
     def _watch(self) -> None:
         """Re-plan events whose live state changed (e.g. from another process)."""
@@ -713,13 +740,22 @@ class CueScheduler:
                         key, attempts, error)
             self._log.finish(key, status="failed", last_error=error)
             return
-        log.info("cue delivery %s failed (attempt %d), retrying at %s: %s",
-                 key, attempts, retry_at.isoformat(), error)
-        self._log.finish(key, status="retrying", last_error=error, next_attempt_at=retry_at,
-                         wait=True)
-        self.scheduler.add_job(fire_cue, "date", run_date=retry_at,
-                               args=(agenda.slug, cue.id), id=self._job_id(agenda.slug, cue.id),
-                               jobstore="default", replace_existing=True)
+        # Under the planning lock: a re-plan either sees this row waiting (and cancels it if
+        # the cue left the plan) or has already replaced the plan, which is checked here.
+        with self._lock:
+            if cue.id not in self._plans.get(agenda.slug, {}):
+                log.info("cue delivery %s failed and its cue was planned away: cancelled", key)
+                self._log.finish(key, status="cancelled", wait=True, last_error=(
+                    f"planned away while being delivered; last error: {error}")[:500])
+                return
+            log.info("cue delivery %s failed (attempt %d), retrying at %s: %s",
+                     key, attempts, retry_at.isoformat(), error)
+            self._log.finish(key, status="retrying", last_error=error,
+                             next_attempt_at=retry_at, wait=True)
+            self.scheduler.add_job(fire_cue, "date", run_date=retry_at,
+                                   args=(agenda.slug, cue.id),
+                                   id=self._job_id(agenda.slug, cue.id),
+                                   jobstore="default", replace_existing=True)
 
 
 class _DeliveryLog:
@@ -748,6 +784,11 @@ class _DeliveryLog:
 
     def missed(self, row: dict[str, Any], reason: str) -> None:
         self._submit("missed", {**row, "last_error": reason}, wait=False)
+
+    def cancel(self, key: str, reason: str, *, wait: bool = False) -> None:
+        """A delivery still waiting whose cue left the plan: cancelled, never sent later."""
+        self._submit("cancel", {"key": key, "last_error": reason[:500],
+                                "updated_at": utcnow()}, wait=wait)
 
     def finish(self, key: str, *, wait: bool = False, **values: Any) -> None:
         self._submit("finish", {"key": key, "updated_at": utcnow(), **values}, wait=wait)
@@ -814,6 +855,14 @@ class _DeliveryLog:
                     conn.execute(update(t).where(t.c.key == params["key"],
                                                  t.c.status.in_(("pending", "retrying")))
                                  .values(status="missed", last_error=params["last_error"],
+                                         updated_at=params["updated_at"]))
+                    results.append(None)
+                elif op == "cancel":
+                    # Only a row still waiting: one being sent right now finishes on its own.
+                    conn.execute(update(t).where(t.c.key == params["key"],
+                                                 t.c.status.in_(WAITING))
+                                 .values(status="cancelled", last_error=params["last_error"],
+                                         next_attempt_at=None,
                                          updated_at=params["updated_at"]))
                     results.append(None)
                 else:
