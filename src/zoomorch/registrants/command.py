@@ -134,8 +134,9 @@ class RichProgress:
 
     def __init__(self, console: Console) -> None:
         self._progress = Progress(
+            # Counts write calls' items (a registration, then its approval, are two).
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("people"), TimeElapsedColumn(), TextColumn("ETA"),
+            TextColumn("writes"), TimeElapsedColumn(), TextColumn("ETA"),
             TimeRemainingColumn(), console=console, transient=False,
         )
         self._task: TaskID | None = None
@@ -152,9 +153,9 @@ class RichProgress:
         if total:
             self._task = self._progress.add_task(description, total=total)
 
-    def advance(self, people: int) -> None:
+    def advance(self, writes: int) -> None:
         if self._task is not None:
-            self._progress.advance(self._task, people)
+            self._progress.advance(self._task, writes)
 
 
 def render_report(report: SyncReport, files: SyncFiles, console: Console) -> None:
