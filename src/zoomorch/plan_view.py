@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -10,14 +9,13 @@ from rich.console import Console
 from rich.table import Table
 
 from zoomorch.agenda import agenda_table, run_of_show, to_ics, to_json
-from zoomorch.event import EventFileError, EventSpec, load_event
+from zoomorch.event import EventSpec, load_event
+from zoomorch.outcome import EXIT_OK, run_guarded
 from zoomorch.provision import ApplyResult, Plan, apply, plan
 from zoomorch.store import StateStore, open_store
-from zoomorch.zoom import ZoomClient, ZoomError
-from zoomorch.zoom.errors import ZoomConfigError
+from zoomorch.zoom import ZoomClient
 
 T = TypeVar("T")
-EXIT_OK, EXIT_ZOOM, EXIT_INPUT = 0, 1, 2
 
 
 def _short(value: Any, limit: int = 70) -> str:
@@ -98,20 +96,6 @@ def render_result(result: ApplyResult, console: Console) -> None:
     console.print(f"registration URL: {result.registration_url or '—'}")
 
 
-def _guard(console: Console, work: Callable[[], T]) -> T | int:
-    try:
-        return work()
-    except EventFileError as exc:
-        console.print(str(exc), markup=False, highlight=False)
-        return EXIT_INPUT
-    except ZoomConfigError as exc:
-        console.print(f"Zoom credentials: {exc}", markup=False)
-        return EXIT_INPUT
-    except ZoomError as exc:
-        console.print(f"Zoom said no: {exc}", markup=False)
-        return EXIT_ZOOM
-
-
 def _context(event: Path, start_at: str | None, env_file: Path | None
              ) -> tuple[EventSpec, ZoomClient, StateStore]:
     spec = load_event(event, start_at=start_at)
@@ -131,7 +115,7 @@ def plan_command(event: Path, *, start_at: str | None = None, prune: bool = Fals
             render_plan(plan(spec, client, store, prune=prune), out)
         return EXIT_OK
 
-    return _guard(err, work)
+    return run_guarded(err, work)
 
 
 def apply_command(event: Path, *, start_at: str | None = None, prune: bool = False,
@@ -148,7 +132,7 @@ def apply_command(event: Path, *, start_at: str | None = None, prune: bool = Fal
         render_result(result, out)
         return EXIT_OK
 
-    return _guard(err, work)
+    return run_guarded(err, work)
 
 
 def agenda_command(event: Path, *, start_at: str | None = None, as_json: bool = False,
@@ -172,5 +156,5 @@ def agenda_command(event: Path, *, start_at: str | None = None, as_json: bool = 
                 out.print(f"wrote {len(rows)} calendar events to {ics}")
         return EXIT_OK
 
-    return _guard(err, work)
+    return run_guarded(err, work)
 

@@ -7,7 +7,6 @@ report and files out); :func:`sync_command` is what the CLI calls.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -24,7 +23,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from zoomorch.event import EventFileError, EventSpec, load_event
+from zoomorch.event import EventSpec, load_event
+from zoomorch.outcome import EXIT_OK, EXIT_ZOOM, run_guarded
 from zoomorch.registrants.ledger import SyncLedger
 from zoomorch.registrants.normalise import (
     QuestionRule,
@@ -41,10 +41,8 @@ from zoomorch.registrants.output import (
 from zoomorch.registrants.source import SourceError, read_source
 from zoomorch.registrants.sync import RegistrantSync, SyncAborted, SyncProgress, SyncReport
 from zoomorch.store import StateStore, open_store
-from zoomorch.zoom import ZoomClient, ZoomError
-from zoomorch.zoom.errors import ZoomConfigError
+from zoomorch.zoom import ZoomClient
 
-EXIT_OK, EXIT_ZOOM, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 SAMPLE_ROWS = 5
 
 
@@ -268,26 +266,11 @@ def sync_command(
         render_report(report, files, out)
         return EXIT_OK if report.counts.adds_up else EXIT_ZOOM
 
-    return _guard(err, work)
-
-
-def _guard(console: Console, work: Callable[[], int]) -> int:
-    try:
-        return work()
-    except (EventFileError, SourceError, SyncInputError) as exc:
-        console.print(str(exc), markup=False, highlight=False)
-        return EXIT_INPUT
-    except ZoomConfigError as exc:
-        console.print(f"Zoom credentials: {exc}", markup=False)
-        return EXIT_INPUT
-    except ZoomError as exc:
-        console.print(f"Zoom said no: {exc}", markup=False)
-        return EXIT_ZOOM
-    except KeyboardInterrupt:
+    return run_guarded(
+        err, work, input_errors=(SourceError, SyncInputError),
         # The sync stopped its queue and let the calls in flight finish: all are recorded.
-        console.print("Interrupted: the calls already sent are recorded; run the same command "
-                      "again to finish the sync.", markup=False, highlight=False)
-        return EXIT_INTERRUPTED
+        interrupted="Interrupted: the calls already sent are recorded; run the same command "
+                    "again to finish the sync.")
 
 
 __all__ = [

@@ -6,12 +6,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from zoomorch.event import EventFileError, load_event
-from zoomorch.report.run import ReportError, make_report, parse_formats
+from zoomorch.event import EventSpec, load_event
+from zoomorch.outcome import EXIT_OK, run_guarded
+from zoomorch.report.run import ReportError, ReportOutcome, make_report, parse_formats
 from zoomorch.store import open_store
-from zoomorch.zoom import ZoomClient, ZoomConfigError, ZoomError
-
-EXIT_OK, EXIT_ZOOM, EXIT_INPUT = 0, 1, 2
+from zoomorch.zoom import ZoomClient
 
 
 def report_command(event: Path, *, out: Path | None = None, formats: str = "csv,xlsx,html",
@@ -20,31 +19,26 @@ def report_command(event: Path, *, out: Path | None = None, formats: str = "csv,
     """Fetch, keep and export the event's attendance report; returns the exit code."""
     say = console or Console(soft_wrap=True)
     err = Console(stderr=True, soft_wrap=True)
-    try:
+
+    def work() -> int:
         chosen = parse_formats(formats)
         spec = load_event(event)
         store = open_store()
         client = None if offline else ZoomClient.from_env(env_file)
-        target = out or Path("reports") / spec.key
         try:
-            outcome = make_report(spec, store, client, out_dir=target, formats=chosen,
-                                  offline=offline)
+            outcome = make_report(spec, store, client, out_dir=out or Path("reports") / spec.key,
+                                  formats=chosen, offline=offline)
         finally:
             if client is not None:
                 client.close()
-    except (ValueError, EventFileError) as exc:
-        err.print(str(exc), markup=False, highlight=False)
-        return EXIT_INPUT
-    except ZoomConfigError as exc:
-        err.print(f"Zoom credentials: {exc} (or use --offline for the stored report)",
-                  markup=False)
-        return EXIT_INPUT
-    except ReportError as exc:
-        err.print(f"zoomorch report: {exc}", markup=False)
-        return EXIT_INPUT
-    except ZoomError as exc:
-        err.print(f"Zoom said no: {exc}", markup=False)
-        return EXIT_ZOOM
+        _print_outcome(spec, outcome, say, err)
+        return EXIT_OK
+
+    return run_guarded(err, work, input_errors=(ValueError, ReportError),
+                       credentials_hint=" (or use --offline for the stored report)")
+
+
+def _print_outcome(spec: EventSpec, outcome: ReportOutcome, say: Console, err: Console) -> None:
     for warning in outcome.warnings:
         err.print(f"note: {warning}", markup=False)
     t = outcome.report.totals
@@ -56,4 +50,3 @@ def report_command(event: Path, *, out: Path | None = None, formats: str = "csv,
               f"peak {t.peak_concurrency}{peak_at} ({zone.key})", markup=False)
     for path in outcome.files:
         say.print(f"wrote {path}", markup=False, highlight=False)
-    return EXIT_OK

@@ -1,0 +1,48 @@
+"""How a command ends: exit codes, and the errors every command turns into a one-line message.
+
+0 done · 1 Zoom refused or could not be reached · 2 bad input (event file, list, credentials)
+· 130 interrupted (Ctrl-C), after what was already done is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Console
+
+from zoomorch.event import EventFileError
+from zoomorch.zoom import ZoomConfigError, ZoomError
+
+EXIT_OK, EXIT_ZOOM, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def run_guarded(
+    console: Console,
+    work: Callable[[], int],
+    *,
+    input_errors: tuple[type[Exception], ...] = (),
+    credentials_hint: str = "",
+    interrupted: str | None = None,
+) -> int:
+    """Run a command's work; print the usual failures on ``console`` and return the exit code.
+
+    ``input_errors`` are the command's own bad-input errors (the event file's always are);
+    with ``interrupted`` set, Ctrl-C prints it and exits 130 instead of a traceback.
+    """
+    bad_input: tuple[type[Exception], ...] = (EventFileError, *input_errors)
+    try:
+        return work()
+    except ZoomConfigError as exc:  # first: it is a ValueError too
+        console.print(f"Zoom credentials: {exc}{credentials_hint}", markup=False)
+        return EXIT_INPUT
+    except bad_input as exc:
+        console.print(str(exc), markup=False, highlight=False)
+        return EXIT_INPUT
+    except ZoomError as exc:
+        console.print(f"Zoom said no: {exc}", markup=False)
+        return EXIT_ZOOM
+    except KeyboardInterrupt:
+        if interrupted is None:
+            raise
+        console.print(interrupted, markup=False, highlight=False)
+        return EXIT_INTERRUPTED
