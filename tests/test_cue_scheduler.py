@@ -4,15 +4,18 @@ re-planned live, surviving kill -9, and enforcing through the Zoom API (the sand
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from cue_agendas import BrokenNotifier, RecordingNotifier, quick_agenda
 from zoomorch.cues import CueAgenda, plan_cues
 from zoomorch.sandbox import Sandbox
@@ -202,3 +205,36 @@ def test_kill_9_and_restart_delivers_each_cue_once_or_records_it_missed(
     late = {d.cue_id.split("@")[0] for d in log.values() if d.late}
     assert "time_up/s0" in late and "segment_start/s1" in late  # due while it was down
     assert sum(1 for d in log.values() if d.status == "delivered") >= len(log) - 2
+
+
+def test_stopping_while_cues_come_due_logs_no_error_and_the_jobs_fire_after_restart(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    crashed: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", crashed.append)
+    store = store_at(tmp_path)
+    start = now() + timedelta(seconds=0.6)
+    # A long grace: what the stop leaves behind is still delivered (late) after the restart.
+    agenda = quick_agenda(start, speed=60, recipients=3, late_grace=timedelta(minutes=1))
+    due_at_start = {c.id for c in plan_cues(agenda) if c.due == agenda.scheduled_start}
+    assert len(due_at_start) == 2  # "start now" and the first segment
+    first, second = RecordingNotifier("sink"), RecordingNotifier("sink")
+    caplog.set_level(logging.INFO)
+    scheduler = CueScheduler(store, [first], [agenda])
+    scheduler.start()
+    wait_until(start - timedelta(milliseconds=1))
+    scheduler.stop()  # exactly while the start's cues come due
+    time.sleep(0.1)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    assert not crashed, crashed[0].exc_value
+    before = {m.extra["cue_id"] for _, m in first.received}
+    with CueScheduler(store, [second], [agenda]):
+        time.sleep(0.5)
+    after = {m.extra["cue_id"] for _, m in second.received}
+    # Each cue due at the stop went out once: before it, or after the restart.
+    assert due_at_start <= before | after
+    assert not before & after
+    keys = Counter(m.key for _, m in first.received + second.received)
+    assert set(keys.values()) == {1}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    assert not crashed

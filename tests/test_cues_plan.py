@@ -40,16 +40,46 @@ def minutes(agenda: CueAgenda, cue: Cue) -> float:
 
 def table(agenda: CueAgenda, cues: list[Cue], *, overruns: bool = False) -> list[tuple]:
     return [(minutes(agenda, c), c.kind, c.segment_index, c.projected) for c in cues
-            if overruns or c.kind != "overrun"]
+            if overruns or c.kind not in ("overrun", "not_started")]
 
 
 def at(agenda: CueAgenda, offset_minutes: float) -> datetime:
     return agenda.scheduled_start + offset_minutes * M
 
 
-def test_seed_plan_has_exact_due_times_relative_to_the_start(seed: CueAgenda) -> None:
+def test_seed_plan_before_the_start_waits_for_the_webinar_to_start(seed: CueAgenda) -> None:
     cues = plan_cues(seed)
     assert seed.scheduled_start == datetime(2022, 5, 17, 12, 30, tzinfo=UTC)
+    # Manual advance: the first segment begins when the webinar actually starts, so until
+    # then its cues (and the interpreters' turns) are projected like the later segments'.
+    assert table(seed, cues) == [
+        (-30, "tech_check", None, False),
+        (-10, "doors_open", None, False),
+        (0, "event_start", None, False),
+        (0, "segment_start", 0, True),
+        (4, "warning", 0, True),
+        (5, "time_up", 0, True),
+        (5, "segment_start", 1, True),
+        (30, "handover", None, True),
+        (30, "handover", None, True),
+        (50, "warning", 1, True),
+        (53, "warning", 1, True),
+        (55, "time_up", 1, True),
+        (55, "segment_start", 2, True),
+        (59, "warning", 2, True),
+        (60, "time_up", 2, True),
+        (60, "hard_stop", None, False),
+    ]
+    late = [c for c in cues if c.kind == "not_started"]
+    assert [minutes(seed, c) for c in late] == list(range(1, 60))  # each minute, to the stop
+    assert all(c.audience == ("host",) and not c.projected for c in late)
+    assert not any(c.kind == "overrun" for c in cues)
+
+
+def test_seed_plan_started_on_time_has_exact_due_times_relative_to_the_start(
+        seed: CueAgenda) -> None:
+    cues = plan_cues(seed, LiveState(actual_start=seed.scheduled_start))
+    assert not any(c.kind == "not_started" for c in cues)
     assert table(seed, cues) == [
         (-30, "tech_check", None, False),
         (-10, "doors_open", None, False),
@@ -95,18 +125,19 @@ def test_per_segment_warnings_override_the_defaults(seed: CueAgenda) -> None:
 
 
 def test_texts_follow_the_recipients_language_and_zone(seed: CueAgenda) -> None:
-    cue = next(c for c in plan_cues(seed) if c.kind == "segment_start" and c.segment_index == 1)
+    cue = next(c for c in plan_cues(seed, LiveState(actual_start=seed.scheduled_start))
+               if c.kind == "segment_start" and c.segment_index == 1)
     moderator = next(r for r in seed.recipients if r.name == "Ana María Diez")
     host = next(r for r in seed.recipients if r.id == "technical-host")
     interpreter = next(r for r in seed.recipients if r.id == "interpreter-en-fr-a")
     assert moderator in seed.recipients_for(cue) and host in seed.recipients_for(cue)
     assert moderator.language == "es"
     assert cue.text_for(moderator).startswith("Ahora: Interactive Dialogue — modera Ana María")
-    assert "hasta las 08:25 -05" in cue.text_for(moderator)  # Bogotá
+    assert "hasta las 08:25 (Bogotá)" in cue.text_for(moderator)  # her location
     assert cue.text_for(host).startswith("Now: Interactive Dialogue — moderator Ana María Diez")
-    assert "until 15:25 CEST" in cue.text_for(host)  # Geneva
+    assert "until 15:25 (Geneva)" in cue.text_for(host)
     assert cue.text["fr"].startswith("Maintenant : Interactive Dialogue")
-    assert "09:25 EDT" in cue.text["fr"]  # the event's zone when no recipient is given
+    assert "09:25 (New York)" in cue.text["fr"]  # the event's zone when no recipient
     assert interpreter.language == "fr"  # their first language
 
 
@@ -124,18 +155,22 @@ def test_hard_stop_grace_moves_the_hard_stop(seed: CueAgenda) -> None:
     assert minutes(agenda, stop) == 62
 
 
-def test_actual_start_moves_the_agenda_but_not_the_preparation(seed: CueAgenda) -> None:
+def test_actual_start_moves_the_agenda_but_not_the_preparation_nor_the_hard_stop(
+        seed: CueAgenda) -> None:
     before = plan_cues(seed)
     after = plan_cues(seed, LiveState(actual_start=at(seed, 2)))
-    by_kind = {(c.kind, c.segment_index): c for c in after if c.kind != "overrun"}
+    by_kind = {(c.kind, c.segment_index): c for c in after
+               if c.kind not in ("overrun", "not_started")}
     assert minutes(seed, by_kind["tech_check", None]) == -30
     assert minutes(seed, by_kind["event_start", None]) == 0
     assert minutes(seed, by_kind["segment_start", 0]) == 2
+    assert not by_kind["segment_start", 0].projected
     assert minutes(seed, by_kind["time_up", 0]) == 7
-    assert minutes(seed, by_kind["hard_stop", None]) == 62
+    # The booked end stays: a late start eats into the agenda (hard_stop_grace gives room).
+    assert minutes(seed, by_kind["hard_stop", None]) == 60
     assert sorted(minutes(seed, c) for c in after if c.kind == "handover") == [32, 32]
     # Cues due before the actual start keep their ids (already delivered, not repeated).
-    old = {c.id for c in before if minutes(seed, c) < 2}
+    old = {c.id for c in before if minutes(seed, c) < 2 and not c.projected}
     assert old <= {c.id for c in after}
 
 
@@ -161,7 +196,8 @@ def test_shift_before_the_start_moves_the_start(seed: CueAgenda) -> None:
 
 
 def test_late_next_ends_the_overrun_and_shifts_the_rest(seed: CueAgenda) -> None:
-    cues = plan_cues(seed, LiveState(adjustments=(Adjustment("next", at(seed, 7.5)),)))
+    cues = plan_cues(seed, LiveState(actual_start=at(seed, 0),
+                                     adjustments=(Adjustment("next", at(seed, 7.5)),)))
     overruns = [(minutes(seed, c), c.segment_index) for c in cues if c.kind == "overrun"]
     # Opening ran over until `next`; the panel, now current, runs over only past its end.
     assert overruns == [(6, 0), (7, 0), (58.5, 1), (59.5, 1)]
@@ -173,14 +209,13 @@ def test_late_next_ends_the_overrun_and_shifts_the_rest(seed: CueAgenda) -> None
         (55.5, "warning", 1, False),
         (57.5, "time_up", 1, False),
         (57.5, "segment_start", 2, True),
-        (60, "hard_stop", None, False),     # the hard stop does not move
-        (61.5, "warning", 2, True),
-        (62.5, "time_up", 2, True),
+        (60, "hard_stop", None, False),     # the hard stop does not move; nothing after it
     ]
 
 
 def test_early_next_drops_the_rest_of_the_segment(seed: CueAgenda) -> None:
-    cues = plan_cues(seed, LiveState(adjustments=(Adjustment("next", at(seed, 3)),)))
+    cues = plan_cues(seed, LiveState(actual_start=at(seed, 0),
+                                     adjustments=(Adjustment("next", at(seed, 3)),)))
     seg0 = [(minutes(seed, c), c.kind) for c in cues if c.segment_index == 0]
     assert seg0 == [(0, "segment_start")]
     assert minutes(seed, next(c for c in cues if c.kind == "segment_start"
@@ -188,7 +223,9 @@ def test_early_next_drops_the_rest_of_the_segment(seed: CueAgenda) -> None:
 
 
 def test_next_of_every_segment_makes_nothing_projected(seed: CueAgenda) -> None:
-    live = LiveState(adjustments=(Adjustment("next", at(seed, 5)), Adjustment("next", at(seed, 55)),
+    live = LiveState(actual_start=at(seed, 0),
+                     adjustments=(Adjustment("next", at(seed, 5)),
+                                  Adjustment("next", at(seed, 55)),
                                   Adjustment("next", at(seed, 60))))
     cues = plan_cues(seed, live)
     assert not any(c.projected for c in cues)
@@ -199,7 +236,8 @@ def test_next_of_every_segment_makes_nothing_projected(seed: CueAgenda) -> None:
 
 def test_extend_gives_the_current_segment_more_time_and_keeps_the_hard_stop(
         seed: CueAgenda) -> None:
-    live = LiveState(adjustments=(Adjustment("next", at(seed, 5)),
+    live = LiveState(actual_start=at(seed, 0),
+                     adjustments=(Adjustment("next", at(seed, 5)),
                                   Adjustment("extend", at(seed, 20), 2 * M)))
     cues = plan_cues(seed, live)
     seg1 = [(minutes(seed, c), c.kind) for c in cues if c.segment_index == 1]
@@ -211,7 +249,8 @@ def test_extend_gives_the_current_segment_more_time_and_keeps_the_hard_stop(
 
 
 def test_extend_while_over_time_counts_from_now(seed: CueAgenda) -> None:
-    cues = plan_cues(seed, LiveState(adjustments=(Adjustment("extend", at(seed, 7), 2 * M),)))
+    cues = plan_cues(seed, LiveState(actual_start=at(seed, 0),
+                                     adjustments=(Adjustment("extend", at(seed, 7), 2 * M),)))
     seg0 = [(minutes(seed, c), c.kind) for c in cues if c.segment_index == 0]
     assert seg0[:6] == [(0, "segment_start"), (4, "warning"), (5, "time_up"), (6, "overrun"),
                         (8, "warning"), (9, "time_up")]
@@ -219,9 +258,10 @@ def test_extend_while_over_time_counts_from_now(seed: CueAgenda) -> None:
 
 
 def test_a_replan_keeps_the_ids_of_unchanged_cues(seed: CueAgenda) -> None:
-    one = plan_cues(seed, LiveState(adjustments=(Adjustment("next", at(seed, 5)),)))
-    two = plan_cues(seed, LiveState(adjustments=(Adjustment("next", at(seed, 5)),
-                                                 Adjustment("shift", at(seed, 40), M))))
+    started = at(seed, 0)
+    one = plan_cues(seed, LiveState(started, (Adjustment("next", at(seed, 5)),)))
+    two = plan_cues(seed, LiveState(started, (Adjustment("next", at(seed, 5)),
+                                              Adjustment("shift", at(seed, 40), M))))
     before_shift = [c.id for c in one if minutes(seed, c) < 40]
     assert before_shift == [c.id for c in two if minutes(seed, c) < 40]
     assert {c.id for c in one if minutes(seed, c) > 40}.isdisjoint(
@@ -235,7 +275,7 @@ def test_auto_advance_assumes_segments_end_on_time(seed: CueAgenda) -> None:
 
 
 def test_current_segment_follows_next(seed: CueAgenda) -> None:
-    live = LiveState(adjustments=(Adjustment("next", at(seed, 6)),))
+    live = LiveState(actual_start=at(seed, 0), adjustments=(Adjustment("next", at(seed, 6)),))
     assert current_segment(seed, live, at(seed, 5.5))[0] == 0
     index, start, end = current_segment(seed, live, at(seed, 7))
     assert (index, start, end) == (1, at(seed, 6), at(seed, 56))
@@ -247,7 +287,7 @@ def test_accelerated_agenda_runs_event_minutes_in_seconds(seed: CueAgenda) -> No
     cues = plan_cues(fast)
     stop = next(c for c in cues if c.kind == "hard_stop")
     assert (stop.due - fast.scheduled_start).total_seconds() == pytest.approx(60)
-    assert "09:30 EDT" in stop.text["en"]  # texts keep showing event time
+    assert "09:30 (New York)" in stop.text["en"]  # texts keep showing event time
 
 
 @pytest.mark.parametrize(("text", "seconds"), [
@@ -296,7 +336,8 @@ def test_cli_live_control_is_reflected_in_status(tmp_path: Path) -> None:
     # started 08:37, 50 minutes, +2 extend, +1 shift
     assert seg1_end["due"] == "2022-05-17T09:30:00-04:00"
     stop = next(c for c in cues if c["kind"] == "hard_stop")
-    assert stop["due"] == "2022-05-17T09:32:00-04:00"  # actual start + 60, + 1 shift
+    assert stop["due"] == "2022-05-17T09:31:00-04:00"  # scheduled end (a late start does
+    # not move it) + the 1-minute shift
     human = runner.invoke(app, ["cues", "status", str(SEED)], env=env)
     assert "actual start: 08:31:00 EDT" in human.output
     assert "failures: 0" in human.output
@@ -313,3 +354,132 @@ def test_zone_of_json_due_is_the_events(seed: CueAgenda) -> None:
     cue = plan_cues(seed)[0]
     assert cue.as_json()["due"] == "2022-05-17T08:00:00-04:00"
     assert cue.as_json(ZoneInfo("Europe/Zurich"))["due"] == "2022-05-17T14:00:00+02:00"
+
+
+# -- a late start ----------------------------------------------------------------------------
+
+
+def _segment_starts(agenda: CueAgenda, cues: list[Cue]) -> list[tuple[float, int | None, bool]]:
+    return [(minutes(agenda, c), c.segment_index, c.quiet) for c in cues
+            if c.kind == "segment_start" and not c.projected]
+
+
+def test_manual_late_start_cues_the_host_each_minute_then_starts_the_first_segment_once(
+        seed: CueAgenda) -> None:
+    before = plan_cues(seed)
+    cues = plan_cues(seed, LiveState(actual_start=at(seed, 2.5)))
+    late = [(minutes(seed, c), c.text["en"]) for c in cues if c.kind == "not_started"]
+    assert late == [(1, "The webinar has not started yet: +1 min late."),
+                    (2, "The webinar has not started yet: +2 min late.")]
+    es = next(c for c in cues if c.kind == "not_started")
+    assert es.text["es"] == "El webinar aún no ha empezado: +1 min de retraso."
+    assert es.text["fr"] == "Le webinaire n'a pas encore commencé : +1 min de retard."
+    # One "Now: Opening Remarks", at the actual start, never at the scheduled one.
+    assert _segment_starts(seed, cues) == [(2.5, 0, False)]
+    first = next(c for c in cues if c.kind == "segment_start")
+    assert first.text["en"].startswith("Now: Opening Remarks") and "until 08:38 (New" in \
+        first.text["en"]
+    # What went out before the start keeps its id; nothing projected was ever scheduled.
+    assert {c.id for c in before if c.due < at(seed, 2.5) and not c.projected} <= {
+        c.id for c in cues}
+    assert minutes(seed, next(c for c in cues if c.kind == "hard_stop")) == 60
+    # The later segments still wait for `next`; the first runs over until then.
+    assert [minutes(seed, c) for c in cues if c.kind == "overrun"][:2] == [8.5, 9.5]
+
+
+def test_auto_late_start_moves_the_agenda_without_announcing_the_segment_twice(
+        seed: CueAgenda) -> None:
+    auto = with_settings(seed, advance="auto")
+    cues = plan_cues(auto, LiveState(actual_start=at(auto, 2)))
+    assert not any(c.kind in ("not_started", "overrun") or c.projected for c in cues)
+    # Announced at the scheduled start; the one moved by the start is kept quiet.
+    assert _segment_starts(auto, cues) == [(0, 0, False), (2, 0, True), (7, 1, False),
+                                           (57, 2, False)]
+    quiet = next(c for c in cues if c.quiet)
+    assert quiet.as_json()["quiet"] is True
+    # Its warning and time-up carry the new end.
+    warning = next(c for c in cues if c.kind == "warning" and c.segment_index == 0)
+    assert minutes(auto, warning) == 6 and "(ends 08:37 (New York))" in warning.text["en"]
+    # The closing runs into the fixed hard stop: nothing of it is cued after "end now".
+    assert [(minutes(auto, c), c.kind) for c in cues if minutes(auto, c) >= 59] == [
+        (60, "hard_stop")]
+
+
+def test_auto_start_later_than_a_whole_segment_announces_the_segment_that_is_really_on(
+        seed: CueAgenda) -> None:
+    auto = with_settings(seed, advance="auto")
+    cues = plan_cues(auto, LiveState(actual_start=at(auto, 6)))
+    # At 5 the clock said "Interactive Dialogue"; at 6 the webinar starts with the opening:
+    # that is news, so it is announced (and the dialogue again when it really begins).
+    assert _segment_starts(auto, cues)[:4] == [(0, 0, False), (5, 1, False), (6, 0, False),
+                                               (11, 1, False)]
+
+
+def test_next_before_any_start_means_we_are_starting_now(seed: CueAgenda) -> None:
+    by_next = plan_cues(seed, LiveState(adjustments=(Adjustment("next", at(seed, 2.5)),)))
+    by_start = plan_cues(seed, LiveState(actual_start=at(seed, 2.5)))
+    assert table(seed, by_next, overruns=True) == table(seed, by_start, overruns=True)
+    early = plan_cues(seed, LiveState(adjustments=(Adjustment("next", at(seed, -1)),)))
+    assert _segment_starts(seed, early) == [(-1, 0, False)]
+    assert not any(c.kind in ("event_start", "not_started") for c in early)  # started early
+    # Once started, `next` ends the segment in progress as before.
+    two = plan_cues(seed, LiveState(adjustments=(Adjustment("next", at(seed, 1)),
+                                                 Adjustment("next", at(seed, 4)))))
+    assert _segment_starts(seed, two) == [(1, 0, False), (4, 1, False)]
+
+
+def test_auto_next_after_the_scheduled_start_ends_the_segment_by_the_clock(
+        seed: CueAgenda) -> None:
+    auto = with_settings(seed, advance="auto")
+    cues = plan_cues(auto, LiveState(adjustments=(Adjustment("next", at(auto, 3)),)))
+    assert _segment_starts(auto, cues)[:2] == [(0, 0, False), (3, 1, False)]
+
+
+# -- texts -----------------------------------------------------------------------------------
+
+
+def test_minute_counts_agree_in_number_in_every_language(seed: CueAgenda) -> None:
+    agenda = with_settings(seed, warnings={0: (2 * M, M)})
+    live = LiveState(actual_start=seed.scheduled_start)
+    warnings = [c for c in plan_cues(agenda, live)
+                if c.kind == "warning" and c.segment_index == 0]
+    two, one = warnings
+    assert two.text["es"].startswith("Quedan 2 min para Opening Remarks")
+    assert one.text["es"].startswith("Queda 1 min para Opening Remarks")
+    assert one.text["en"].startswith("1 min left for") and two.text["en"].startswith("2 min")
+    assert one.text["fr"].startswith("Il reste 1 min pour")
+    assert two.text["fr"].startswith("Il reste 2 min pour")
+    overrun = next(c for c in plan_cues(seed, live) if c.kind == "overrun")
+    assert overrun.text == {"en": "Opening Remarks: +1 min over time.",
+                            "es": "Opening Remarks: +1 min fuera de tiempo.",
+                            "fr": "Opening Remarks : +1 min de dépassement."}
+    odd = with_settings(seed, warnings={0: (timedelta(seconds=90),)})
+    ninety = next(c for c in plan_cues(odd, live) if c.kind == "warning")
+    assert ninety.text["es"].startswith("Quedan 1 min 30 s para")
+
+
+def test_times_read_as_minutes_with_a_place_and_the_spanish_article_agrees(
+        seed: CueAgenda) -> None:
+    # Started at 01:31:31 in Bogotá (06:31:31 UTC): the texts say 01:32, "a la 01:32".
+    start = datetime(2022, 5, 17, 6, 31, 31, tzinfo=UTC)
+    agenda = agenda_from_event(load_event(SEED, start_at=start.isoformat()))
+    cues = plan_cues(agenda)
+    moderator = next(r for r in agenda.recipients if r.name == "Ana María Diez")
+    tech = cues[0]
+    assert tech.text_for(moderator).endswith("el webinar empieza a la 01:32 (Bogotá).")
+    begin = next(c for c in cues if c.kind == "event_start")
+    assert begin.text_for(moderator) == "Es la 01:32 (Bogotá): comience el webinar ahora."
+    host = next(r for r in agenda.recipients if r.id == "technical-host")
+    assert begin.text_for(host) == "It is 08:32 (Geneva): start the webinar now."
+    later = plan_cues(agenda_from_event(load_event(SEED)))
+    assert next(c for c in later if c.kind == "event_start").text_for(moderator) == \
+        "Son las 07:30 (Bogotá): comience el webinar ahora."
+
+
+def test_a_zone_without_a_city_reads_as_a_utc_offset() -> None:
+    from zoomorch.cues import place_of
+
+    assert place_of(ZoneInfo("Etc/GMT+5")) == "UTC−05:00"
+    assert place_of(ZoneInfo("UTC")) == "UTC"
+    assert place_of(ZoneInfo("America/Argentina/Buenos_Aires")) == "Buenos Aires"
+    assert place_of(ZoneInfo("America/Bogota"), "Bogotá") == "Bogotá"

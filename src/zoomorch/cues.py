@@ -7,24 +7,37 @@ its audience and its text in English, Spanish and French.
 
 How the live adjustments read (all are recorded with the wall time ``at`` they were issued):
 
-- the actual start (``webinar.started`` or ``cues start``) re-anchors the agenda, the interpreter
-  hand-overs and the hard stop; tech check, doors open and the scheduled-start cue stay where
-  they were (they are about the scheduled time);
+- the actual start (``webinar.started``, ``cues start``, or ``next`` while no segment is in
+  progress and no start is recorded) re-anchors the agenda and the interpreter hand-overs; tech
+  check, doors open and the scheduled-start cue stay where they were (they are about the
+  scheduled time), and so does the **hard stop**: a late start eats into the agenda, it does
+  not buy time past the booked end (``hard_stop_grace`` in the event file gives room);
 - ``shift +3m`` moves every cue still to come by the amount, hard stop included;
 - ``next`` ends the current segment at ``at``; the next segment starts then;
 - ``extend 2m`` gives the current segment two more minutes (counted from now if it is already
   over time); later segments follow; the hard stop stays.
 
-Segments advance ``manual``-ly by default: after "time is up" the moderator gets an overrun cue
-each minute until someone says ``next``; until then the later segments' cues are *projected*
-(shown as if the segment ended on time, not scheduled). ``advance="auto"`` assumes every segment
-ends on time instead (no overrun cues).
+Segments advance ``manual``-ly by default, the first one included: it begins when the webinar
+actually starts (until then its cues are *projected*, and from the scheduled start on the host
+gets a "not started yet" cue each ``overrun_every``); after "time is up" the moderator gets an
+overrun cue each minute until someone says ``next``; until then the later segments' cues are
+projected (shown as if the segment ended on time, not scheduled). ``advance="auto"`` assumes the
+webinar starts and every segment ends on time instead (no overrun cues); a recorded start
+still moves the agenda.
 
+Nothing of the agenda is cued after the hard stop: that cue says the webinar must end now.
 The end of the webinar (``webinar.ended`` or ``cues end``) cancels every cue due from then on.
 
 An adjustment never rewrites history: cues due before it keep their place, cues due after it
-come from the new timeline. A cue's id is derived from what it is and when it is due, so a
-re-plan keeps the ids of unchanged cues, and re-planning after a restart gives the same ids.
+come from the new timeline. A segment is announced once: when a re-plan (typically a late start
+under auto advance) moves the start of the segment people were last told is on, the moved cue
+stays in the plan as ``quiet`` (sent to nobody; it still starts the recording if the event asks
+for that); that segment's warnings and time-up carry the new end time. A cue's id is derived
+from what it is and when it is due, so a re-plan keeps the ids of unchanged cues, and
+re-planning after a restart gives the same ids.
+
+Times in texts read ``HH:MM (place)``: the recipient's location from the event file (or the
+city of their time zone), rounded to the minute; the board and ``cues status`` keep seconds.
 """
 
 from __future__ import annotations
@@ -45,8 +58,8 @@ LANGUAGES: tuple[Language, ...] = ("en", "es", "fr")
 _ZOOM_TO_TEXT: dict[str, Language] = {"US": "en", "ES": "es", "FR": "fr"}
 
 CueKind = Literal[
-    "tech_check", "doors_open", "event_start", "segment_start", "warning", "time_up", "overrun",
-    "handover", "hard_stop",
+    "tech_check", "doors_open", "event_start", "not_started", "segment_start", "warning",
+    "time_up", "overrun", "handover", "hard_stop",
 ]
 AdjustmentKind = Literal["start", "shift", "next", "extend"]
 
@@ -54,7 +67,7 @@ MINUTE = timedelta(minutes=1)
 # Among cues due at the same instant, the order people should read them in.
 _KIND_ORDER: dict[str, int] = {
     "tech_check": 0, "doors_open": 1, "event_start": 2, "time_up": 3, "hard_stop": 4,
-    "segment_start": 5, "warning": 6, "overrun": 7, "handover": 8,
+    "not_started": 5, "segment_start": 6, "warning": 7, "overrun": 8, "handover": 9,
 }
 
 
@@ -96,6 +109,8 @@ class Recipient:
     # The channels this person chose (the event file's notifications.people); None: all.
     # Shared channels that are no one's inbox (the cue board) ignore it.
     channels: frozenset[str] | None = None
+    # Where they are (the event file's ``location``), shown next to times; "": their zone's city.
+    place: str = ""
 
     def wants(self, channel: str) -> bool:
         """Whether this person takes cues on ``channel`` (e.g. ``webhook1`` is a webhook)."""
@@ -190,7 +205,8 @@ class Cue:
     """One moment someone must be told something.
 
     ``due`` is tz-aware UTC (real time); ``projected`` cues belong to a segment that has not
-    started yet under manual advance: shown, not scheduled.
+    started yet under manual advance: shown, not scheduled. ``quiet`` cues re-announce a
+    segment people were already told is on (moved by a re-plan): kept, sent to nobody.
     """
 
     id: str
@@ -200,6 +216,7 @@ class Cue:
     segment: str | None = None
     segment_index: int | None = None
     projected: bool = False
+    quiet: bool = False
     # What the texts are made of: event-time instants, amounts, names.
     params: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     event_zone: ZoneInfo = field(default=ZoneInfo("UTC"), compare=False, hash=False)
@@ -211,7 +228,7 @@ class Cue:
 
     def text_for(self, recipient: Recipient) -> str:
         """The text in the recipient's language, times in their zone."""
-        return render_text(self, recipient.language, recipient.zone)
+        return render_text(self, recipient.language, recipient.zone, recipient.place)
 
     def as_json(self, zone: ZoneInfo | None = None) -> dict[str, Any]:
         """A JSON-able dict; ``due`` is ISO 8601 with the offset of ``zone`` (event's zone)."""
@@ -225,6 +242,7 @@ class Cue:
             "segment_index": self.segment_index,
             "audience": list(self.audience),
             "projected": self.projected,
+            "quiet": self.quiet,
             "text": texts["en"],
             "texts": texts,
         }
@@ -235,29 +253,34 @@ class Cue:
 _TEMPLATES: dict[str, dict[Language, str]] = {
     "tech_check": {
         "en": "Tech check: join the practice session now; the webinar starts at {start}.",
-        "es": "Prueba técnica: entre ahora en la sesión de práctica; el webinar empieza a las "
-              "{start}.",
+        "es": "Prueba técnica: entre ahora en la sesión de práctica; el webinar empieza a "
+              "{start_art}.",
         "fr": "Test technique : rejoignez la session d'entraînement ; le webinaire commence à "
               "{start}.",
     },
     "doors_open": {
         "en": "Doors open: attendees can join now; we start at {start}.",
-        "es": "Se abren las puertas: el público ya puede entrar; empezamos a las {start}.",
+        "es": "Se abren las puertas: el público ya puede entrar; empezamos a {start_art}.",
         "fr": "Ouverture des portes : le public peut entrer ; début à {start}.",
     },
     "event_start": {
         "en": "It is {start}: start the webinar now.",
-        "es": "Son las {start}: comience el webinar ahora.",
+        "es": "{it_is}: comience el webinar ahora.",
         "fr": "Il est {start} : démarrez le webinaire maintenant.",
+    },
+    "not_started": {
+        "en": "The webinar has not started yet: +{late} late.",
+        "es": "El webinar aún no ha empezado: +{late} de retraso.",
+        "fr": "Le webinaire n'a pas encore commencé : +{late} de retard.",
     },
     "segment_start": {
         "en": "Now: {segment}{who}, until {end}.",
-        "es": "Ahora: {segment}{who}, hasta las {end}.",
+        "es": "Ahora: {segment}{who}, hasta {end_art}.",
         "fr": "Maintenant : {segment}{who}, jusqu'à {end}.",
     },
     "warning": {
         "en": "{left} left for {segment} (ends {end}).",
-        "es": "Quedan {left} para {segment} (termina a las {end}).",
+        "es": "{remain} {left} para {segment} (termina a {end_art}).",
         "fr": "Il reste {left} pour {segment} (fin à {end}).",
     },
     "time_up": {
@@ -289,30 +312,69 @@ _WHO: dict[Language, tuple[str, str]] = {
 }
 
 
-def _clock(at: datetime, zone: ZoneInfo) -> str:
-    local = at.astimezone(zone)
-    shown = local.strftime("%H:%M:%S" if local.second else "%H:%M")
-    return f"{shown} {local.tzname()}"
+def place_of(zone: ZoneInfo, location: str = "") -> str:
+    """How a zone reads next to a time: the person's location, else the zone's city
+    (``America/New_York`` → ``New York``), else its UTC offset (``UTC``, ``Etc/GMT+5``)."""
+    if location.strip():
+        return location.strip()
+    key = getattr(zone, "key", None) or str(zone)
+    if "/" in key and not key.startswith("Etc/"):
+        return key.rsplit("/", 1)[-1].replace("_", " ")
+    offset = datetime.now(UTC).astimezone(zone).utcoffset() or timedelta(0)
+    if not offset:
+        return "UTC"
+    minutes = round(offset.total_seconds() / 60)
+    sign = "+" if minutes > 0 else "−"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _local_minute(at: datetime, zone: ZoneInfo) -> datetime:
+    """``at`` in ``zone`` rounded to the nearest minute (texts are read by people)."""
+    rounded = (at.astimezone(UTC) + timedelta(seconds=30)).replace(second=0, microsecond=0)
+    return rounded.astimezone(zone)
+
+
+def _clock(at: datetime, zone: ZoneInfo, place: str) -> str:
+    return f"{_local_minute(at, zone):%H:%M} ({place})"
+
+
+def _es_at(at: datetime, zone: ZoneInfo, place: str) -> str:
+    """Spanish "a las 08:25" but "a la 01:25": the article agrees with the hour."""
+    article = "la" if _local_minute(at, zone).hour == 1 else "las"
+    return f"{article} {_clock(at, zone, place)}"
 
 
 def _amount(delta: timedelta) -> str:
-    seconds = round(delta.total_seconds())
-    if seconds % 60 == 0:
-        return f"{seconds // 60} min"
-    return f"{seconds} s"
+    seconds = abs(round(delta.total_seconds()))
+    minutes, rest = divmod(seconds, 60)
+    if not minutes:
+        return f"{rest} s"
+    return f"{minutes} min" + (f" {rest} s" if rest else "")
 
 
-def render_text(cue: Cue, language: Language, zone: ZoneInfo) -> str:
-    """A cue's text in one language with times in ``zone``."""
+def _is_one(delta: timedelta) -> bool:
+    """Whether an amount reads as one unit (Spanish "Queda 1 min", not "Quedan")."""
+    return abs(round(delta.total_seconds())) in (1, 60)
+
+
+def render_text(cue: Cue, language: Language, zone: ZoneInfo, place: str | None = None) -> str:
+    """A cue's text in one language with times in ``zone``, labelled ``place`` (default: the
+    zone's city)."""
     p = cue.params
+    where = place_of(zone, place or "")
     values: dict[str, str] = {"segment": cue.segment or ""}
     for name in ("start", "end"):
         if name in p:
-            values[name] = _clock(p[name], zone)
+            values[name] = _clock(p[name], zone, where)
+            values[f"{name}_art"] = _es_at(p[name], zone, where)
+    if "start" in p:
+        one = values["start_art"].startswith("la ")
+        values["it_is"] = ("Es " if one else "Son ") + values["start_art"]
+    for name in ("left", "over", "late"):
+        if name in p:
+            values[name] = _amount(p[name])
     if "left" in p:
-        values["left"] = _amount(p["left"])
-    if "over" in p:
-        values["over"] = _amount(p["over"])
+        values["remain"] = "Queda" if _is_one(p["left"]) else "Quedan"
     if cue.kind == "segment_start":
         moderator_label, speakers_label = _WHO[language]
         parts = []
@@ -360,6 +422,7 @@ class _Timeline:
     spans: list[_Span]
     handovers: list[tuple[int, int, datetime]]  # (booth index, turn, when)
     hard_stop: datetime
+    started: bool = False  # an actual start is known (recorded, or `next` before any start)
 
     def current(self, at: datetime, advance: str) -> int | None:
         """The segment in progress at ``at`` (manual: the last started and not ended)."""
@@ -375,33 +438,42 @@ class _Timeline:
         return None
 
 
-def _initial(agenda: CueAgenda, start: datetime, keep_pre: _Timeline | None) -> _Timeline:
+def _initial(agenda: CueAgenda, start: datetime, keep_pre: _Timeline | None,
+             started: bool = False) -> _Timeline:
+    """The timeline laid from ``start``; ``keep_pre`` (re-anchoring at an actual start) keeps
+    the preparation cues, the hard stop and the segments' planned lengths."""
     s = agenda.settings
     scheduled = agenda.scheduled_start
     manual = s.advance == "manual"
-    spans = [
-        _Span(start + seg.offset, start + seg.offset + seg.duration,
-              determined=(not manual) or i == 0)
-        for i, seg in enumerate(agenda.segments)
-    ]
-    handovers: list[tuple[int, int, datetime]] = []
-    end = start + agenda.duration
-    if s.handover_every > timedelta(0):
-        for b, booth in enumerate(agenda.booths):
-            if len(booth.interpreters) < 2:
-                continue
-            turn, at = 1, start + s.handover_every
-            while at < end:
-                handovers.append((b, turn, at))
-                turn, at = turn + 1, at + s.handover_every
+    lengths = ([span.end - span.start for span in keep_pre.spans] if keep_pre is not None
+               else [seg.duration for seg in agenda.segments])
+    spans: list[_Span] = []
+    longer = timedelta(0)  # what extends before the start added to the earlier segments
+    for i, (seg, length) in enumerate(zip(agenda.segments, lengths, strict=True)):
+        begins = start + seg.offset + longer
+        spans.append(_Span(begins, begins + length,
+                           determined=(not manual) or (i == 0 and started)))
+        longer += length - seg.duration
     if keep_pre is not None:
         tech, doors, start_cue = keep_pre.tech_check, keep_pre.doors_open, keep_pre.start_cue
         if start_cue is not None and start < start_cue:
             start_cue = None  # started early: "start now" would come after the fact
+        # The booked end does not move with a late (or early) start; only `shift` moves it.
+        hard_stop = keep_pre.hard_stop
     else:
         tech, doors, start_cue = (scheduled - s.tech_check_before,
                                   scheduled - s.doors_open_before, scheduled)
-    return _Timeline(tech, doors, start_cue, start, spans, handovers, end)
+        hard_stop = start + agenda.duration
+    handovers: list[tuple[int, int, datetime]] = []
+    if s.handover_every > timedelta(0):
+        for b, booth in enumerate(agenda.booths):
+            if len(booth.interpreters) < 2:
+                continue
+            turn, when = 1, start + s.handover_every
+            while when < hard_stop:
+                handovers.append((b, turn, when))
+                turn, when = turn + 1, when + s.handover_every
+    return _Timeline(tech, doors, start_cue, start, spans, handovers, hard_stop, started)
 
 
 def _relay(spans: list[_Span], after: int, durations: list[timedelta]) -> None:
@@ -415,7 +487,7 @@ def _apply(tl: _Timeline, adj: Adjustment, agenda: CueAgenda, at: datetime) -> _
     advance = agenda.settings.advance
     durations = [s.end - s.start for s in tl.spans]
     if adj.kind == "start":
-        return _initial(agenda, at, tl)
+        return _initial(agenda, at, tl, started=True)
     if adj.kind == "shift":
         d = adj.amount
 
@@ -432,8 +504,8 @@ def _apply(tl: _Timeline, adj: Adjustment, agenda: CueAgenda, at: datetime) -> _
         return tl
     current = tl.current(at, advance)
     if adj.kind == "extend":
-        if current is None and at < tl.spans[0].start:
-            current = 0
+        if current is None and not tl.started and (advance == "manual" or at < tl.spans[0].start):
+            current = 0  # not started: the first segment is the one to come
         if current is None:
             return tl
         span = tl.spans[current]
@@ -441,6 +513,9 @@ def _apply(tl: _Timeline, adj: Adjustment, agenda: CueAgenda, at: datetime) -> _
         _relay(tl.spans, current, durations)
         return tl
     # next
+    if current is None and not tl.started:
+        # Nothing in progress and no start known: "next" means "we are starting now".
+        return _initial(agenda, at, tl, started=True)
     if current is None:
         return tl
     span = tl.spans[current]
@@ -461,15 +536,20 @@ def _cue_id(kind: str, scope: str, due: datetime) -> str:
 def _generate(tl: _Timeline, agenda: CueAgenda) -> list[Cue]:
     s = agenda.settings
     zone = agenda.zone
+    manual = s.advance == "manual"
+    waiting = manual and not tl.started  # the first segment waits for the actual start
+    stop = tl.hard_stop + s.hard_stop_grace
     out: list[Cue] = []
 
     def add(kind: CueKind, scope: str, due_event: datetime, audience: tuple[str, ...],
             segment: SegmentPlan | None = None, projected: bool = False,
             **params: Any) -> None:
+        if due_event > stop and kind not in ("tech_check", "doors_open", "event_start"):
+            return  # the hard stop says "end now": nothing of the agenda comes after it
         due = agenda.to_real_time(due_event).astimezone(UTC)
         out.append(Cue(_cue_id(kind, scope, due), due, kind, audience,
                        segment.title if segment else None,
-                       segment.index if segment else None, projected, params, zone))
+                       segment.index if segment else None, projected, False, params, zone))
 
     everyone = ("host", "moderator", "panelists", "interpreters")
     scheduled = tl.start_cue or tl.start
@@ -478,6 +558,11 @@ def _generate(tl: _Timeline, agenda: CueAgenda) -> list[Cue]:
         start=scheduled)
     if tl.start_cue is not None:
         add("event_start", "event", tl.start_cue, everyone, start=tl.start_cue)
+    if waiting and s.overrun_every > timedelta(0):
+        n, at = 1, tl.start + s.overrun_every
+        while at < tl.hard_stop:
+            add("not_started", f"event-{n}", at, ("host",), late=at - tl.start)
+            n, at = n + 1, at + s.overrun_every
     for i, (seg, span) in enumerate(zip(agenda.segments, tl.spans, strict=True)):
         projected = not span.determined
         scope = f"s{i}"
@@ -497,7 +582,7 @@ def _generate(tl: _Timeline, agenda: CueAgenda) -> list[Cue]:
             continue
         if span.ended_by_next:
             window_end = span.end  # nothing after an explicit end
-        elif s.advance == "manual" and (i + 1 == len(tl.spans) or not tl.spans[i + 1].determined):
+        elif manual and (i + 1 == len(tl.spans) or not tl.spans[i + 1].determined):
             window_end = tl.hard_stop
         else:
             window_end = span.end
@@ -508,12 +593,27 @@ def _generate(tl: _Timeline, agenda: CueAgenda) -> list[Cue]:
     for b, turn, when in tl.handovers:
         booth = agenda.booths[b]
         members = booth.interpreters
+        # The interpreters' turns count from the actual start: projected until it is known.
         add("handover", f"{booth.key}-{turn}", when, (f"booth:{booth.key}",),
-            booth=booth.label, to=members[turn % len(members)],
+            projected=waiting, booth=booth.label, to=members[turn % len(members)],
             from_=members[(turn - 1) % len(members)])
-    stop = tl.hard_stop + s.hard_stop_grace
     add("hard_stop", "event", stop, ("host", "moderator"), end=stop)
     return out
+
+
+def _announce_once(kept: list[Cue], fresh: list[Cue]) -> list[Cue]:
+    """Mark ``quiet`` the re-planned start of the segment people were last told is on."""
+    told = [c for c in kept if c.kind == "segment_start" and not c.projected and not c.quiet]
+    if not told:
+        return fresh
+    last = max(told, key=lambda c: c.due)
+    starts = [c for c in fresh if c.kind == "segment_start" and not c.projected]
+    if not starts:
+        return fresh
+    first = min(starts, key=lambda c: c.due)
+    if first.segment_index != last.segment_index:
+        return fresh
+    return [replace(c, quiet=True) if c is first else c for c in fresh]
 
 
 def plan_cues(agenda: CueAgenda, live: LiveState | None = None) -> list[Cue]:
@@ -526,7 +626,7 @@ def plan_cues(agenda: CueAgenda, live: LiveState | None = None) -> list[Cue]:
         tl = _apply(tl, adj, agenda, at)
         cut = adj.at.astimezone(UTC)
         kept = [c for c in plan if c.due < cut and not c.projected]
-        plan = kept + [c for c in _generate(tl, agenda) if c.due >= cut]
+        plan = kept + _announce_once(kept, [c for c in _generate(tl, agenda) if c.due >= cut])
     if live.ended_at is not None:
         # The webinar is over: overruns, hand-overs and the hard stop would only be noise.
         plan = [c for c in plan if c.due < live.ended_at and not c.projected]
@@ -641,7 +741,8 @@ def agenda_from_event(event: EventSpec, settings: CueSettings | None = None,
         recipients.append(Recipient(
             id=person.id, name=person.name, email=person.email, zone=person.zone,
             language=_ZOOM_TO_TEXT.get(person.language, "en"), audiences=frozenset(audiences),
-            channels=frozenset(chosen) if chosen is not None else None))
+            channels=frozenset(chosen) if chosen is not None else None,
+            place=person.location))
     return CueAgenda(
         slug=event.key,
         title=event.webinar.title,
@@ -664,5 +765,5 @@ def with_settings(agenda: CueAgenda, **changes: Any) -> CueAgenda:
 __all__: Sequence[str] = (
     "Adjustment", "Booth", "Cue", "CueAgenda", "CueSettings", "LiveState", "Recipient",
     "SegmentPlan", "agenda_from_event", "current_segment", "default_warnings", "parse_amount",
-    "plan_cues", "render_text", "settings_from_event", "with_settings",
+    "place_of", "plan_cues", "render_text", "settings_from_event", "with_settings",
 )

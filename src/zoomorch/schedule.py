@@ -35,6 +35,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -190,12 +191,27 @@ def _aware(at: datetime | None) -> datetime:
 
 
 def record_actual_start(store: StateStore, event_slug: str,
-                        at: datetime | None = None) -> LiveState:
-    """Fix the actual start (``webinar.started`` or ``cues start``); every agenda cue follows."""
+                        at: datetime | None = None, *, replace: bool = False) -> LiveState:
+    """Fix the actual start (``webinar.started``, ``cues start``, or ``next`` before any
+    start); every agenda cue follows it.
+
+    The first start recorded stands: Zoom's webhook arriving after the host's ``next`` (or a
+    retried delivery) changes nothing, so nothing is announced twice. ``replace=True``
+    (``cues start --replace``) corrects a recorded start; the plan is then worked out again
+    from the corrected start.
+    """
     when = _aware(at)
+    if not replace:
+        live = load_live(store, event_slug)
+        if live.actual_start is not None:
+            if live.actual_start != when:
+                log.info("start of %s already recorded at %s; %s not recorded", event_slug,
+                         live.actual_start.isoformat(), when.isoformat())
+            return live
 
     def change(row: CueLive) -> None:
-        row.actual_start = when
+        if replace or row.actual_start is None:
+            row.actual_start = when
 
     return _change(store, event_slug, change)
 
@@ -217,9 +233,22 @@ def shift(store: StateStore, event_slug: str, amount: timedelta,
     return _adjust(store, event_slug, "shift", amount, at)
 
 
-def next_segment(store: StateStore, event_slug: str, at: datetime | None = None) -> LiveState:
-    """End the current segment now; the next one starts."""
-    return _adjust(store, event_slug, "next", timedelta(0), at)
+def next_segment(store: StateStore, event_slug: str, at: datetime | None = None, *,
+                 agenda: CueAgenda | None = None) -> LiveState:
+    """End the current segment now; the next one starts.
+
+    With no start recorded and no segment in progress (manual advance before the start; auto
+    before the scheduled start) ``next`` means "we are starting now": it records the actual
+    start (give ``agenda`` so this can be told; without it the planner still reads such a
+    ``next`` as the start, but the start is not recorded as such).
+    """
+    when = _aware(at)
+    if agenda is not None:
+        live = load_live(store, event_slug)
+        if live.actual_start is None and live.ended_at is None and \
+                current_segment(agenda, live, when)[0] is None and not any(a.kind == "next" and a.at <= when for a in live.adjustments):
+            return record_actual_start(store, event_slug, when)
+    return _adjust(store, event_slug, "next", timedelta(0), when)
 
 
 def extend(store: StateStore, event_slug: str, amount: timedelta,
@@ -310,28 +339,38 @@ class LivePlan:
     @property
     def next_segment(self) -> str | None:
         nxt = 0 if self.current_index is None else self.current_index + 1
-        if self.current_index is None and self.now >= self.agenda.scheduled_start:
+        if self.current_index is None and self.state not in ("before", "late"):
             return None
         if nxt < len(self.agenda.segments):
             return self.agenda.segments[nxt].title
         return None
 
     @property
+    def started(self) -> bool:
+        """Whether the webinar's start is known (recorded, or a ``next`` read as the start)."""
+        return self.live.actual_start is not None or any(
+            a.kind == "next" and a.at <= self.now for a in self.live.adjustments)
+
+    @property
     def state(self) -> str:
-        """``before`` the start, ``live``, ``ended`` (recorded end), or ``after`` (past the
-        hard stop with no end recorded)."""
+        """``before`` the start, ``late`` (manual advance: past the scheduled start, not
+        started yet), ``live``, ``ended`` (recorded end), or ``after`` (past the hard stop
+        with no end recorded)."""
         if self.live.ended_at is not None and self.now >= self.live.ended_at:
             return "ended"
         start = self.live.actual_start or self.agenda.scheduled_start
+        stop = next((c.due for c in self.cues if c.kind == "hard_stop"), None)
         if self.now < start:
             return "before"
-        stop = next((c.due for c in self.cues if c.kind == "hard_stop"), None)
+        if self.agenda.settings.advance == "manual" and not self.started and (
+                stop is None or self.now <= stop):
+            return "late"
         if stop is not None and self.now > stop and self.current_index is None:
             return "after"
         return "live"
 
     def upcoming(self) -> list[Cue]:
-        return [c for c in self.cues if c.due >= self.now and not c.projected]
+        return [c for c in self.cues if c.due >= self.now and not c.projected and not c.quiet]
 
     def failures(self) -> list[DeliveryRecord]:
         return [d for rows in self.deliveries.values() for d in rows
@@ -378,13 +417,32 @@ class ZoomControls(Protocol):
                            params: dict[str, Any] | None = None) -> None: ...
 
 
+class _StoppableScheduler(BackgroundScheduler):
+    """APScheduler's background scheduler, with a pass over due jobs that never starts once
+    stopping has begun.
+
+    Its thread checks "paused?" before taking the job-store lock: a stop landing between the
+    two let the pass submit a due cue to executors already shut down and then fail to remove
+    the job (JobLookupError and a traceback in its thread). Checked under the lock, a pass
+    either completes before :meth:`CueScheduler.stop` pauses or does nothing, and the job
+    stays stored for the next start.
+    """
+
+    def _process_jobs(self) -> float | None:
+        with self._jobstores_lock:
+            if self.state != STATE_RUNNING:
+                return None
+            wait: float | None = super()._process_jobs()
+            return wait
+
+
 def make_scheduler(store: StateStore, workers: int = 16) -> BackgroundScheduler:
     """The one APScheduler configuration: cue jobs persist in the state database.
 
     ``misfire_grace_time=None`` because lateness is our decision (late vs missed, recorded),
     not APScheduler's silent skip.
     """
-    return BackgroundScheduler(
+    return _StoppableScheduler(
         jobstores={
             "default": SQLAlchemyJobStore(engine=store.engine, tablename=JOB_TABLE),
             "memory": MemoryJobStore(),
@@ -489,11 +547,10 @@ class CueScheduler:
         """Stop firing; jobs stay in the database for the next start."""
         global _RUNNING
         if self.scheduler.running:
-            self.scheduler.pause()  # no new firings while the executors wind down
-            # APScheduler holds this lock while it processes due jobs; taking it waits for the
-            # pass in progress, which would otherwise meet already shut-down executors.
+            # Paused under the job-store lock: a pass over due jobs in progress finishes first
+            # (its executors still run), and no later pass starts (_StoppableScheduler).
             with self.scheduler._jobstores_lock:
-                pass
+                self.scheduler.pause()
             self.scheduler.shutdown(wait=wait)
         for pool in self._pools.values():
             pool.shutdown(wait=wait)
@@ -655,7 +712,8 @@ class CueScheduler:
     def _targets(self, agenda: CueAgenda, cue: Cue) -> dict[str, tuple[str, Any]]:
         """key -> (channel, recipient or action) for every delivery this cue needs."""
         out: dict[str, tuple[str, Any]] = {}
-        for recipient in agenda.recipients_for(cue):
+        # A quiet cue re-announces what people were already told: only enforcement acts on it.
+        for recipient in ([] if cue.quiet else agenda.recipients_for(cue)):
             for notifier in self.notifiers_for(agenda.slug):
                 if getattr(notifier, "per_person", True) and not recipient.wants(notifier.name):
                     continue
