@@ -37,7 +37,8 @@ def _free_port() -> int:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """`zoomorch serve` on the seed event, re-dated so that the opening is under way."""
+    """`zoomorch serve` on the seed event, re-dated to have started a minute ago — but the
+    host has not started the webinar yet (manual advance: the opening waits for it)."""
     port = _free_port()
     env = {**os.environ, "ZOOMORCH_STATE_DIR": str(tmp_path), "ZOOMORCH_BOARD_SECRET": BOARD_KEY}
     env.pop("ZOOMORCH_STATE_URL", None)
@@ -116,10 +117,19 @@ def test_board_shows_the_countdown_and_a_controllers_next_changes_the_segment(
 
     base, env = served
     browser.get(_board_link(base, env, "controller"))  # type: ignore[attr-defined]
+    # A minute past the scheduled start and not started: the board counts the delay up and
+    # the controller's button starts the webinar.
+    _wait(browser, lambda d: _text(d, "current-title") == "Not started yet")
+    # (--start-at now-1m rounds up to a whole minute: up to a minute late by now)
+    _wait(browser, lambda d: re.fullmatch(r"\+[0-2]:\d\d", _text(d, "countdown")))
+    assert _text(browser, "next-title") == "Opening Remarks"
+    assert _text(browser, "btn-next") == "Start now ▶"
+    browser.find_element(By.ID, "btn-next").click()  # type: ignore[attr-defined]
     _wait(browser, lambda d: _text(d, "current-title") == "Opening Remarks")
-    # The 5-minute opening started about a minute ago: some 4 minutes left, counting down.
-    first = _wait(browser, lambda d: re.fullmatch(r"[34]:\d\d", _text(d, "countdown")))
+    # The 5-minute opening begins now, counting down.
+    first = _wait(browser, lambda d: re.fullmatch(r"[45]:\d\d", _text(d, "countdown")))
     assert first
+    assert _text(browser, "btn-next") == "Next segment ▶"
     state = browser.find_element(By.ID, "now").get_attribute("data-state")  # type: ignore[attr-defined]
     assert state in ("green", "amber")
     assert _text(browser, "next-title") == "Interactive Dialogue"
@@ -143,9 +153,12 @@ def test_viewer_board_has_no_controls_and_updates_live_from_another_controller(
 
     base, env = served
     browser.get(_board_link(base, env, "viewer"))  # type: ignore[attr-defined]
+    controller = _board_link(base, env, "controller").split("token=", 1)[1]
+    _wait(browser, lambda d: _text(d, "current-title") == "Not started yet")
+    httpx.post(f"{base}/api/events/imrf-2022-latam/next",  # before the start: starts it
+               headers={"authorization": f"Bearer {controller}"}).raise_for_status()
     _wait(browser, lambda d: _text(d, "current-title") == "Opening Remarks")
     assert not browser.find_element(By.ID, "btn-next").is_displayed()  # type: ignore[attr-defined]
-    controller = _board_link(base, env, "controller").split("token=", 1)[1]
     httpx.post(f"{base}/api/events/imrf-2022-latam/next",
                headers={"authorization": f"Bearer {controller}"}).raise_for_status()
     _wait(browser, lambda d: _text(d, "current-title") == "Interactive Dialogue")

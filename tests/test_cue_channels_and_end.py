@@ -51,6 +51,7 @@ from zoomorch.schedule import (
     deliveries,
     live_plan,
     load_live,
+    record_actual_start,
     record_end,
 )
 from zoomorch.zoom import ZoomClient, ZoomCredentials
@@ -79,6 +80,15 @@ def seed_with(**sections: Any) -> dict[str, Any]:
 def write_toml(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def mark_started(event: Path, state_dir: Path, at: datetime) -> None:
+    """`zoomorch cues start EVENT --at …`: under manual advance the first segment (and its
+    cues) waits for the recorded start."""
+    result = CliRunner().invoke(app, ["cues", "start", str(event), "--at", at.isoformat()],
+                                env={"ZOOMORCH_STATE_DIR": str(state_dir),
+                                     "ZOOMORCH_STATE_URL": None})
+    assert result.exit_code == 0, result.output
 
 
 class Receiver:
@@ -207,6 +217,7 @@ def test_cues_run_delivers_on_the_event_files_channels(tmp_path: Path,
            "ZOOMORCH_CUE_WEBHOOK_URL": receiver.url}
     env.pop("ZOOMORCH_STATE_URL", None)
     # At 600× the 30-minute tech check is 3 s before the start; the opening lasts 0.5 s.
+    mark_started(event, tmp_path, start)
     process = subprocess.Popen(
         [sys.executable, "-m", "zoomorch.cli", "cues", "run", str(event), "--speed", "600",
          "--start-at", start.isoformat()],
@@ -260,6 +271,7 @@ def test_signed_webinar_ended_stops_the_remaining_cues_of_a_running_scheduler(
     start = now() + timedelta(seconds=0.5)
     # speed 60, manual: the opening ends at +2 s and then overruns each second.
     agenda = quick_agenda(start, "ending", speed=60, minutes=(2, 3), advance="manual")
+    record_actual_start(store, agenda.slug, start)
     sink = RecordingNotifier("sink")
     with running_service(store, [agenda], notifiers=[sink], run_scheduler=True) as service:
         wait_until(start + timedelta(seconds=3.4))  # time is up, one overrun fired
@@ -335,7 +347,9 @@ def test_a_retry_whose_cue_is_planned_away_is_cancelled_never_sent_and_shown_by_
     slug = "imrf-2022-latam"  # the seed file's key, so `cues status SEED` reads these rows
     start = now() + timedelta(seconds=0.5)
     agenda = quick_agenda(start, slug, speed=60, minutes=(2, 3), advance="manual")
-    time_up = next(c for c in plan_cues(agenda) if c.kind == "time_up")
+    record_actual_start(store, slug, start)
+    time_up = next(c for c in plan_cues(agenda, load_live(store, slug))
+                   if c.kind == "time_up")
     flaky, sink = DownAtTimeUp(), RecordingNotifier("sink")
     scheduler = CueScheduler(store, [flaky, sink], [agenda], backoff=timedelta(seconds=1.5),
                              watch_every=timedelta(seconds=0.2))
@@ -426,6 +440,7 @@ def test_serve_builds_each_events_channels_from_its_file(tmp_path: Path,
     env = {**os.environ, "ZOOMORCH_STATE_DIR": str(tmp_path),
            "ZOOMORCH_BOARD_SECRET": BOARD_KEY, "ZOOMORCH_CUE_WEBHOOK_URL": receiver.url}
     env.pop("ZOOMORCH_STATE_URL", None)
+    mark_started(event, tmp_path, start)
     process = subprocess.Popen(
         [sys.executable, "-m", "zoomorch.cli", "serve", str(event), "--port", "0",
          "--speed", "600", "--start-at", start.isoformat(), "--no-console"],

@@ -22,7 +22,7 @@ from service_support import (
 )
 from zoomorch.board.tokens import BoardTokens
 from zoomorch.sandbox import Sandbox
-from zoomorch.schedule import live_revision, load_live
+from zoomorch.schedule import live_revision, load_live, record_actual_start
 from zoomorch.store import StateStore
 from zoomorch.webinar_events import webinar_run
 from zoomorch.zoom.webhooks import url_validation_response
@@ -129,13 +129,18 @@ def test_signed_webinar_started_fixes_the_actual_start_and_shifts_the_plan(
     assert live_revision(store, agenda.slug) == 1
     assert after["actual_start"] == actual.isoformat()
 
-    def hard_stop(plan: dict[str, object]) -> datetime:
+    def due(plan: dict[str, object], kind: str) -> tuple[datetime, bool]:
         cues = plan["cues"]
         assert isinstance(cues, list)
-        return next(datetime.fromisoformat(c["due"]) for c in cues
-                    if c["kind"] == "hard_stop")
+        return next((datetime.fromisoformat(c["due"]), c["projected"]) for c in cues
+                    if c["kind"] == kind)
 
-    assert hard_stop(after) - hard_stop(before) == timedelta(minutes=3)
+    # Manual advance: the first segment waited (projected) and begins at the actual start;
+    # the booked end (hard stop) stays.
+    assert due(before, "segment_start") == (agenda.scheduled_start, True)
+    assert due(after, "segment_start") == (actual, False)
+    assert due(after, "time_up")[0] - due(before, "time_up")[0] == timedelta(minutes=3)
+    assert due(after, "hard_stop") == due(before, "hard_stop")
 
 
 def test_webinar_ended_marks_the_event_ended_on_the_board(store: StateStore) -> None:
@@ -220,9 +225,8 @@ def test_a_sandbox_at_speed_60_starting_late_moves_the_cues_by_the_real_delay(
     def due(cues: list[Any], kind: str) -> datetime:
         return next(c.due for c in cues if c.kind == kind)
 
-    delay = recorded - scheduled
-    assert abs(due(after, "hard_stop") - due(before, "hard_stop") - delay) < timedelta(
-        milliseconds=5)
+    # The agenda follows the real start; the booked end (hard stop) does not move.
+    assert due(after, "hard_stop") == due(before, "hard_stop")
     time_up = [(at, m) for at, m in sink.received if m.kind == "time_up"]
     assert len(time_up) == 1
     arrived, message = time_up[0]
@@ -268,7 +272,9 @@ def test_board_links_enforce_role_event_and_expiry(store: StateStore) -> None:
         assert post(controller) == 200
         assert post(controller, "next") == 200
     live = load_live(store, agenda.slug)
-    assert [a.kind for a in live.adjustments] == ["shift", "next"]
+    # Manual advance, not started yet: the controller's `next` recorded the start.
+    assert [a.kind for a in live.adjustments] == ["shift"]
+    assert live.actual_start is not None
     assert live.adjustments[0].amount == timedelta(minutes=3)
 
 
@@ -289,6 +295,7 @@ def test_controller_input_errors_name_the_fix(store: StateStore) -> None:
 
 def test_sse_stream_sends_a_snapshot_then_an_update_after_next(store: StateStore) -> None:
     agenda = live_agenda(minutes=(5, 10, 5))
+    record_actual_start(store, agenda.slug, agenda.scheduled_start)
     with running_service(store, [agenda]) as service:
         tokens = service.ctx.tokens
         viewer = tokens.issue(agenda.slug, "viewer", language="es")
@@ -305,8 +312,6 @@ def test_sse_stream_sends_a_snapshot_then_an_update_after_next(store: StateStore
             httpx.post(f"{service.base_url}/api/events/{agenda.slug}/next",
                        headers={"authorization": f"Bearer {controller}"})
             name, second = next(events)
-    assert name == "state"
-    assert second["current"]["title"] == "Segment 1"
     assert second["revision"] == first["revision"] + 1
 
 
@@ -351,3 +356,29 @@ def test_board_link_command_refuses_unknown_roles_and_bad_expiry(tmp_path: Path)
     grant = BoardTokens(BOARD_KEY).verify(token, "imrf", "controller")
     assert grant.role == "controller"
     assert timedelta(hours=5) < grant.expires - datetime.now(UTC) <= timedelta(hours=6)
+
+
+def test_board_next_before_the_start_records_the_start_and_begins_the_first_segment(
+        store: StateStore) -> None:
+    agenda = live_agenda(started_minutes_ago=2)  # manual advance; the host is 2 minutes late
+    with running_service(store, [agenda]) as service:
+        token = service.ctx.tokens.issue(agenda.slug, "controller", language="es")
+        state = httpx.get(f"{service.base_url}/api/events/{agenda.slug}/state",
+                          params={"token": token}).json()
+        assert state["phase"] == "late" and state["current"] is None
+        assert state["next"]["title"] == "Segment 0" and state["next"]["projected"]
+        late = [c for c in state["latest"] if c["kind"] == "not_started"]
+        assert late and late[0]["text"] == "El webinar aún no ha empezado: +2 min de retraso."
+        pressed = datetime.now(UTC)
+        started = httpx.post(f"{service.base_url}/api/events/{agenda.slug}/next",
+                             headers={"authorization": f"Bearer {token}"}).json()
+        assert started["phase"] == "live"
+        assert started["current"]["title"] == "Segment 0"
+        assert started["next"]["title"] == "Segment 1"
+        again = httpx.post(f"{service.base_url}/api/events/{agenda.slug}/next",
+                           headers={"authorization": f"Bearer {token}"}).json()
+        assert again["current"]["title"] == "Segment 1"
+    live = load_live(store, agenda.slug)
+    assert live.actual_start is not None and abs(live.actual_start - pressed) < timedelta(
+        seconds=2)
+    assert [a.kind for a in live.adjustments] == ["next"]  # the first `next` was the start

@@ -66,26 +66,32 @@ def _offset(cue: Cue, agenda: CueAgenda) -> str:
 
 def _lines(cues: list[Cue], agenda: CueAgenda, language: Language,
            status: dict[str, str] | None = None) -> list[str]:
-    """One line per cue; a segment's overrun cues read as the first one plus a summary."""
-    overruns: dict[int | None, list[Cue]] = {}
+    """One line per cue; a segment's overrun cues (and the host's "not started yet" cues)
+    read as the first one plus a summary."""
+    repeating = ("overrun", "not_started")
+    overruns: dict[tuple[str, int | None], list[Cue]] = {}
     for cue in cues:
-        if cue.kind == "overrun":
-            overruns.setdefault(cue.segment_index, []).append(cue)
+        if cue.kind in repeating:
+            overruns.setdefault((cue.kind, cue.segment_index), []).append(cue)
     out: list[str] = []
     for cue in cues:
-        run = overruns.get(cue.segment_index, []) if cue.kind == "overrun" else []
+        run = overruns.get((cue.kind, cue.segment_index), []) if cue.kind in repeating else []
         if run and cue is not run[0]:
             continue
         local = cue.due.astimezone(agenda.zone)
-        mark = " (projected: waits for `cues next`)" if cue.projected else ""
+        mark = (" (projected: waits for the start or `cues next`)" if cue.projected
+                else " (quiet: this segment was already announced)" if cue.quiet else "")
         state = f"  [{status[cue.id]}]" if status and cue.id in status else ""
         out.append(f"{local:%H:%M:%S} {_offset(cue, agenda):>9}  {cue.kind:<13} "
                    f"{'/'.join(cue.audience):<40} {cue.text[language]}{mark}{state}")
         if len(run) > 1:
             last = run[-1].due.astimezone(agenda.zone)
             every = agenda.settings.overrun_every.total_seconds() / 60
+            until = ("unless `zoomorch cues next` ends the segment" if cue.kind == "overrun"
+                     else "unless the webinar starts (webinar.started, `zoomorch cues start` "
+                          "or `next`)")
             out.append(f"{'':>19}  … {len(run) - 1} more, every {every:g} min until "
-                       f"{last:%H:%M:%S}, unless `zoomorch cues next` ends the segment")
+                       f"{last:%H:%M:%S}, {until}")
     return out
 
 
@@ -123,15 +129,26 @@ def _store() -> Any:
 
 @cues_app.command("start")
 def start_cmd(event: Path = _EVENT, start_at: str | None = _START_AT,
-              at: str | None = _AT) -> None:
+              at: str | None = _AT,
+              replace: bool = typer.Option(
+                  False, "--replace",
+                  help="Correct a start already recorded (the first one stands otherwise).")
+              ) -> None:
     """Fix the actual start of the webinar (default: now); every agenda cue follows it."""
-    from zoomorch.schedule import record_actual_start
+    from zoomorch.schedule import load_live, record_actual_start
 
     agenda = _agenda(event, start_at)
-    live = record_actual_start(_store(), agenda.slug, _when(at, agenda))
+    store = _store()
+    when = _when(at, agenda)
+    before = load_live(store, agenda.slug).actual_start
+    live = record_actual_start(store, agenda.slug, when, replace=replace)
     assert live.actual_start is not None
-    typer.echo(f"{agenda.slug}: started at "
-               f"{live.actual_start.astimezone(agenda.zone):%H:%M:%S %Z}")
+    shown = f"{live.actual_start.astimezone(agenda.zone):%H:%M:%S %Z}"
+    if before is not None and not replace:
+        typer.echo(f"{agenda.slug}: already started at {shown}; unchanged "
+                   "(--replace corrects it)")
+        return
+    typer.echo(f"{agenda.slug}: started at {shown}")
 
 
 @cues_app.command("shift")
@@ -147,12 +164,21 @@ def shift_cmd(event: Path = _EVENT,
 
 
 @cues_app.command("next")
-def next_cmd(event: Path = _EVENT, at: str | None = _AT) -> None:
-    """End the current segment now; the next one starts."""
-    from zoomorch.schedule import next_segment
+def next_cmd(event: Path = _EVENT, start_at: str | None = _START_AT,
+             at: str | None = _AT) -> None:
+    """End the current segment now; the next one starts. Before the webinar has started
+    (no start recorded, no segment in progress) it records the start instead."""
+    from zoomorch.schedule import load_live, next_segment
 
-    agenda = _agenda(event, None)
-    next_segment(_store(), agenda.slug, _when(at, agenda))
+    agenda = _agenda(event, start_at)
+    store = _store()
+    before = load_live(store, agenda.slug).actual_start
+    live = next_segment(store, agenda.slug, _when(at, agenda), agenda=agenda)
+    if before is None and live.actual_start is not None:
+        typer.echo(f"{agenda.slug}: started at "
+                   f"{live.actual_start.astimezone(agenda.zone):%H:%M:%S %Z} (`next` before "
+                   "the start); the first segment begins now")
+        return
     typer.echo(f"{agenda.slug}: next segment")
 
 

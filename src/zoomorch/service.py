@@ -265,7 +265,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
                 assert amount is not None
                 extend(ctx.store, slug, amount)
             else:
-                next_segment(ctx.store, slug)
+                # Before any start, `next` is the host saying "we are starting now".
+                next_segment(ctx.store, slug, agenda=ctx.agendas[slug])
             ctx.changed(slug)
             return ctx.state(slug, g.language)
 

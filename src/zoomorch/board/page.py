@@ -99,14 +99,17 @@ _PAGE = """<!doctype html>
   const WORDS = {
     en: {now: "Now", next: "Next", latest: "Latest cues", until: "until", starts: "Starts in",
          before: "Before the start", after: "Agenda finished", ended: "Webinar ended",
+         late: "Not started yet", start: "Start now ▶", next_btn: "Next segment ▶",
          over: "over time", live: "live", lost: "reconnecting…", expired: "link expired"},
     es: {now: "Ahora", next: "Sigue", latest: "Últimos avisos", until: "hasta las",
          starts: "Empieza en", before: "Antes del inicio", after: "Agenda terminada",
-         ended: "Webinar terminado", over: "fuera de tiempo", live: "en vivo",
+         ended: "Webinar terminado", late: "Aún no ha empezado", start: "Empezar ahora ▶",
+         next_btn: "Siguiente segmento ▶", over: "fuera de tiempo", live: "en vivo",
          lost: "reconectando…", expired: "enlace caducado"},
     fr: {now: "Maintenant", next: "Ensuite", latest: "Derniers signaux", until: "jusqu'à",
          starts: "Début dans", before: "Avant le début", after: "Programme terminé",
-         ended: "Webinaire terminé", over: "de dépassement", live: "en direct",
+         ended: "Webinaire terminé", late: "Pas encore commencé", start: "Commencer ▶",
+         next_btn: "Segment suivant ▶", over: "de dépassement", live: "en direct",
          lost: "reconnexion…", expired: "lien expiré"}
   };
   let state = null, skew = 0, words = WORDS.en;
@@ -146,10 +149,14 @@ _PAGE = """<!doctype html>
       $("current-until").textContent = words.until + " " + clockText(parseTime(cur.end));
     } else {
       $("current-title").textContent = state.phase === "ended" ? words.ended
-        : state.phase === "before" ? words.before : words.after;
+        : state.phase === "before" ? words.before
+        : state.phase === "late" ? words.late : words.after;
       $("current-who").textContent = "";
       $("current-until").textContent = "";
     }
+    // Before any start, Next is the host saying "we are starting now".
+    $("btn-next").textContent = !cur && !state.started &&
+      (state.phase === "before" || state.phase === "late") ? words.start : words.next_btn;
     const nxt = state.next;
     $("next-title").textContent = nxt ? nxt.title : "—";
     $("next-when").textContent = nxt && nxt.start ? clockText(parseTime(nxt.start)) : "";
@@ -181,6 +188,11 @@ _PAGE = """<!doctype html>
     } else if (state.phase === "before") {
       const start = parseTime(state.actual_start || state.scheduled_start);
       cd.textContent = fmt(Math.max(0, (start - serverNow()) / 1000 * state.speed));
+    } else if (state.phase === "late") {
+      // How late, counting up from the scheduled start.
+      const start = parseTime(state.scheduled_start);
+      cd.textContent = fmt(Math.min(0, (start - serverNow()) / 1000 * state.speed));
+      cls = "red";
     } else {
       cd.textContent = "--:--";
     }

@@ -47,7 +47,11 @@ def _segment_json(agenda: CueAgenda, index: int) -> dict[str, Any]:
 def board_state(store: StateStore, agenda: CueAgenda, *, now: datetime | None = None,
                 language: str = "en", ended_at: datetime | None = None,
                 latest: int = 8) -> dict[str, Any]:
-    """The board snapshot of one event at ``now``."""
+    """The board snapshot of one event at ``now``.
+
+    ``phase``: ``before`` the start, ``late`` (manual advance: the scheduled start has passed
+    and the webinar has not started; a controller's Next starts it), ``live``, ``after`` (the
+    agenda ran out), ``ended``."""
     lang = language if language in LANGUAGES else "en"
     plan = live_plan(store, agenda, now)
     if ended_at is None and plan.live.ended_at is not None and plan.now >= plan.live.ended_at:
@@ -59,10 +63,11 @@ def board_state(store: StateStore, agenda: CueAgenda, *, now: datetime | None = 
         current = {**_segment_json(agenda, plan.current_index),
                    "start": _iso(plan.current_start), "end": _iso(plan.current_end),
                    "amber_seconds": amber, "red_seconds": red}
+    waiting = plan.state == "late"  # manual advance: past the scheduled start, not started
     following: dict[str, Any] | None = None
     next_index = 0 if plan.current_index is None else plan.current_index + 1
     if ended_at is None and next_index < len(agenda.segments) and (
-            plan.current_index is not None or plan.now < start):
+            plan.current_index is not None or plan.now < start or waiting):
         cue = _segment_start_cue(plan, next_index)
         following = {**_segment_json(agenda, next_index),
                      "start": _iso(cue.due if cue else None),
@@ -73,12 +78,14 @@ def board_state(store: StateStore, agenda: CueAgenda, *, now: datetime | None = 
         phase = "live"
     elif plan.now < start:
         phase = "before"
+    elif waiting:
+        phase = "late"
     else:
         phase = "after"
     hard_stop = next((c.due for c in plan.cues if c.kind == "hard_stop"), None)
     delivered = {cue_id for cue_id, rows in plan.deliveries.items()
                  if any(r.status == "delivered" for r in rows)}
-    past = [c for c in plan.cues if not c.projected and c.due <= plan.now]
+    past = [c for c in plan.cues if not c.projected and not c.quiet and c.due <= plan.now]
     return {
         "event": agenda.slug,
         "title": agenda.title,
@@ -90,6 +97,7 @@ def board_state(store: StateStore, agenda: CueAgenda, *, now: datetime | None = 
         "phase": phase,
         "scheduled_start": agenda.scheduled_start.isoformat(),
         "actual_start": _iso(plan.live.actual_start),
+        "started": plan.started,
         "ended_at": _iso(ended_at),
         "hard_stop": _iso(hard_stop),
         "current": current,
