@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
 from cue_agendas import BrokenNotifier, RecordingNotifier, quick_agenda
 from zoomorch.cues import CueAgenda, plan_cues
 from zoomorch.sandbox import Sandbox

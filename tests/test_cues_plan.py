@@ -399,7 +399,7 @@ def test_auto_late_start_moves_the_agenda_without_announcing_the_segment_twice(
     assert quiet.as_json()["quiet"] is True
     # Its warning and time-up carry the new end.
     warning = next(c for c in cues if c.kind == "warning" and c.segment_index == 0)
-    assert minutes(auto, warning) == 6 and "(ends 08:37 (New York))" in warning.text["en"]
+    assert minutes(auto, warning) == 6 and "it ends at 08:37 (New York)." in warning.text["en"]
     # The closing runs into the fixed hard stop: nothing of it is cued after "end now".
     assert [(minutes(auto, c), c.kind) for c in cues if minutes(auto, c) >= 59] == [
         (60, "hard_stop")]

@@ -146,6 +146,9 @@ class CueAgenda:
 
     ``speed`` > 1 runs the event accelerated (a rehearsal or a test): event time passes
     ``speed`` times faster than real time from the scheduled start on; texts show event time.
+    ``origin`` is the wall instant at which the event clock shows the scheduled start (default:
+    the scheduled start itself), so a rehearsal can start on a whole minute of event time
+    whatever the second it really begins.
     """
 
     slug: str
@@ -158,12 +161,18 @@ class CueAgenda:
     booths: tuple[Booth, ...] = ()
     settings: CueSettings = CueSettings()
     speed: float = 1.0
+    origin: datetime | None = None
+
+    @property
+    def real_start(self) -> datetime:
+        """The wall instant of the scheduled start."""
+        return self.origin or self.scheduled_start
 
     def to_event_time(self, real: datetime) -> datetime:
-        return self.scheduled_start + (real - self.scheduled_start) * self.speed
+        return self.scheduled_start + (real - self.real_start) * self.speed
 
     def to_real_time(self, event: datetime) -> datetime:
-        return self.scheduled_start + (event - self.scheduled_start) / self.speed
+        return self.real_start + (event - self.scheduled_start) / self.speed
 
     def recipients_for(self, cue: Cue) -> list[Recipient]:
         """The people a cue goes to."""
@@ -279,9 +288,10 @@ _TEMPLATES: dict[str, dict[Language, str]] = {
         "fr": "Maintenant : {segment}{who}, jusqu'à {end}.",
     },
     "warning": {
-        "en": "{left} left for {segment} (ends {end}).",
-        "es": "{remain} {left} para {segment} (termina a {end_art}).",
-        "fr": "Il reste {left} pour {segment} (fin à {end}).",
+        # No parentheses around the end: the time already carries its place in some.
+        "en": "{left} left for {segment}: it ends at {end}.",
+        "es": "{remain} {left} para {segment}: termina a {end_art}.",
+        "fr": "Il reste {left} pour {segment} : fin à {end}.",
     },
     "time_up": {
         "en": "{segment}: time is up.",
@@ -299,9 +309,9 @@ _TEMPLATES: dict[str, dict[Language, str]] = {
         "fr": "Cabine {booth} : relève, {to} prend le relais de {from_}.",
     },
     "hard_stop": {
-        "en": "Hard stop: the webinar must end now ({end}).",
-        "es": "Cierre obligatorio: el webinar debe terminar ahora ({end}).",
-        "fr": "Arrêt impératif : le webinaire doit se terminer maintenant ({end}).",
+        "en": "Hard stop: the webinar must end now, at {end}.",
+        "es": "Cierre obligatorio: el webinar debe terminar ahora, a {end_art}.",
+        "fr": "Arrêt impératif : le webinaire doit se terminer maintenant, à {end}.",
     },
 }
 _WHO: dict[Language, tuple[str, str]] = {

@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -135,13 +135,17 @@ class RehearsalResult:
 
 
 def rehearsal_start(spec: EventSpec, speed: float, setup_seconds: float,
-                    now: datetime | None = None) -> datetime:
-    """When the re-dated event starts (wall time = event time at that instant): after the
-    setup, far enough ahead that the tech-check cue is still to come."""
+                    now: datetime | None = None) -> tuple[datetime, datetime]:
+    """When the re-dated event starts: ``(wall instant, event start)``. The wall instant
+    comes after the setup, far enough ahead that the tech-check cue is still to come; the
+    event start is the next whole minute (real events start on the minute, so the cue texts
+    read 01:32, not 01:31:31). The agenda's ``origin`` ties the two together: at the wall
+    instant the event clock shows the event start."""
     now = now or datetime.now(UTC)
     lead = (spec.cues.tech_check_before + timedelta(seconds=30)) / speed
-    start = now + timedelta(seconds=setup_seconds) + lead
-    return start.replace(microsecond=0) + timedelta(seconds=1)
+    wall = (now + timedelta(seconds=setup_seconds) + lead).replace(microsecond=0)
+    whole = wall.replace(second=0)
+    return wall, whole if whole == wall else whole + timedelta(minutes=1)
 
 
 def setup_estimate(registrations: Path | None) -> float:
@@ -220,6 +224,7 @@ class CueLines:
         who = ", ".join(names[:2]) + (f" +{len(names) - 2}" if len(names) > 2 else "")
         at = self.agenda.to_event_time(message.due)
         style = {"warning": "yellow", "time_up": "bold red", "overrun": "bold white on red",
+                 "not_started": "bold yellow",
                  "hard_stop": "bold white on red", "segment_start": "bold green",
                  "event_start": "bold green", "handover": "magenta"}.get(message.kind, "cyan")
         late = " [dim](late)[/dim]" if message.late else ""
@@ -365,9 +370,10 @@ class _Rehearsal:
         setup = options.setup_seconds
         if setup is None:
             setup = setup_estimate(registrations)
-        self.start = rehearsal_start(spec, options.speed, setup)
+        self.wall_start, self.start = rehearsal_start(spec, options.speed, setup)
         self.spec = spec.with_start(self.start)
-        self.agenda = agenda_from_event(self.spec, speed=options.speed)
+        self.agenda = replace(agenda_from_event(self.spec, speed=options.speed),
+                              origin=self.wall_start)
         self.slug = self.spec.key
         self.host_actions: list[str] = []
         self.warnings: list[str] = []
@@ -395,8 +401,8 @@ class _Rehearsal:
         zone = self.agenda.zone
         out.print(f"Rehearsal of [bold]{self.slug}[/bold] at {o.speed:g}× "
                   f"(an hour of event in {_mmss(3600 / o.speed)} min): re-dated to start "
-                  f"{self.start.astimezone(zone):%Y-%m-%d %H:%M:%S %Z} "
-                  f"({(self.start - datetime.now(UTC)).total_seconds():.0f} s from now)")
+                  f"{self.start.astimezone(zone):%Y-%m-%d %H:%M %Z} "
+                  f"({(self.wall_start - datetime.now(UTC)).total_seconds():.0f} s from now)")
         state_dir = o.state_dir or Path(self.stack.enter_context(
             tempfile.TemporaryDirectory(prefix="zoomorch-demo-")))
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -564,10 +570,14 @@ class _Rehearsal:
             elif index is None:
                 target = self.spec.webinar.start_utc if sim is None else now
                 left = (target - now).total_seconds()
-                line.append("before the start" if sim is None else "between segments",
-                            style="bold")
-                if sim is None:
-                    line.append(f" · scheduled start in {_mmss(left)}")
+                if sim is None and left < 0:
+                    line.append("not started", style="bold yellow")
+                    line.append(f" · +{_mmss(left)} late")
+                else:
+                    line.append("before the start" if sim is None else "between segments",
+                                style="bold")
+                    if sim is None:
+                        line.append(f" · scheduled start in {_mmss(left)}")
             else:
                 assert seg_end is not None
                 left = (self.agenda.to_event_time(seg_end) - now).total_seconds()
@@ -604,7 +614,7 @@ class _Rehearsal:
                         and over > timedelta(0) else ""
                     self.host(f"`next` → {self.agenda.segments[nxt].title}{note} "
                               f"({_in_room(sim, now)} in the room)", now)
-                    next_segment(store, self.slug)
+                    next_segment(store, self.slug, agenda=self.agenda)
                     refresh()
                     continue
                 if sim is not None and not ended:

@@ -245,8 +245,10 @@ def next_segment(store: StateStore, event_slug: str, at: datetime | None = None,
     when = _aware(at)
     if agenda is not None:
         live = load_live(store, event_slug)
-        if live.actual_start is None and live.ended_at is None and \
-                current_segment(agenda, live, when)[0] is None and not any(a.kind == "next" and a.at <= when for a in live.adjustments):
+        started = live.actual_start is not None or any(
+            a.kind == "next" and a.at <= when for a in live.adjustments)
+        if not started and live.ended_at is None and \
+                current_segment(agenda, live, when)[0] is None:
             return record_actual_start(store, event_slug, when)
     return _adjust(store, event_slug, "next", timedelta(0), when)
 
@@ -358,7 +360,7 @@ class LivePlan:
         with no end recorded)."""
         if self.live.ended_at is not None and self.now >= self.live.ended_at:
             return "ended"
-        start = self.live.actual_start or self.agenda.scheduled_start
+        start = self.live.actual_start or self.agenda.real_start
         stop = next((c.due for c in self.cues if c.kind == "hard_stop"), None)
         if self.now < start:
             return "before"

@@ -56,7 +56,7 @@ def board_state(store: StateStore, agenda: CueAgenda, *, now: datetime | None = 
     plan = live_plan(store, agenda, now)
     if ended_at is None and plan.live.ended_at is not None and plan.now >= plan.live.ended_at:
         ended_at = plan.live.ended_at  # `zoomorch cues end`, or webinar.ended seen elsewhere
-    start = plan.live.actual_start or agenda.scheduled_start
+    start = plan.live.actual_start or agenda.real_start
     current: dict[str, Any] | None = None
     if plan.current_index is not None and ended_at is None:
         amber, red = segment_thresholds(agenda, plan.current_index)
@@ -95,7 +95,7 @@ def board_state(store: StateStore, agenda: CueAgenda, *, now: datetime | None = 
         "now": plan.now.isoformat(),
         "revision": live_revision(store, agenda.slug),
         "phase": phase,
-        "scheduled_start": agenda.scheduled_start.isoformat(),
+        "scheduled_start": agenda.real_start.isoformat(),  # wall time, like every time here
         "actual_start": _iso(plan.live.actual_start),
         "started": plan.started,
         "ended_at": _iso(ended_at),
