@@ -12,13 +12,15 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from cue_agendas import BrokenNotifier, RecordingNotifier, quick_agenda
-from zoomorch.cues import CueAgenda, plan_cues
+from zoomorch.cues import CueAgenda, Recipient, plan_cues
 from zoomorch.sandbox import Sandbox
 from zoomorch.schedule import (
     CueScheduler,
@@ -239,3 +241,34 @@ def test_stopping_while_cues_come_due_logs_no_error_and_the_jobs_fire_after_rest
     assert set(keys.values()) == {1}
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
     assert not crashed
+
+
+@pytest.mark.parametrize("advance", ["manual", "auto"])
+def test_a_late_start_announces_the_first_segment_once(tmp_path: Path, advance: str) -> None:
+    store = store_at(tmp_path)
+    start = now() + timedelta(seconds=0.5)
+    # speed 60: the host starts 1.5 event minutes (1.5 s) late; segment 0 lasts 3 minutes.
+    agenda = quick_agenda(start, speed=60, minutes=(3, 2), advance=advance)
+    host = Recipient("host", "Host", "es", ZoneInfo("America/Bogota"), frozenset({"host"}))
+    agenda = replace(agenda, recipients=(*agenda.recipients, host))
+    sink = RecordingNotifier("sink")
+    with CueScheduler(store, [sink], [agenda], watch_every=timedelta(seconds=0.1)):
+        wait_until(start + timedelta(seconds=1.5))
+        record_actual_start(open_store(store.url), agenda.slug)  # e.g. `zoomorch cues start`
+        wait_until(start + timedelta(seconds=3.8))  # the 1-minute warning: 3.5 s
+    starts = [(at, m) for at, m in sink.received if m.kind == "segment_start"
+              and m.segment == "Segment 0" and m.recipient_name == "Moderator 0"]
+    assert len(starts) == 1, [m.text for _, m in starts]
+    late = [m.text for _, m in sink.received if m.kind == "not_started"]
+    assert all(m.recipient_name == "Host" for _, m in sink.received
+               if m.kind == "not_started")
+    if advance == "manual":
+        # Told at +1 min that it had not started; the segment began with the webinar.
+        assert late == ["El webinar aún no ha empezado: +1 min de retraso."]
+        assert starts[0][0] - start > timedelta(seconds=1.4)
+    else:
+        assert late == []  # auto: announced on the clock, the moved one stays quiet
+        assert starts[0][0] - start < timedelta(seconds=0.5)
+    warnings = [m.text for _, m in sink.received
+                if m.kind == "warning" and m.recipient_name == "Moderator 0"]
+    assert len(warnings) == 1 and "termina a las" in warnings[0]  # the new end

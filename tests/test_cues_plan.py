@@ -483,3 +483,27 @@ def test_a_zone_without_a_city_reads_as_a_utc_offset() -> None:
     assert place_of(ZoneInfo("UTC")) == "UTC"
     assert place_of(ZoneInfo("America/Argentina/Buenos_Aires")) == "Buenos Aires"
     assert place_of(ZoneInfo("America/Bogota"), "Bogotá") == "Bogotá"
+
+
+def test_cli_next_before_the_start_records_the_start_and_the_first_start_stands(
+        tmp_path: Path) -> None:
+    env = {"ZOOMORCH_STATE_DIR": str(tmp_path), "ZOOMORCH_STATE_URL": None}
+    runner = CliRunner()
+    late = runner.invoke(app, ["cues", "status", str(SEED), "--json"], env=env)
+    assert json.loads(late.output)["state"] == "after"  # 2022: past its hard stop, unstarted
+    started = runner.invoke(app, ["cues", "next", str(SEED), "--at",
+                                  "2022-05-17T08:32:00-04:00"], env=env)
+    assert started.exit_code == 0, started.output
+    assert "started at 08:32:00 EDT (`next` before the start)" in started.output
+    again = runner.invoke(app, ["cues", "start", str(SEED), "--at",
+                                "2022-05-17T08:33:00-04:00"], env=env)
+    assert "already started at 08:32:00 EDT; unchanged" in again.output
+    status = json.loads(runner.invoke(app, ["cues", "status", str(SEED), "--json"],
+                                      env=env).output)
+    assert status["actual_start"] == "2022-05-17T12:32:00+00:00"
+    assert status["adjustments"] == []
+    first = next(c for c in status["cues"] if c["kind"] == "segment_start")
+    assert (first["due"], first["projected"]) == ("2022-05-17T08:32:00-04:00", False)
+    fixed = runner.invoke(app, ["cues", "start", str(SEED), "--replace", "--at",
+                                "2022-05-17T08:31:00-04:00"], env=env)
+    assert "started at 08:31:00 EDT" in fixed.output
