@@ -15,7 +15,6 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cue_agendas import RecordingNotifier, quick_agenda
+from http_receiver import HttpReceiver
 from service_support import (
     BOARD_KEY,
     running_service,
@@ -91,38 +91,10 @@ def mark_started(event: Path, state_dir: Path, at: datetime) -> None:
     assert result.exit_code == 0, result.output
 
 
-class Receiver:
-    """An HTTP server on loopback that records every JSON POST."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", "0"))
-                receiver.bodies.append(json.loads(self.rfile.read(length)))
-                self.send_response(200)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cues"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
+def receiver() -> Iterator[HttpReceiver]:
+    with HttpReceiver("/cues") as r:
+        yield r
 
 
 # -- channels from the event file -------------------------------------------------------------
@@ -206,7 +178,7 @@ def test_per_person_channels_limit_that_persons_deliveries_but_not_the_board(
 
 
 def test_cues_run_delivers_on_the_event_files_channels(tmp_path: Path,
-                                                       receiver: Receiver) -> None:
+                                                       receiver: HttpReceiver) -> None:
     text = SEED.read_text(encoding="utf-8").replace(
         "console = true ", "console = false").replace(
         "# [notifications.webhook]\n# url_env", "[notifications.webhook]\nurl_env")
@@ -432,7 +404,7 @@ def test_team_chat_after_a_lost_answer_is_recorded_failed_and_never_retried(
 
 
 def test_serve_builds_each_events_channels_from_its_file(tmp_path: Path,
-                                                         receiver: Receiver) -> None:
+                                                         receiver: HttpReceiver) -> None:
     text = SEED.read_text(encoding="utf-8").replace(
         "# [notifications.webhook]\n# url_env", "[notifications.webhook]\nurl_env")
     event = write_toml(tmp_path / "event.toml", text)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import io
-import json
 import socket
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -17,6 +14,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 from rich.console import Console
 
+from http_receiver import HttpReceiver
 from zoomorch.notify.base import CueMessage, DeliveryError
 from zoomorch.notify.console import ConsoleNotifier
 from zoomorch.notify.email import EmailNotifier, SmtpSettings, message_id_for
@@ -54,47 +52,16 @@ def test_console_prints_kind_segment_recipient_and_text() -> None:
 # -- webhook --------------------------------------------------------------------------------
 
 
-class _Receiver:
-    """A tiny HTTP server that records every POST and answers with a chosen status."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], dict[str, Any]]] = []
-        self.status = 200
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length", "0"))
-                body = json.loads(self.rfile.read(length))
-                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(receiver.status)
-                self.send_header("content-length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/T000/B000/s3cretpath"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def receiver() -> Iterator[_Receiver]:
-    r = _Receiver()
-    yield r
-    r.close()
+def receiver() -> Iterator[HttpReceiver]:
+    with HttpReceiver("/hooks/T000/B000/s3cretpath", body=b"ok") as r:
+        yield r
 
 
-def test_webhook_posts_slack_compatible_text_and_structured_fields(receiver: _Receiver) -> None:
+def test_webhook_posts_slack_compatible_text_and_structured_fields(receiver: HttpReceiver) -> None:
     WebhookNotifier(receiver.url).deliver(_cue())
-    [(headers, body)] = receiver.requests
+    [request] = receiver.requests
+    headers, body = request.headers, request.json
     assert body["text"] == "Quedan 5 minutos para Diálogo interactivo"
     assert body["kind"] == "warning"
     assert body["segment"] == "Diálogo interactivo"
@@ -106,7 +73,7 @@ def test_webhook_posts_slack_compatible_text_and_structured_fields(receiver: _Re
 
 
 def test_webhook_error_status_is_a_delivery_error_without_the_secret_url(
-    receiver: _Receiver,
+    receiver: HttpReceiver,
 ) -> None:
     receiver.status = 500
     notifier = WebhookNotifier(receiver.url)

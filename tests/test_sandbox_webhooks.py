@@ -5,79 +5,63 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
 
+from http_receiver import Answer, HttpReceiver, Received
 from sandbox_helpers import ZoomSession, create_webinar
 from zoomorch.sandbox import Sandbox
 
 SECRET = "wh-secret-token"
 
 
-class Receiver:
-    """Answers url_validation (correctly unless told otherwise) and keeps verified events."""
+class Receiver(HttpReceiver):
+    """Zoom's endpoint: answers url_validation (correctly unless told otherwise), turns away
+    bad signatures and keeps the verified events."""
 
     def __init__(self, answer_correctly: bool = True) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.raw: list[tuple[dict[str, str], str]] = []  # (headers, body) of each event
+        self.answer_correctly = answer_correctly
         self.bad_signatures = 0
         self.validations = 0
-        receiver = self
+        self.verified: list[Received] = []
+        super().__init__("/zoom/webhook", respond=self._zoom_answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers["Content-Length"])).decode()
-                ts = self.headers["x-zm-request-timestamp"]
-                expected = "v0=" + hmac.new(SECRET.encode(), f"v0:{ts}:{raw}".encode(),
-                                            hashlib.sha256).hexdigest()
-                if not hmac.compare_digest(expected, self.headers["x-zm-signature"]):
-                    receiver.bad_signatures += 1
-                    self.send_response(401)
-                    self.end_headers()
-                    return
-                body = json.loads(raw)
-                assert raw == json.dumps(body, separators=(",", ":"))  # compact JSON
-                if body["event"] == "endpoint.url_validation":
-                    receiver.validations += 1
-                    plain = body["payload"]["plainToken"]
-                    key = SECRET if answer_correctly else "wrong"
-                    answer = {"plainToken": plain, "encryptedToken": hmac.new(
-                        key.encode(), plain.encode(), hashlib.sha256).hexdigest()}
-                    payload = json.dumps(answer).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                    return
-                receiver.events.append(body)
-                receiver.raw.append(({k.lower(): v for k, v in self.headers.items()}, raw))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return [request.json for request in self.verified]
 
-            def log_message(self, *args: Any) -> None:
-                pass
+    @property
+    def raw(self) -> list[tuple[dict[str, str], str]]:
+        """(headers, body) of each verified event."""
+        return [(request.headers, request.text) for request in self.verified]
 
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/zoom/webhook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def _zoom_answer(self, request: Received) -> Answer:
+        raw = request.text
+        ts = request.headers["x-zm-request-timestamp"]
+        expected = "v0=" + hmac.new(SECRET.encode(), f"v0:{ts}:{raw}".encode(),
+                                    hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, request.headers["x-zm-signature"]):
+            self.bad_signatures += 1
+            return Answer(401)
+        body = request.json
+        assert raw == json.dumps(body, separators=(",", ":"))  # compact JSON
+        if body["event"] == "endpoint.url_validation":
+            self.validations += 1
+            plain = body["payload"]["plainToken"]
+            key = SECRET if self.answer_correctly else "wrong"
+            answer = {"plainToken": plain, "encryptedToken": hmac.new(
+                key.encode(), plain.encode(), hashlib.sha256).hexdigest()}
+            return Answer(200, json.dumps(answer).encode(), "application/json")
+        self.verified.append(request)
+        return Answer(200)
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
+    with Receiver() as r:
+        yield r
 
 
 def test_events_are_signed_and_follow_url_validation(receiver: Receiver) -> None:
@@ -113,15 +97,12 @@ def requests_admin(sb: Sandbox) -> dict[str, Any]:
 
 
 def test_failed_url_validation_delivers_nothing() -> None:
-    bad = Receiver(answer_correctly=False)
-    try:
-        with Sandbox(client_secret="x", rate_limits=False, webhook_url=bad.url,
-                     webhook_secret=SECRET, webhook_retry_delays=(0.01, 0.01)) as sb:
-            wid = create_webinar(ZoomSession(sb))["id"]
-            sb.store.start_webinar(wid)
-            assert sb.wait_webhooks(5)
-            assert bad.events == []
-            assert bad.validations == 3  # first try and two retries
-            assert sb.webhook_deliveries()[0]["status"] == "validation_failed"
-    finally:
-        bad.close()
+    with Receiver(answer_correctly=False) as bad, Sandbox(
+            client_secret="x", rate_limits=False, webhook_url=bad.url, webhook_secret=SECRET,
+            webhook_retry_delays=(0.01, 0.01)) as sb:
+        wid = create_webinar(ZoomSession(sb))["id"]
+        sb.store.start_webinar(wid)
+        assert sb.wait_webhooks(5)
+        assert bad.events == []
+        assert bad.validations == 3  # first try and two retries
+        assert sb.webhook_deliveries()[0]["status"] == "validation_failed"
