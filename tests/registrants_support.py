@@ -6,11 +6,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from zoomorch.rate_labels import RateLabel
+from zoomorch.registrants.normalise import RegistrationList, RegistrationRules, normalise_table
+from zoomorch.registrants.source import decode_source, parse_table
 from zoomorch.sandbox import Sandbox
 from zoomorch.store import StateStore, open_store
 from zoomorch.zoom import RateLimiter, ZoomClient, ZoomCredentials
 
 EVENT_KEY = "sync-test"
+
+
+def load(text: str, rules: RegistrationRules | None = None) -> RegistrationList:
+    """A registration list from CSV ``text``, read as list.csv."""
+    return normalise_table(parse_table(decode_source(text.encode()), "list.csv"), rules)
 
 
 def client_for(sandbox: Sandbox, *, paced: bool = False) -> ZoomClient:

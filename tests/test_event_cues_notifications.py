@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import tomllib
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from event_support import SEED, problems_of, seed_data
 from zoomorch.cues import agenda_from_event, plan_cues
-from zoomorch.event import EventFileError, load_event, parse_event, url_secret_reason
+from zoomorch.event import load_event, parse_event, url_secret_reason
 
-SEED = Path(__file__).resolve().parents[1] / "config" / "imrf-2022-latam.toml"
 M = timedelta(minutes=1)
 
 
 @pytest.fixture
 def seed() -> dict[str, Any]:
-    return tomllib.loads(SEED.read_text(encoding="utf-8"))
-
-
-def problems_of(data: dict[str, Any]) -> str:
-    with pytest.raises(EventFileError) as caught:
-        parse_event(data, source="config/x.toml")
-    return str(caught.value)
+    return seed_data()
 
 
 # -- [cues] ---------------------------------------------------------------------------------

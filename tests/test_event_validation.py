@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import copy
-import tomllib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from event_support import SEED, problems_of, seed_data
 from zoomorch.event import EventFileError, Role, load_event, parse_event
-
-SEED = Path(__file__).resolve().parents[1] / "config" / "imrf-2022-latam.toml"
 
 
 @pytest.fixture
 def seed() -> dict[str, Any]:
-    return tomllib.loads(SEED.read_text(encoding="utf-8"))
-
-
-def problems_of(data: dict[str, Any]) -> str:
-    with pytest.raises(EventFileError) as caught:
-        parse_event(data, source="config/x.toml")
-    return str(caught.value)
+    return seed_data()
 
 
 def person(data: dict[str, Any], person_id: str) -> dict[str, Any]:

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from zoomorch.registrants.normalise import (
-    QuestionRule,
-    RegistrationList,
-    RegistrationRules,
-    normalise_table,
-)
+from registrants_support import load
+from zoomorch.registrants.normalise import QuestionRule, RegistrationRules
 from zoomorch.registrants.plan import Action, Outcome, Via, ZoomRegistrant, plan_sync
-from zoomorch.registrants.source import decode_source, parse_table
 from zoomorch.registrants.values import Language, RequestedStatus
-
-
-def load(text: str, rules: RegistrationRules | None = None) -> RegistrationList:
-    return normalise_table(parse_table(decode_source(text.encode()), "list.csv"), rules)
 
 
 def zr(email: str, status: str = "approved", rid: str | None = None) -> ZoomRegistrant:

@@ -7,25 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from registrants_support import client_for, emails_by_status, make_webinar, store_at
+from registrants_support import client_for, emails_by_status, load, make_webinar, store_at
 from zoomorch.registrants.ledger import SyncLedger
 from zoomorch.registrants.normalise import (
     QuestionRule,
     RegistrationList,
     RegistrationRules,
-    normalise_table,
 )
 from zoomorch.registrants.output import write_registrants
 from zoomorch.registrants.plan import Outcome
-from zoomorch.registrants.source import decode_source, parse_table
 from zoomorch.registrants.sync import RegistrantSync, SyncReport
 from zoomorch.sandbox import Sandbox
 from zoomorch.store import StateStore
 from zoomorch.zoom import ZoomClient
-
-
-def load(text: str, rules: RegistrationRules | None = None) -> RegistrationList:
-    return normalise_table(parse_table(decode_source(text.encode()), "list.csv"), rules)
 
 
 class Rig:

@@ -8,21 +8,13 @@ from email.utils import parsedate_to_datetime
 
 import requests
 
+from sandbox_helpers import access_token
 from zoomorch.sandbox import Sandbox
-
-
-def token_for(sb: Sandbox) -> str:
-    creds = sb.credentials
-    response = requests.post(sb.oauth_url, params={"grant_type": "account_credentials",
-                                                   "account_id": creds.account_id},
-                             auth=(creds.client_id, creds.client_secret), timeout=5)
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
 
 
 def api(sb: Sandbox) -> requests.Session:
     session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token_for(sb)}"
+    session.headers["Authorization"] = f"Bearer {access_token(sb)}"
     return session
 
 
