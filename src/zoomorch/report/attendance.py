@@ -528,7 +528,7 @@ class AttendanceBuilder:
         times, counts = _concurrency(audience_spans)
         segment_rows = [self._segment(seg, times, counts, audience_spans)
                         for seg in segments]
-        attendees = [p for p in people if p.role is Role.ATTENDEE and p.minutes > 0]
+        attendees = attended(people)
         peak = max(counts, default=0)
         peak_at = _dt(times[counts.index(peak)]) if peak else None
         approved = {rid for rid, r in self.registrants.items() if r.status == "approved"}
@@ -607,6 +607,11 @@ def build_report(webinar: WebinarRun, participants: Iterable[ParticipantJoin],
     builder.add_all(participants)
     return builder.report(segments=segments, absentees=absentees, questions=questions,
                           poll_answers=poll_answers)
+
+
+def attended(people: Iterable[PersonAttendance]) -> list[PersonAttendance]:
+    """The audience members who were in the room at all (the totals' and the charts' count)."""
+    return [p for p in people if p.role is Role.ATTENDEE and p.minutes > 0]
 
 
 def poll_results(answers: Iterable[PollAnswer]) -> list[PollResult]:

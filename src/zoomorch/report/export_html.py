@@ -19,7 +19,7 @@ from matplotlib import dates as mdates
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from zoomorch.report.attendance import AttendanceReport, PersonAttendance, Role
+from zoomorch.report.attendance import AttendanceReport, attended
 from zoomorch.report.tables import Kind, Table, format_value, local
 
 MAX_HTML_ROWS = 5000
@@ -37,11 +37,6 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .charts figure{margin:1rem 0}.charts svg{max-width:100%;height:auto}
 .note{color:#666;font-size:.85rem}
 """
-
-
-def attended(report: AttendanceReport) -> list[PersonAttendance]:
-    """The audience members who were in the room at all."""
-    return [p for p in report.people if p.role is Role.ATTENDEE and p.minutes > 0]
 
 
 def _svg(figure: Figure) -> str:
@@ -140,7 +135,7 @@ def _table_html(table: Table, max_rows: int) -> str:
 def render_html(report: AttendanceReport, tables: Sequence[Table], zone: ZoneInfo,
                 *, max_rows: int = MAX_HTML_ROWS) -> str:
     """The whole report as one HTML document."""
-    audience = attended(report)
+    audience = attended(report.people)
     by_country = Counter(p.country or "(not given)" for p in audience)
     by_language = Counter(p.preferred_language or "(not given)" for p in audience)
     start = local(report.totals.webinar_start, zone)
