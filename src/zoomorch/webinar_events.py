@@ -27,7 +27,7 @@ from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zoomorch.cues import CueAgenda
-from zoomorch.schedule import load_live, record_actual_start, record_end
+from zoomorch.schedule import record_actual_start, record_end
 from zoomorch.store import Base, StateStore, utcnow
 
 log = logging.getLogger(__name__)
@@ -205,10 +205,9 @@ class WebinarEventProcessor:
             row = self._row(session, slug, webinar_id)
             row.started_at = at
             row.ended_at = None
-        # A retried delivery carries the same start: re-recording it would only bump the
-        # revision and make every scheduler re-plan for nothing.
-        if load_live(self.store, slug).actual_start != at:
-            record_actual_start(self.store, slug, at)
+        # The first start recorded stands: a retried delivery (or one after the host's
+        # `next`) changes nothing and bumps no revision.
+        record_actual_start(self.store, slug, at)
 
     def _ended(self, slug: str, webinar_id: int, at: datetime) -> None:
         with self.store.session() as session:
