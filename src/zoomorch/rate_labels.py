@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from importlib import resources
@@ -54,6 +55,12 @@ def daily_pool(plan: Plan, label: RateLabel) -> str:
     if plan is not Plan.FREE and label in (RateLabel.HEAVY, RateLabel.RESOURCE_INTENSIVE):
         return "Heavy+Resource-intensive"
     return label.value
+
+
+def next_utc_midnight(moment: datetime) -> datetime:
+    """When Zoom's daily quotas reset: the next 00:00 UTC after ``moment``."""
+    day = moment.astimezone(UTC).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 @cache

@@ -97,8 +97,3 @@ class SandboxClock:
 def zoom_time(moment: datetime) -> str:
     """Zoom's timestamp format: ``2022-05-17T12:30:00Z`` (UTC, whole seconds)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def next_utc_midnight(moment: datetime) -> datetime:
-    day = moment.astimezone(UTC).date() + timedelta(days=1)
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)

@@ -18,10 +18,16 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
-from zoomorch.rate_labels import DAILY, PER_SECOND, Plan, RateLabel, daily_pool
-from zoomorch.sandbox.clock import SandboxClock, next_utc_midnight
+from zoomorch.rate_labels import (
+    DAILY,
+    PER_SECOND,
+    Plan,
+    RateLabel,
+    daily_pool,
+    next_utc_midnight,
+)
+from zoomorch.sandbox.clock import SandboxClock, zoom_time
 
 
 @dataclass
@@ -73,11 +79,11 @@ class RateLimiter:
             daily_limit = DAILY[self.plan][label]
             used_today = self._daily.get(pool, 0)
             if daily_limit is not None and used_today >= daily_limit:
-                reset_at = next_utc_midnight(now_dt)
                 return Verdict(False, "Daily-limit", {
                     "X-RateLimit-Category": label.value, "X-RateLimit-Type": "Daily-limit",
                     "X-RateLimit-Limit": str(daily_limit), "X-RateLimit-Remaining": "0",
-                    "Retry-After": _http_date_time(reset_at)})
+                    # Zoom sends a date-time (the next 00:00 UTC) here, not seconds.
+                    "Retry-After": zoom_time(next_utc_midnight(now_dt))})
             calls = self._windows.setdefault((self.account_id, label), deque())
             while calls and calls[0] <= now - window:
                 calls.popleft()
@@ -109,8 +115,3 @@ class RateLimiter:
         with self._lock:
             self._day = self.clock.now().date().isoformat()
             self._daily[daily_pool(self.plan, label)] = used
-
-
-def _http_date_time(moment: datetime) -> str:
-    """Retry-After for daily limits: Zoom sends a date-time (next 00:00 UTC), not seconds."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -187,12 +187,6 @@ def parse_moment(value: str | None, now: datetime) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def next_utc_midnight(now: datetime) -> datetime:
-    """When Zoom's daily quotas reset."""
-    day = now.astimezone(UTC).date() + timedelta(days=1)
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
 def read_rate_limit_headers(
     headers: Mapping[str, str], now: datetime | None = None
 ) -> RateLimitAnswer:

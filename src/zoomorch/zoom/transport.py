@@ -22,7 +22,13 @@ from urllib.parse import quote
 import requests
 from requests.adapters import HTTPAdapter
 
-from zoomorch.rate_labels import Plan, RateLabel, label_for, operation_for
+from zoomorch.rate_labels import (
+    Plan,
+    RateLabel,
+    label_for,
+    next_utc_midnight,
+    operation_for,
+)
 from zoomorch.zoom.auth import ServerToServerOAuth
 from zoomorch.zoom.config import ZoomCredentials
 from zoomorch.zoom.errors import (
@@ -33,7 +39,7 @@ from zoomorch.zoom.errors import (
     ZoomRateLimited,
     error_from_response,
 )
-from zoomorch.zoom.ratelimit import RateLimiter, next_utc_midnight, read_rate_limit_headers
+from zoomorch.zoom.ratelimit import RateLimiter, read_rate_limit_headers
 from zoomorch.zoom.retry import RetryableFailure, RetryPolicy, classify_network_error
 
 log = logging.getLogger("zoomorch.zoom")
