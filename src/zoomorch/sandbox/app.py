@@ -232,13 +232,7 @@ def validation_error(exc: ValidationError | RequestValidationError) -> ZoomApiEr
 
 async def read_body(request: Request, model: type[M]) -> M:
     """Parse a JSON body into ``model`` or raise Zoom's 400 / 300."""
-    raw = await request.body()
-    try:
-        data = json.loads(raw) if raw.strip() else {}
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ZoomApiError(400, 300, "Request Body should be a valid JSON object.") from None
-    if not isinstance(data, dict):
-        raise ZoomApiError(400, 300, "Request Body should be a valid JSON object.")
+    data = await _json_object(request)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -542,7 +536,7 @@ def create_app(sb: Sandbox) -> ASGIApp:
 
     @app.post("/_sandbox/clock")
     async def admin_set_clock(request: Request) -> dict[str, Any]:
-        data = await _admin_json(request)
+        data = await _json_object(request)
         try:
             if "set" in data:
                 store.clock.set(datetime.fromisoformat(str(data["set"]).replace("Z", "+00:00")))
@@ -566,7 +560,7 @@ def create_app(sb: Sandbox) -> ASGIApp:
 
     @app.post("/_sandbox/webinars/{webinar_id}/simulate")
     async def admin_simulate(webinar_id: str, request: Request) -> dict[str, Any]:
-        data = await _admin_json(request)
+        data = await _json_object(request)
         instant = bool(data.pop("instant", False))
         try:
             settings = SimulationSettings.model_validate(data)
@@ -590,7 +584,7 @@ def create_app(sb: Sandbox) -> ASGIApp:
 
     @app.post("/_sandbox/webinars/{webinar_id}/join")
     async def admin_join(webinar_id: str, request: Request) -> dict[str, Any]:
-        data = await _admin_json(request)
+        data = await _json_object(request)
         try:
             pid = store.record_join(webinar_id, name=str(data.get("name", "")),
                                     email=str(data.get("email", "")),
@@ -602,7 +596,7 @@ def create_app(sb: Sandbox) -> ASGIApp:
 
     @app.post("/_sandbox/webinars/{webinar_id}/leave")
     async def admin_leave(webinar_id: str, request: Request) -> dict[str, Any]:
-        data = await _admin_json(request)
+        data = await _json_object(request)
         try:
             store.record_leave(webinar_id, participant_id=data.get("participant_id"),
                                email=data.get("email"), name=data.get("name"))
@@ -613,11 +607,12 @@ def create_app(sb: Sandbox) -> ASGIApp:
     return ZoomGate(app, sb)
 
 
-async def _admin_json(request: Request) -> dict[str, Any]:
+async def _json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object (empty: ``{}``) or Zoom's 400 / 300."""
     raw = await request.body()
     try:
         data = json.loads(raw) if raw.strip() else {}
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         raise ZoomApiError(400, 300, "Request Body should be a valid JSON object.") from None
     if not isinstance(data, dict):
         raise ZoomApiError(400, 300, "Request Body should be a valid JSON object.")
