@@ -41,13 +41,14 @@ from rich.text import Text
 from zoomorch.cues import Cue, CueAgenda, LiveState, agenda_from_event, plan_cues
 from zoomorch.event import EventFileError, EventSpec, Role, language_name, load_event
 from zoomorch.notify.base import CueMessage
+from zoomorch.outcome import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK
+from zoomorch.outcome import EXIT_ZOOM as EXIT_FAILED  # 1: any failure of the run
 from zoomorch.store import StateStore, open_store
 from zoomorch.webinar_events import AppliedEvent
 
 SAMPLE_EVENT = "imrf-2022-latam.toml"
 SAMPLE_REGISTRATIONS = "sample-registrations.csv"
 DEFAULT_SPEED = 30.0  # an hour of event in two minutes
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 PLACEHOLDER_DOMAINS = ("example.org", "example.com", "example.net")
 
 
