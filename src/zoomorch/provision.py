@@ -351,16 +351,15 @@ def _plan_from(spec: EventSpec, actual: _Actual, store: StateStore, prune: bool)
             if name in before and before[name] != applied:
                 drift.append(Drift(name, applied, before[name]))
 
-    if kind == "update" and not changes and not any(
-        p.action in ("add", "update") or (p.action == "remove" and prune) for p in panelists
-    ):
-        kind = "unchanged"
-    return Plan(
+    result = Plan(
         event_key=spec.key, webinar_id=webinar_id, webinar=kind, reason=reason,
         changes=changes, panelists=panelists, drift=drift, tbc=spec.tbc_people(), prune=prune,
         join_url=actual.webinar.join_url if actual.webinar else None,
         registration_url=_registration_url(actual.webinar),
     )
+    if kind == "update" and not result.changes and not result.panelist_writes:
+        result.webinar = "unchanged"
+    return result
 
 
 def plan(spec: EventSpec, client: ZoomClient, store: StateStore, *, prune: bool = False) -> Plan:
@@ -410,20 +409,20 @@ def apply(spec: EventSpec, client: ZoomClient, store: StateStore, *, prune: bool
         store.save_binding(spec.key, webinar_id=webinar.id)
         step("webinar-recorded")
         # Zoom may not take every setting at creation; compare again with what it has.
-        after_create = _plan_from(spec, _read_actual(spec, client, store), store, prune)
-        changes, panelist_changes = after_create.changes, after_create.panelists
+        todo = _plan_from(spec, _read_actual(spec, client, store), store, prune)
     else:
         if actual.how == "adopted":
             store.save_binding(spec.key, webinar_id=webinar.id)
             step("webinar-recorded")
-        changes, panelist_changes = the_plan.changes, the_plan.panelists
+        todo = the_plan
+    panelist_changes = todo.panelists
     webinar_id = webinar.id
 
-    patch = _patch_body([c for c in changes if c.field not in QUESTION_KEYS], body)
+    patch = _patch_body(todo.webinar_changes, body)
     if patch:
         client.update_webinar(webinar_id, patch)
         step("webinar-updated")
-    if any(c.field in QUESTION_KEYS for c in changes):
+    if todo.question_changes:
         client.update_registration_questions(webinar_id, desired_questions(spec))
         step("questions-updated")
 
