@@ -205,6 +205,11 @@ class LiveState:
             items.append(Adjustment("start", self.actual_start))
         return sorted(items, key=lambda a: a.at)
 
+    def started_by(self, at: datetime) -> bool:
+        """Whether the start is known at ``at``: recorded, or a ``next`` read as the start."""
+        return self.actual_start is not None or any(
+            a.kind == "next" and a.at <= at for a in self.adjustments)
+
 
 # --------------------------------------------------------------------------- the output
 

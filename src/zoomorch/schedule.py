@@ -245,9 +245,7 @@ def next_segment(store: StateStore, event_slug: str, at: datetime | None = None,
     when = _aware(at)
     if agenda is not None:
         live = load_live(store, event_slug)
-        started = live.actual_start is not None or any(
-            a.kind == "next" and a.at <= when for a in live.adjustments)
-        if not started and live.ended_at is None and \
+        if not live.started_by(when) and live.ended_at is None and \
                 current_segment(agenda, live, when)[0] is None:
             return record_actual_start(store, event_slug, when)
     return _adjust(store, event_slug, "next", timedelta(0), when)
@@ -350,8 +348,7 @@ class LivePlan:
     @property
     def started(self) -> bool:
         """Whether the webinar's start is known (recorded, or a ``next`` read as the start)."""
-        return self.live.actual_start is not None or any(
-            a.kind == "next" and a.at <= self.now for a in self.live.adjustments)
+        return self.live.started_by(self.now)
 
     @property
     def state(self) -> str:
