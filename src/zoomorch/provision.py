@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from zoomorch.event import EventSpec, Person, Role
-from zoomorch.store import StateStore, utcnow
+from zoomorch.store import StateStore, WebinarBinding, utcnow
 from zoomorch.zoom import Panelist, Webinar, ZoomClient, ZoomNotFound
 
 Snapshot = dict[str, Any]
@@ -255,6 +255,7 @@ class _Actual:
     how: Literal["bound", "adopted", "gone", "new"]
     panelists: list[Panelist]
     snapshot: Snapshot
+    binding: WebinarBinding | None  # as read from the store for this comparison
 
 
 def _find_intended(client: ZoomClient, topic: str, start: datetime | None) -> Webinar | None:
@@ -284,14 +285,14 @@ def _read_actual(spec: EventSpec, client: ZoomClient, store: StateStore) -> _Act
             webinar = client.get_webinar(found.id)
             how = "adopted"
     if webinar is None:
-        return _Actual(None, how, [], {})
+        return _Actual(None, how, [], {}, binding)
     snapshot = webinar_snapshot(webinar.model_dump(mode="json"))
     questions = client.get_registration_questions(webinar.id)
     snapshot.update(questions_snapshot(questions.model_dump(mode="json")))
     panelists = client.list_panelists(webinar.id)
     skip = {e[0] for e in snapshot["settings.language_interpretation"]["interpreters"]}
     snapshot[PANELISTS_KEY] = _panelists_snapshot(panelists, skip)
-    return _Actual(webinar, how, panelists, snapshot)
+    return _Actual(webinar, how, panelists, snapshot, binding)
 
 
 # --------------------------------------------------------------------------- plan
@@ -305,8 +306,8 @@ def _registration_url(webinar: Webinar | None) -> str | None:
     return extra.get("registration_url") or settings_extra.get("registration_url")
 
 
-def _plan_from(spec: EventSpec, actual: _Actual, store: StateStore, prune: bool) -> Plan:
-    binding = store.binding(spec.key)
+def _plan_from(spec: EventSpec, actual: _Actual, prune: bool) -> Plan:
+    binding = actual.binding
     desired = desired_snapshot(spec)
     webinar_id = actual.webinar.id if actual.webinar else None
     reason = ""
@@ -364,7 +365,7 @@ def _plan_from(spec: EventSpec, actual: _Actual, store: StateStore, prune: bool)
 
 def plan(spec: EventSpec, client: ZoomClient, store: StateStore, *, prune: bool = False) -> Plan:
     """What apply would do, and any drift; reads Zoom and the store, writes nothing."""
-    return _plan_from(spec, _read_actual(spec, client, store), store, prune)
+    return _plan_from(spec, _read_actual(spec, client, store), prune)
 
 
 # --------------------------------------------------------------------------- apply
@@ -396,7 +397,7 @@ def apply(spec: EventSpec, client: ZoomClient, store: StateStore, *, prune: bool
     """
     step = checkpoint or _noop
     actual = _read_actual(spec, client, store)
-    the_plan = _plan_from(spec, actual, store, prune)
+    the_plan = _plan_from(spec, actual, prune)
     body = desired_body(spec)
     webinar = actual.webinar
 
@@ -409,7 +410,7 @@ def apply(spec: EventSpec, client: ZoomClient, store: StateStore, *, prune: bool
         store.save_binding(spec.key, webinar_id=webinar.id)
         step("webinar-recorded")
         # Zoom may not take every setting at creation; compare again with what it has.
-        todo = _plan_from(spec, _read_actual(spec, client, store), store, prune)
+        todo = _plan_from(spec, _read_actual(spec, client, store), prune)
     else:
         if actual.how == "adopted":
             store.save_binding(spec.key, webinar_id=webinar.id)
