@@ -469,13 +469,10 @@ class _Rehearsal:
 
     @staticmethod
     def _client(sandbox: Any) -> Any:
-        from zoomorch.zoom import ZoomClient, ZoomCredentials
+        from zoomorch.zoom import ZoomClient
+        from zoomorch.zoom.config import load_settings
 
-        env = sandbox.env()
-        return ZoomClient(ZoomCredentials(
-            account_id=env["ZOOM_ACCOUNT_ID"], client_id=env["ZOOM_CLIENT_ID"],
-            client_secret=env["ZOOM_CLIENT_SECRET"], api_base_url=env["ZOOM_API_BASE_URL"],
-            oauth_url=env["ZOOM_OAUTH_URL"]), plan="pro")
+        return ZoomClient(load_settings(environ=sandbox.env()).credentials, plan="pro")
 
     def _apply(self, client: Any, store: StateStore) -> int:
         from zoomorch.plan_view import render_plan
