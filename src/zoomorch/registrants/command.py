@@ -38,10 +38,12 @@ from zoomorch.registrants.output import (
     write_registrants,
     write_rejects,
 )
+from zoomorch.registrants.plan import Via
 from zoomorch.registrants.source import SourceError, read_source
 from zoomorch.registrants.sync import RegistrantSync, SyncAborted, SyncProgress, SyncReport
 from zoomorch.store import StateStore, open_store
 from zoomorch.zoom import ZoomClient
+from zoomorch.zoom.client import REGISTRANTS_PER_BATCH, REGISTRANTS_PER_STATUS_UPDATE
 
 SAMPLE_ROWS = 5
 
@@ -221,15 +223,17 @@ def render_report(report: SyncReport, files: SyncFiles, console: Console) -> Non
 
 def _write_calls_needed(report: SyncReport) -> int:
     plan = report.plan
-    batch = [a for a in plan.additions if a.via.value == "batch"]
-    calls = sum(-(-len([a for a in batch if a.auto_approve == flag]) // 30)
+    batch = [a for a in plan.additions if a.via is Via.BATCH]
+    calls = sum(-(-len([a for a in batch if a.auto_approve == flag]) // REGISTRANTS_PER_BATCH)
                 for flag in (True, False))
     calls += len(plan.additions) - len(batch)
     changes = list(plan.status_changes) + list(plan.prunes)
-    calls += sum(-(-len([c for c in changes if c.action is action]) // 30)
+    calls += sum(-(-len([c for c in changes if c.action is action])
+                   // REGISTRANTS_PER_STATUS_UPDATE)
                  for action in {c.action for c in changes})
     followers = [a.then for a in plan.additions if a.then is not None]
-    calls += sum(-(-followers.count(action) // 30) for action in set(followers))
+    calls += sum(-(-followers.count(action) // REGISTRANTS_PER_STATUS_UPDATE)
+                 for action in set(followers))
     return calls
 
 

@@ -39,9 +39,12 @@ from zoomorch.registrants.plan import (
 )
 from zoomorch.registrants.values import email_key
 from zoomorch.zoom import ZoomClient, ZoomConnectionError, ZoomError, ZoomValidationError
+from zoomorch.zoom.client import (
+    REGISTRANT_STATUSES,
+    REGISTRANTS_PER_BATCH,
+    REGISTRANTS_PER_STATUS_UPDATE,
+)
 
-BATCH_SIZE = 30  # Zoom: at most 30 registrants per batch registration / status update
-ZOOM_STATUSES = ("approved", "pending", "denied")
 _AFTER_ACTION = {Action.APPROVE: "approved", Action.DENY: "denied", Action.CANCEL: "cancelled"}
 
 log = logging.getLogger(__name__)
@@ -107,7 +110,7 @@ def _is_daily_rule(error: ZoomError) -> bool:
     return error.code == 3000 and "times" in error.message.lower()
 
 
-def _chunks(items: Sequence[Any], size: int = BATCH_SIZE) -> list[list[Any]]:
+def _chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
@@ -139,7 +142,7 @@ class RegistrantSync:
     def list_registrants(self) -> list[ZoomRegistrant]:
         """Zoom's registrants in every status (pending, approved, denied)."""
         found: list[ZoomRegistrant] = []
-        for status in ZOOM_STATUSES:
+        for status in REGISTRANT_STATUSES:
             for item in self.client.iter_registrants(self.webinar_id, status):
                 found.append(ZoomRegistrant(
                     id=item.id or "", email=item.email, status=item.status or status,
@@ -266,7 +269,7 @@ class _Execution:
         add_units: list[Callable[[], None]] = []
         for approve in (True, False):
             group = [a for a in plan.additions if a.via is Via.BATCH and a.auto_approve == approve]
-            for chunk in _chunks(group):
+            for chunk in _chunks(group, REGISTRANTS_PER_BATCH):
                 add_units.append(partial(self._batch_add, chunk, approve))
         for addition in plan.additions:
             if addition.via is Via.SINGLE:
@@ -283,7 +286,8 @@ class _Execution:
         changes.extend(plan.prunes)
         status_units: list[Callable[[], None]] = []
         for action in Action:
-            for chunk in _chunks([c for c in changes if c.action is action]):
+            same = [c for c in changes if c.action is action]
+            for chunk in _chunks(same, REGISTRANTS_PER_STATUS_UPDATE):
                 status_units.append(partial(self._change_status, action, chunk))
         self._run_all(status_units)
 
