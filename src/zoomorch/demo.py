@@ -560,7 +560,7 @@ class _Rehearsal:
             now_real = datetime.now(UTC)
             now = self.agenda.to_event_time(now_real)
             index, _seg_start, seg_end = current_segment(self.agenda, live_state, now_real)
-            in_room = _in_room(sim, now) if sim is not None else 0
+            in_room = _in_room(sim, now)
             line = Text()
             line.append(f"{_clock(now, self.agenda)} ", style="dim")
             if ended or live_state.ended_at is not None:
