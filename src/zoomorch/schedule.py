@@ -134,10 +134,15 @@ def delivery_key(event_slug: str, cue_id: str, channel: str, recipient: str) -> 
 
 def load_live(store: StateStore, event_slug: str) -> LiveState:
     """The stored live state of an event (empty if nothing happened yet)."""
+    return _load_live(store, event_slug)[0]
+
+
+def _load_live(store: StateStore, event_slug: str) -> tuple[LiveState, int]:
+    """The stored live state and its revision (0: nothing stored), from one read of its row."""
     with store.session() as session:
         row = session.get(CueLive, event_slug)
         if row is None:
-            return LiveState()
+            return LiveState(), 0
         entries = list(row.adjustments or [])
         adjustments = tuple(
             Adjustment(a["kind"], datetime.fromisoformat(a["at"]),
@@ -147,7 +152,7 @@ def load_live(store: StateStore, event_slug: str) -> LiveState:
         # The end is kept among the adjustments' entries: no new column, old databases work.
         ended_at = next((datetime.fromisoformat(a["at"]) for a in entries if a["kind"] == "end"),
                         None)
-        return LiveState(row.actual_start, adjustments, ended_at)
+        return LiveState(row.actual_start, adjustments, ended_at), row.revision
 
 
 def live_revision(store: StateStore, event_slug: str) -> int:
@@ -329,6 +334,7 @@ class LivePlan:
     current_start: datetime | None
     current_end: datetime | None
     now: datetime
+    revision: int  # of the stored live state read
 
     @property
     def current_segment(self) -> str | None:
@@ -395,13 +401,13 @@ class LivePlan:
 def live_plan(store: StateStore, agenda: CueAgenda, now: datetime | None = None) -> LivePlan:
     """The live plan of an event: cues under the stored live state, deliveries, position."""
     when = _aware(now)
-    live = load_live(store, agenda.slug)
+    live, revision = _load_live(store, agenda.slug)
     cues = plan_cues(agenda, live)
     by_cue: dict[str, list[DeliveryRecord]] = {}
     for record in deliveries(store, agenda.slug):
         by_cue.setdefault(record.cue_id, []).append(record)
     index, start, end = current_segment(agenda, live, when)
-    return LivePlan(agenda, live, cues, by_cue, index, start, end, when)
+    return LivePlan(agenda, live, cues, by_cue, index, start, end, when, revision)
 
 
 # --------------------------------------------------------------------------- the scheduler
@@ -578,8 +584,7 @@ class CueScheduler:
                                        speed=known.speed if known else 1.0)
         slug = agenda.slug
         with self._lock:
-            revision = live_revision(self.store, slug)
-            live = load_live(self.store, slug)
+            live, revision = _load_live(self.store, slug)
             cues = [c for c in plan_cues(agenda, live) if not c.projected]
             self._agendas[slug] = agenda
             self._plans[slug] = {c.id: c for c in cues}

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from zoomorch.cues import LANGUAGES, Cue, CueAgenda, default_warnings, render_text
-from zoomorch.schedule import LivePlan, live_plan, live_revision
+from zoomorch.schedule import LivePlan, live_plan
 from zoomorch.store import StateStore
 
 # A segment without warnings still turns red shortly before its end.
@@ -93,7 +93,7 @@ def board_state(store: StateStore, agenda: CueAgenda, *, now: datetime | None = 
         "language": lang,
         "speed": agenda.speed,
         "now": plan.now.isoformat(),
-        "revision": live_revision(store, agenda.slug),
+        "revision": plan.revision,
         "phase": phase,
         "scheduled_start": agenda.real_start.isoformat(),  # wall time, like every time here
         "actual_start": _iso(plan.live.actual_start),
