@@ -39,7 +39,12 @@ from zoomorch.registrants.output import (
     write_rejects,
 )
 from zoomorch.registrants.plan import Via
-from zoomorch.registrants.source import SourceError, read_source
+from zoomorch.registrants.source import (
+    SourceError,
+    decode_source,
+    parse_table,
+    read_source_bytes,
+)
 from zoomorch.registrants.sync import RegistrantSync, SyncAborted, SyncProgress, SyncReport
 from zoomorch.store import StateStore, open_store
 from zoomorch.zoom import ZoomClient
@@ -79,8 +84,9 @@ def source_path_for(spec: EventSpec, event_path: Path, source: Path | None) -> P
 
 def load_list(spec: EventSpec, path: Path) -> tuple[RegistrationList, str]:
     """Read and normalise the list; returns it with the file's SHA-256 (for the ledger)."""
-    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
-    return normalise_table(read_source(path), rules_for_event(spec)), digest
+    data = read_source_bytes(path)  # read once: the digest is of the bytes that were parsed
+    table = parse_table(decode_source(data), str(path))
+    return normalise_table(table, rules_for_event(spec)), hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)

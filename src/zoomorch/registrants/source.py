@@ -179,10 +179,14 @@ def parse_table(decoded: DecodedSource, path: str = "<list>") -> SourceTable:
     )
 
 
-def read_source(path: str | Path) -> SourceTable:
-    """Read and parse a registration list file."""
+def read_source_bytes(path: str | Path) -> bytes:
+    """The registration list file's bytes; SourceError when it cannot be read."""
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as error:
         raise SourceError(f"{path}: cannot read the registration list: {error.strerror}") from None
-    return parse_table(decode_source(data), str(path))
+
+
+def read_source(path: str | Path) -> SourceTable:
+    """Read and parse a registration list file."""
+    return parse_table(decode_source(read_source_bytes(path)), str(path))
