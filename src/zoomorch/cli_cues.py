@@ -8,11 +8,14 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from zoomorch.cues import LANGUAGES, Cue, CueAgenda, Language, agenda_from_event, parse_amount
+
+if TYPE_CHECKING:
+    from zoomorch.event import EventSpec
 
 cues_app = typer.Typer(
     name="cues",
@@ -28,15 +31,19 @@ _SPEED = typer.Option(1.0, "--speed", min=0.001,
 _AT = typer.Option(None, "--at", help="When it happened (ISO datetime; default: now).")
 
 
-def _agenda(event: Path, start_at: str | None, speed: float = 1.0) -> CueAgenda:
+def load_event_or_exit(event: Path, start_at: str | None) -> EventSpec:
+    """The event file, or its error on stderr and exit code 2 (every command that reads one)."""
     from zoomorch.event import EventFileError, load_event
 
     try:
-        spec = load_event(event, start_at=start_at)
+        return load_event(event, start_at=start_at)
     except EventFileError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    return agenda_from_event(spec, speed=speed)
+
+
+def _agenda(event: Path, start_at: str | None, speed: float = 1.0) -> CueAgenda:
+    return agenda_from_event(load_event_or_exit(event, start_at), speed=speed)
 
 
 def _when(value: str | None, agenda: CueAgenda) -> datetime | None:
@@ -313,7 +320,6 @@ def run_cmd(
     event file's notifications section (the cue board needs `zoomorch serve`)."""
     from dataclasses import replace
 
-    from zoomorch.event import EventFileError, load_event
     from zoomorch.notify.channels import (
         ChannelOverrides,
         ChannelSetupError,
@@ -325,11 +331,7 @@ def run_cmd(
 
     if advance not in (None, "manual", "auto"):
         raise typer.BadParameter("use manual or auto", param_hint="--advance")
-    try:
-        spec = load_event(event, start_at=start_at)
-    except EventFileError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+    spec = load_event_or_exit(event, start_at)
     agenda = agenda_from_event(spec, speed=speed)
     s = agenda.settings
     agenda = replace(agenda, settings=replace(

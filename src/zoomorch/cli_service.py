@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import typer
 
+from zoomorch.cli_cues import load_event_or_exit
 from zoomorch.service import DEFAULT_PORT
 
 _DEFAULT_BASE_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
@@ -27,16 +27,6 @@ def _event_files(events: list[Path]) -> list[Path]:
         raise typer.BadParameter("no event files found; give EVENT.toml files or a folder",
                                  param_hint="EVENTS")
     return files
-
-
-def _load(path: Path, start_at: str | None) -> Any:
-    from zoomorch.event import EventFileError, load_event
-
-    try:
-        return load_event(path, start_at=start_at)
-    except EventFileError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
 
 
 def serve_cmd(
@@ -94,7 +84,7 @@ def serve_cmd(
     from zoomorch.service import serve as run
 
     files = _event_files(events or [Path("config")])
-    specs = [(f, _load(f, start_at)) for f in files]
+    specs = [(f, load_event_or_exit(f, start_at)) for f in files]
     agendas = [agenda_from_event(spec, speed=speed) for _, spec in specs]
     slugs = [a.slug for a in agendas]
     if len(set(slugs)) != len(slugs):
@@ -172,7 +162,7 @@ def board_link_cmd(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--expires") from None
     path = Path(event)
-    slug = _load(path, None).key if path.suffix == ".toml" or path.is_file() else event
+    slug = load_event_or_exit(path, None).key if path.suffix == ".toml" or path.is_file() else event
     try:
         tokens = BoardTokens.from_env()
     except ValueError as exc:
