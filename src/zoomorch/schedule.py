@@ -906,7 +906,7 @@ class _DeliveryLog:
                     # A retry: only a row waiting for one can be claimed again.
                     retried = conn.execute(
                         update(t).where(t.c.key == params["key"],
-                                        t.c.status.in_(("pending", "retrying")))
+                                        t.c.status.in_(WAITING))
                         .values(status="sending", attempts=t.c.attempts + 1,
                                 updated_at=params["updated_at"], next_attempt_at=None)
                     ).rowcount
@@ -915,7 +915,7 @@ class _DeliveryLog:
                 elif op == "missed":
                     conn.execute(_insert_new(conn, t), params)
                     conn.execute(update(t).where(t.c.key == params["key"],
-                                                 t.c.status.in_(("pending", "retrying")))
+                                                 t.c.status.in_(WAITING))
                                  .values(status="missed", last_error=params["last_error"],
                                          updated_at=params["updated_at"]))
                     results.append(None)
