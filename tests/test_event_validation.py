@@ -195,6 +195,15 @@ def test_registrant_columns_must_name_zoom_fields(seed: dict[str, Any]) -> None:
         in problems_of(seed)
 
 
+def test_registrant_columns_may_map_a_full_name_and_a_status_column(
+    seed: dict[str, Any],
+) -> None:
+    # The list reader understands both; the event file must accept what the reader accepts.
+    seed["registrants"]["columns"].update({"name": "Nombre completo", "status": "Estado"})
+    spec = parse_event(seed, source="config/x.toml")
+    assert spec.registrants.columns["status"] == "Estado"
+
+
 def test_event_key_must_be_usable_in_urls_files_and_the_state_store(
     seed: dict[str, Any],
 ) -> None:

@@ -73,6 +73,9 @@ REGISTRANT_FIELDS: tuple[str, ...] = (
     "comments", "industry", "job_title", "no_of_employees", "org", "purchasing_time_frame",
     "role_in_purchase_process", "language",
 )
+# What ``[registrants.columns]`` may map: Zoom's fields, plus two columns only a list has — a
+# full name (split into first and last) and the registrant's status (approve / deny / cancel).
+REGISTRANT_COLUMNS: tuple[str, ...] = (*REGISTRANT_FIELDS, "name", "status")
 
 _SECRET_KEY = re.compile(
     r"(secret|token|password|passwd|passcode|api[_-]?key|private[_-]?key|credential)", re.I
@@ -960,10 +963,10 @@ def _check_registrants(spec: EventSpec) -> list[Problem]:
     problems: list[Problem] = []
     custom = {q.title for q in spec.registration.custom_questions}
     for field, column in spec.registrants.columns.items():
-        if field not in REGISTRANT_FIELDS and field not in custom:
+        if field not in REGISTRANT_COLUMNS and field not in custom:
             problems.append(Problem(f"registrants.columns.{field}", "is neither a Zoom "
                                     "registrant field nor a custom question title",
-                                    f"use one of {', '.join(REGISTRANT_FIELDS)} or a title "
+                                    f"use one of {', '.join(REGISTRANT_COLUMNS)} or a title "
                                     "from registration.custom_questions"))
         if not column.strip():
             problems.append(Problem(f"registrants.columns.{field}", "names no source column",

@@ -12,15 +12,12 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from zoomorch.event import REGISTRANT_COLUMNS
 from zoomorch.registrants.source import SourceError
 
 # Zoom's standard registrant fields we carry, plus our own: the full name (split when there
 # are no separate first/last name columns), the preferred language and the requested status.
-STANDARD_FIELDS = (
-    "email", "first_name", "last_name", "name", "address", "city", "state", "zip", "country",
-    "phone", "industry", "org", "job_title", "purchasing_time_frame",
-    "role_in_purchase_process", "no_of_employees", "comments", "language", "status",
-)
+STANDARD_FIELDS = REGISTRANT_COLUMNS  # one list: the event file is checked against it too
 
 DEFAULT_HEADERS: dict[str, tuple[str, ...]] = {
     "email": (
