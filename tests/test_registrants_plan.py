@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from registrants_support import load
 from zoomorch.registrants.normalise import QuestionRule, RegistrationRules
-from zoomorch.registrants.plan import Action, Outcome, Via, ZoomRegistrant, plan_sync
+from zoomorch.registrants.plan import (
+    Action,
+    DeferralReason,
+    Outcome,
+    Via,
+    ZoomRegistrant,
+    plan_sync,
+)
 from zoomorch.registrants.values import Language, RequestedStatus
 
 
@@ -141,7 +148,9 @@ def test_a_person_sent_three_times_today_is_deferred_not_re_added() -> None:
     source = load("email,first name\na@x.org,A\nb@x.org,B\n")
     plan = plan_sync(source, [], automatic_approval=True, adds_today={"a@x.org": 3, "b@x.org": 2})
     assert [a.registration.email for a in plan.additions] == ["b@x.org"]
-    assert [r.email for r in plan.deferred] == ["a@x.org"]
+    assert [d.registration.email for d in plan.deferred] == ["a@x.org"]
+    assert plan.deferred[0].reason is DeferralReason.PERSON_DAILY_LIMIT
+    assert plan.deferred[0].retry_at is not None and plan.deferred[0].retry_at.hour == 0
     assert plan.counts(source).adds_up
 
 

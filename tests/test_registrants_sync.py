@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from registrants_support import client_for, emails_by_status, load, make_webinar, store_at
+from zoomorch.rate_labels import DAILY, Plan, RateLabel
 from zoomorch.registrants.ledger import SyncLedger
 from zoomorch.registrants.normalise import (
     QuestionRule,
@@ -15,8 +17,8 @@ from zoomorch.registrants.normalise import (
     RegistrationRules,
 )
 from zoomorch.registrants.output import write_registrants
-from zoomorch.registrants.plan import Outcome
-from zoomorch.registrants.sync import RegistrantSync, SyncReport
+from zoomorch.registrants.plan import DeferralReason, Outcome
+from zoomorch.registrants.sync import RegistrantSync, SyncAborted, SyncReport
 from zoomorch.sandbox import Sandbox
 from zoomorch.store import StateStore
 from zoomorch.zoom import ZoomClient
@@ -121,18 +123,46 @@ def test_prune_cancels_registrants_off_the_list_but_never_deletes(
     assert next(line for line in report.lines if line.email == "b@x.org").status == "cancelled"
 
 
-def test_a_person_zoom_refuses_does_not_stop_the_batch(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_a_person_registered_three_times_today_elsewhere_is_deferred_not_fatal(
+        sandbox: Sandbox, tmp_path: Path) -> None:
     rig = Rig(sandbox, tmp_path)
-    for _ in range(3):  # the day's three registrations of x, made elsewhere
-        rig.client.add_registrant(rig.webinar_id, {"email": "x@x.org", "first_name": "X"})
-    registrant = next(rig.client.iter_registrants(rig.webinar_id, "approved"))
-    rig.client.delete_registrant(rig.webinar_id, str(registrant.id))
-    people = "".join(f"q{i}@x.org,Q{i}\n" for i in range(10))
-    report = rig.sync(load("email,first name\n" + people + "x@x.org,X\n"))
-    assert rig.status()["approved"] == sorted(f"q{i}@x.org" for i in range(10))
-    assert report.counts[Outcome.ADDED] == 10 and report.counts[Outcome.DEFERRED] == 1
+    # x registered for three other side events of the forum today (other webinars, other
+    # tools): Zoom's per-person rule counts across the account.
+    for n in range(3):
+        other = rig.client.create_webinar({"topic": f"Side event {n}", "type": 5,
+                                           "settings": {"approval_type": 0}})
+        rig.client.add_registrant(other.id, {"email": "x@x.org", "first_name": "X"})
+    people = [f"q{i}@x.org,Q{i}\n" for i in range(40)]
+    people.insert(12, "x@x.org,X\n")  # inside the first batch of 30
+    report = rig.sync(load("email,first name\n" + "".join(people)))
+    assert rig.status()["approved"] == sorted(f"q{i}@x.org" for i in range(40))
+    assert report.counts[Outcome.ADDED] == 40 and report.counts[Outcome.DEFERRED] == 1
     assert report.counts.adds_up
-    assert any("3 registrations" in note for note in report.notes)
+    (deferral,) = report.deferrals
+    assert deferral.registration.email == "x@x.org"
+    assert deferral.reason is DeferralReason.PERSON_DAILY_LIMIT
+    now = sandbox.store.now()
+    assert deferral.retry_at is not None and now < deferral.retry_at <= now + timedelta(days=1)
+    assert (deferral.retry_at.hour, deferral.retry_at.minute) == (0, 0)
+    # Nobody before x in the refused batch was registered twice, and nobody was re-sent.
+    assert all(sandbox.store.registrations_today(f"q{i}@x.org") == 1 for i in range(40))
+    assert "Zoom's per-person daily limit: 1" in report.counts.summary()
+
+
+def test_an_account_wide_daily_quota_still_stops_the_run_with_its_reset_time(
+        tmp_path: Path) -> None:
+    with Sandbox(client_secret="s", plan="free", rate_limits=True) as sb:
+        rig = Rig(sb, tmp_path)
+        # The account's Heavy calls (batch registration) are used up for today.
+        sb.limiter.set_daily_used(RateLabel.HEAVY, DAILY[Plan.FREE][RateLabel.HEAVY])
+        with pytest.raises(SyncAborted) as stopped:
+            rig.sync(load("email,first name\n" + "".join(
+                f"q{i}@x.org,Q{i}\n" for i in range(5))))
+    report = stopped.value.report
+    assert report is not None and report.counts.adds_up
+    assert {d.reason for d in report.deferrals} == {DeferralReason.RUN_STOPPED}
+    assert all(d.retry_at is not None for d in report.deferrals)
+    assert "daily limit for Heavy calls" in str(stopped.value)
 
 
 def test_people_sent_three_times_today_are_not_sent_again(

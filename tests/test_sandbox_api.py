@@ -68,10 +68,14 @@ def test_expired_token_is_124_expired() -> None:
         assert expired.json() == {"code": 124, "message": "Access token is expired."}
 
 
-def test_users_me_is_the_sandbox_host(sandbox: Sandbox) -> None:
-    body = api(sandbox).get(sandbox.base_url + "/users/me", timeout=5).json()
-    assert body["id"] == "me"
-    assert body["email"] == "host@example.org"
+def test_users_me_is_the_apps_owner_with_a_real_user_id(sandbox: Sandbox) -> None:
+    s = api(sandbox)
+    body = s.get(sandbox.base_url + "/users/me", timeout=5).json()
+    assert body["id"] not in ("me", "") and body["email"] == "host@example.org"
+    by_email = s.get(sandbox.base_url + "/users/host@example.org", timeout=5).json()
+    assert by_email["id"] == body["id"]
+    stranger = s.get(sandbox.base_url + "/users/someone@other.org", timeout=5)
+    assert stranger.status_code == 404 and stranger.json()["code"] == 1001
 
 
 def test_webinar_create_get_update_delete(sandbox: Sandbox) -> None:

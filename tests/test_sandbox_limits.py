@@ -62,6 +62,13 @@ def test_rate_limits_false_never_429(sandbox: Sandbox) -> None:
 def test_webinar_writes_limited_to_100_a_day_per_host(sandbox: Sandbox) -> None:
     s = ZoomSession(sandbox)
     wid = create_webinar(s)["id"]
-    codes = [s.patch(f"/webinars/{wid}", json={"agenda": str(i)}).status_code
-             for i in range(100)]
-    assert codes == [204] * 99 + [400]
+    answers = [s.patch(f"/webinars/{wid}", json={"agenda": str(i)}) for i in range(100)]
+    assert [a.status_code for a in answers] == [204] * 99 + [429]
+    refused = answers[-1]
+    # Zoom's own wording; the limit headers but no X-RateLimit-Type (facts.md).
+    assert refused.json()["code"] == 429
+    assert "daily rate limit (100) of Meeting Create/Update" in refused.json()["message"]
+    assert refused.headers["X-RateLimit-Limit"] == "100"
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+    assert "X-RateLimit-Type" not in refused.headers
+    assert s.post("/users/me/webinars", json={"topic": "One more", "type": 5}).status_code == 429

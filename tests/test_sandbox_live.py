@@ -71,16 +71,22 @@ def all_rows(s: requests.Session, base: str, wid: int) -> list[dict[str, Any]]:
             return rows
 
 
-def truth_spans(truth: dict[str, Any]) -> dict[str, list[tuple[str, str | None]]]:
-    return {p["participant_id"]: [(s["join"], s["leave"]) for s in p["spans"]]
-            for p in truth["people"]}
+def truth_spans(truth: dict[str, Any]) -> dict[str, tuple[str, str | None, str]]:
+    """Every connection of the truth: user_id -> (join, leave, the name Zoom showed)."""
+    return {s["user_id"]: (s["join"], s["leave"], s["name"])
+            for p in truth["people"] for s in p["spans"]}
 
 
-def report_spans(rows: list[dict[str, Any]]) -> dict[str, list[tuple[str, str | None]]]:
-    spans: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
-    for row in rows:
-        spans[row["id"]].append((row["join_time"], row["leave_time"]))
-    return {k: sorted(v) for k, v in spans.items()}
+def report_spans(rows: list[dict[str, Any]]) -> dict[str, tuple[str, str | None, str]]:
+    """Every row of the participants report: user_id (one per connection) -> the same."""
+    spans = {row["user_id"]: (row["join_time"], row["leave_time"], row["name"]) for row in rows}
+    assert len(spans) == len(rows)  # Zoom's user_id is per connection
+    return spans
+
+
+def kind_zoom() -> dict[str, float]:
+    """Settings for a kinder Zoom than the real one: everyone signed in, nobody renames."""
+    return {"signed_in_rate": 1.0, "walk_in_signed_in_rate": 1.0, "rename_rate": 0.0}
 
 
 def test_same_seed_gives_the_same_report(frozen: Sandbox) -> None:
@@ -113,7 +119,9 @@ def test_attendance_looks_like_a_real_webinar(frozen: Sandbox) -> None:
     assert 0.4 < len(registered) / 600 < 0.6  # show-up rate near 50 %
     assert len(registered) + len(truth["absent_registrants"]) == 600
     phones = [p for p in attendees if p["via"] == "phone"]
-    assert phones and all(p["email"] == "" and p["name"].startswith("+") for p in phones)
+    assert phones and all(p["phone_number"].startswith("+") and not p["signed_in"]
+                          and all(s["name"] == p["phone_number"] for s in p["spans"])
+                          for p in phones)
     walk_ins = [p for p in attendees if p["via"] == "link"]
     assert walk_ins and all(p["registrant_id"] is None for p in walk_ins)
     assert sum(1 for p in attendees if len(p["spans"]) > 1) > 0.05 * len(attendees)
@@ -161,17 +169,18 @@ def test_report_and_webhooks_agree_with_the_truth() -> None:
                 truth["started_at"], truth["ended_at"])
             assert details["participants_count"] == len(truth["people"])
             assert details["duration"] == 32  # 2 late minutes + the 30-minute agenda
-            webhook: dict[str, list[tuple[str, str | None]]] = defaultdict(list)
+            webhook: dict[str, tuple[str, str | None, str]] = {}
             live = [e for e in receiver.events if e["event"] != "webinar.registration_created"]
             assert live[0]["event"] == "webinar.started" and live[-1]["event"] == "webinar.ended"
             for event in live:
                 participant = event["payload"]["object"].get("participant")
                 if event["event"] == "webinar.participant_joined":
-                    webhook[participant["id"]].append((participant["join_time"], None))
+                    webhook[participant["user_id"]] = (participant["join_time"], None,
+                                                       participant["user_name"])
                 elif event["event"] == "webinar.participant_left":
-                    join, _ = webhook[participant["id"]][-1]
-                    webhook[participant["id"]][-1] = (join, participant["leave_time"])
-            assert dict(webhook) == truth_spans(truth)
+                    join, _, name = webhook[participant["user_id"]]
+                    webhook[participant["user_id"]] = (join, participant["leave_time"], name)
+            assert webhook == truth_spans(truth)
             absent = s.get(f"/past_webinars/{details['uuid']}/absentees",
                            params={"page_size": 300}).json()
             phoned = {p["registrant_id"] for p in truth["people"] if p["via"] == "phone"}
@@ -225,8 +234,11 @@ def test_ending_early_truncates_every_open_session_at_the_end(frozen: Sandbox) -
 
 
 def test_per_person_minutes_from_the_report_analytics_match_the_truth(frozen: Sandbox) -> None:
+    # Minutes, not identity, are under test here: a kinder Zoom (everyone signed in, no
+    # renames) lets every report person be matched to exactly one truth person.
+    # tests/test_report_identity.py measures the analytics on the real, stricter Zoom.
     wid = setup_webinar(frozen, registrants=150, duration=45)
-    sim = frozen.simulate(wid, seed=21, late_minutes=4)
+    sim = frozen.simulate(wid, seed=21, late_minutes=4, **kind_zoom())
     sim.run()
     truth = sim.truth()
     s = ZoomSession(frozen)
@@ -237,11 +249,11 @@ def test_per_person_minutes_from_the_report_analytics_match_the_truth(frozen: Sa
     roster = Roster.of(panelists=[f"panelist{i}@example.org" for i in range(3)],
                        interpreters=["interp.es@example.org", "interp.fr@example.org"])
     report = build_report(run, rows, registrants, roster, as_of=frozen.store.now())
-    measured = {(p.email or p.name): round(p.minutes * 60) for p in report.people}
-    expected = {(p["email"] or p["name"]): p["seconds"] for p in truth["people"]}
+    measured = {frozenset(p.connections): (round(p.minutes * 60), p.role.value)
+                for p in report.people}
+    expected = {frozenset(s["user_id"] for s in p["spans"]): (p["seconds"], p["role"])
+                for p in truth["people"]}
     assert measured == expected
-    roles = {(p.email or p.name): p.role.value for p in report.people}
-    assert roles == {(p["email"] or p["name"]): p["role"] for p in truth["people"]}
 
 
 def test_admin_api_accelerates_the_clock_and_simulates_over_http() -> None:
@@ -296,7 +308,7 @@ def test_accelerated_clock_keeps_event_order_across_concurrent_webinars() -> Non
                 assert events[-1]["event"] == "webinar.ended"
                 inside: set[str] = set()
                 for event in events[1:-1]:
-                    who = event["payload"]["object"]["participant"]["id"]
+                    who = event["payload"]["object"]["participant"]["user_id"]
                     if event["event"] == "webinar.participant_joined":
                         assert who not in inside
                         inside.add(who)

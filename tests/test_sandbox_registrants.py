@@ -108,8 +108,11 @@ def test_same_registrant_added_at_most_3_times_a_day(sandbox: Sandbox) -> None:
     webinar = create_webinar(s)
     person = {"email": "Repeat@example.org", "first_name": "Re"}
     answers = [s.post(f"/webinars/{webinar['id']}/registrants", json=person) for _ in range(4)]
-    assert [a.status_code for a in answers] == [201, 201, 201, 400]
-    assert answers[3].json()["code"] == 3000
+    assert [a.status_code for a in answers] == [201, 201, 201, 429]
+    refused = answers[3].json()
+    assert refused["code"] == 429
+    assert "daily rate limit of (3)" in refused["message"]
+    assert "Repeat@example.org" in refused["message"]
     # Re-adding returns the same registrant, no duplicate.
     assert len({a.json()["registrant_id"] for a in answers[:3]}) == 1
     clock = sandbox.store.clock
@@ -118,6 +121,35 @@ def test_same_registrant_added_at_most_3_times_a_day(sandbox: Sandbox) -> None:
     s = ZoomSession(sandbox)  # the jump outlived the token
     again = s.post(f"/webinars/{webinar['id']}/registrants", json=person)
     assert again.status_code == 201
+
+
+def test_the_daily_rule_counts_a_person_across_every_webinar(sandbox: Sandbox) -> None:
+    s = ZoomSession(sandbox)
+    person = {"email": "side.events@example.org", "first_name": "Busy"}
+    webinars = [create_webinar(s, topic=f"Side event {n}")["id"] for n in range(4)]
+    codes = [s.post(f"/webinars/{w}/registrants", json=person).status_code for w in webinars]
+    assert codes == [201, 201, 201, 429]
+    assert sandbox.store.registrations_today("SIDE.EVENTS@example.org") == 3
+
+
+def test_a_batch_with_a_person_over_the_daily_rule_keeps_those_before_them(
+        sandbox: Sandbox) -> None:
+    s = ZoomSession(sandbox)
+    busy = {"email": "busy@example.org", "first_name": "Busy"}
+    for n in range(3):
+        other = create_webinar(s, topic=f"Other {n}")["id"]
+        assert s.post(f"/webinars/{other}/registrants", json=busy).status_code == 201
+    wid = create_webinar(s)["id"]
+    batch = [{"email": "first@example.org", "first_name": "First"}, busy,
+             {"email": "last@example.org", "first_name": "Last"}]
+    refused = s.post(f"/webinars/{wid}/batch_registrants",
+                     json={"auto_approve": True, "registrants": batch})
+    assert refused.status_code == 429
+    assert refused.json()["code"] == 429
+    assert "Webinar Batch Registration" in refused.json()["message"]
+    assert "busy@example.org" in refused.json()["message"]
+    listed = {r["email"] for r in s.get(f"/webinars/{wid}/registrants").json()["registrants"]}
+    assert listed == {"first@example.org"}  # processed in order, up to the refused person
 
 
 def test_status_update_approve_deny_cancel(sandbox: Sandbox) -> None:
@@ -154,7 +186,7 @@ def test_registrant_status_updates_limited_to_10_a_day(sandbox: Sandbox) -> None
         action = "approve" if i % 2 == 0 else "deny"
         codes.append(s.put(f"/webinars/{wid}/registrants/status", json={
             "action": action, "registrants": [{"email": "a@example.org"}]}).status_code)
-    assert codes == [204] * 10 + [400]
+    assert codes == [204] * 10 + [429]
 
 
 def test_get_and_delete_registrant_and_questions(sandbox: Sandbox) -> None:

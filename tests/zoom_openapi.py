@@ -2,7 +2,9 @@
 
 The document fails strict validation (upper-case ``style``/``in`` values, ambiguous ``userId``
 oneOf), so it is normalised on load and spec validation is skipped, as ../shared/zoom-api/README.md
-advises. Requests are validated as if sent to Zoom's own server URL.
+advises. A ``oneOf`` whose branches are objects with no required field (the user settings
+answer: settings, authentication, security) matches any object more than once, so it is read as
+the ``anyOf`` it means. Requests are validated as if sent to Zoom's own server URL.
 """
 
 from __future__ import annotations
@@ -39,11 +41,19 @@ def _normalise(node: Any) -> Any:
         for key, value in node.items():
             if key in _LOWER_KEYS and isinstance(value, str):
                 value = value.lower()
+            if key == "oneOf" and _indistinct(value):
+                key = "anyOf"
             out[key] = _normalise(value)
         return out
     if isinstance(node, list):
         return [_normalise(item) for item in node]
     return node
+
+
+def _indistinct(branches: Any) -> bool:
+    return isinstance(branches, list) and len(branches) > 1 and all(
+        isinstance(b, dict) and b.get("type") == "object" and not b.get("required")
+        for b in branches)
 
 
 @cache
@@ -79,6 +89,8 @@ def as_if_sent_to_zoom(request: requests.PreparedRequest) -> requests.PreparedRe
     moved.url = urlunsplit((zoom.scheme, zoom.netloc, path, parts.query, ""))
     # 'me' matches both branches of the spec's userId oneOf; any concrete id is unambiguous.
     moved.url = moved.url.replace("/users/me/", "/users/sandbox-host-id/")
+    if urlsplit(moved.url).path.endswith("/users/me"):
+        moved.url = moved.url.replace("/users/me", "/users/sandbox-host-id", 1)
     return moved
 
 

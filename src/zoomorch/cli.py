@@ -56,6 +56,10 @@ def sandbox_command(
     speed: float = typer.Option(
         1.0, "--speed", envvar="ZOOMORCH_SANDBOX_SPEED",
         help="Sandbox clock speed (60: a simulated hour takes a real minute)."),
+    scopes: str | None = typer.Option(
+        None, "--scopes", envvar="ZOOMORCH_SANDBOX_SCOPES",
+        help="OAuth scopes the app is granted, space- or comma-separated (default: the classic "
+             "scopes every zoomorch feature needs). Calls outside them get Zoom's 400/4711."),
 ) -> None:
     """Serve a local Zoom API (webinars part) for rehearsals, demos and tests.
 
@@ -69,6 +73,7 @@ def sandbox_command(
     from types import FrameType
 
     from zoomorch.sandbox import Sandbox
+    from zoomorch.scopes import parse_scopes
 
     if plan not in ("free", "pro", "business"):
         raise typer.BadParameter("use free, pro or business", param_hint="--plan")
@@ -81,7 +86,8 @@ def sandbox_command(
     try:
         sb = Sandbox(account_id=account_id, client_id=client_id, client_secret=secret, plan=plan,
                      webhook_url=webhook_url, webhook_secret=webhook_secret,
-                     state_file=state_file, rate_limits=not no_rate_limits, speed=speed)
+                     state_file=state_file, rate_limits=not no_rate_limits, speed=speed,
+                     scopes=None if scopes is None else parse_scopes(scopes))
         sb.start(host=host, port=port)
     except (OSError, ValueError) as exc:
         typer.echo(f"zoomorch sandbox: cannot start: {exc}", err=True)
@@ -90,6 +96,7 @@ def sandbox_command(
         typer.echo(f"{key}={value}")
     typer.echo(f"# admin API: {sb.admin_url}/  (plan {plan}; clock speed {speed:g}; "
                "Ctrl-C stops)", err=True)
+    typer.echo(f"# granted scopes: {' '.join(sorted(sb.scopes)) or '(none)'}", err=True)
 
     def _terminate(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt  # stop cleanly: flush the state file and pending webhooks

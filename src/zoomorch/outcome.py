@@ -1,7 +1,9 @@
 """How a command ends: exit codes, and the errors every command turns into a one-line message.
 
 0 done · 1 Zoom refused or could not be reached · 2 bad input (event file, list, credentials)
-· 130 interrupted (Ctrl-C), after what was already done is recorded.
+· 3 done, but some rows wait for a later run (Zoom's per-person daily limit): run the same
+command again after the time shown (e.g. from a daily scheduled job) · 130 interrupted (Ctrl-C),
+after what was already done is recorded.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from rich.console import Console
 from zoomorch.event import EventFileError
 from zoomorch.zoom import ZoomConfigError, ZoomError
 
-EXIT_OK, EXIT_ZOOM, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_ZOOM, EXIT_INPUT, EXIT_DEFERRED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def run_guarded(

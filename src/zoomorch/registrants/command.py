@@ -24,7 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from zoomorch.event import EventSpec, load_event
-from zoomorch.outcome import EXIT_OK, EXIT_ZOOM, run_guarded
+from zoomorch.outcome import EXIT_DEFERRED, EXIT_OK, EXIT_ZOOM, run_guarded
 from zoomorch.registrants.ledger import SyncLedger
 from zoomorch.registrants.normalise import (
     QuestionRule,
@@ -33,8 +33,10 @@ from zoomorch.registrants.normalise import (
     normalise_table,
 )
 from zoomorch.registrants.output import (
+    deferred_path,
     registrants_path,
     rejects_path,
+    write_deferred,
     write_registrants,
     write_rejects,
 )
@@ -93,6 +95,7 @@ def load_list(spec: EventSpec, path: Path) -> tuple[RegistrationList, str]:
 class SyncFiles:
     registrants: Path | None
     rejects: Path | None
+    deferred: Path | None = None
 
 
 def sync_event_registrants(
@@ -129,7 +132,13 @@ def sync_event_registrants(
     rejects_csv = rejects_path(out_dir, spec.key)
     write_registrants(registrants_csv, report.lines)
     write_rejects(rejects_csv, registrations.header, report.rejections)
-    return report, SyncFiles(registrants_csv, rejects_csv)
+    deferred_csv = deferred_path(out_dir, spec.key)
+    if report.deferrals:
+        write_deferred(deferred_csv, report.deferrals)
+    else:
+        deferred_csv.unlink(missing_ok=True)  # an earlier run's list is done with
+    return report, SyncFiles(registrants_csv, rejects_csv,
+                             deferred_csv if report.deferrals else None)
 
 
 # --- console --------------------------------------------------------------------------
@@ -176,6 +185,10 @@ def render_report(report: SyncReport, files: SyncFiles, console: Console) -> Non
         console.print(f"warning: {merge.message}", markup=False, highlight=False)
     for rejection in sorted(report.rejections, key=lambda r: r.row):
         console.print(f"rejected row {rejection.row}: {rejection.reason}",
+                      markup=False, highlight=False)
+    for deferral in report.deferrals:
+        console.print(f"deferred row {deferral.registration.row}: "
+                      f"{deferral.registration.email}: {deferral.describe()}",
                       markup=False, highlight=False)
     for note in report.notes:
         console.print(f"note: {note}", markup=False, highlight=False)
@@ -225,6 +238,9 @@ def render_report(report: SyncReport, files: SyncFiles, console: Console) -> Non
     if files.rejects is not None:
         console.print(f"wrote {files.rejects} ({len(report.rejections)} rejected rows)",
                       markup=False, highlight=False)
+    if files.deferred is not None:
+        console.print(f"wrote {files.deferred} ({len(report.deferrals)} deferred rows, with "
+                      "the reason and when to run again)", markup=False, highlight=False)
 
 
 def _write_calls_needed(report: SyncReport) -> int:
@@ -274,7 +290,16 @@ def sync_command(
                 err.print(str(aborted), markup=False, highlight=False)
                 return EXIT_ZOOM
         render_report(report, files, out)
-        return EXIT_OK if report.counts.adds_up else EXIT_ZOOM
+        if not report.counts.adds_up:
+            return EXIT_ZOOM
+        if report.deferrals and not report.dry_run:
+            retry = [d.retry_at for d in report.deferrals if d.retry_at is not None]
+            when = (f" after {min(retry):%Y-%m-%d %H:%M} UTC" if retry else "")
+            err.print(f"{len(report.deferrals)} rows wait for a later run: run the same "
+                      f"command again{when} (exit code {EXIT_DEFERRED}).",
+                      markup=False, highlight=False)
+            return EXIT_DEFERRED
+        return EXIT_OK
 
     return run_guarded(
         err, work, input_errors=(SourceError, SyncInputError),

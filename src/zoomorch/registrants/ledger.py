@@ -149,14 +149,14 @@ class SyncLedger:
                      f"refused after registering {len(landed)} of the call's people")
 
     def adds_today(self, now: datetime | None = None) -> Counter[str]:
-        """How many times each email (key) was registered with Zoom since 00:00 UTC."""
+        """How many times each email (key) was registered with Zoom since 00:00 UTC, for any
+        webinar: Zoom's per-person daily rule counts across all the account's webinars."""
         now = now or utcnow()
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         counts: Counter[str] = Counter()
         with self.store.session() as session:
             rows = session.scalars(
                 select(RegistrantSyncCall).where(
-                    RegistrantSyncCall.webinar_id == self.webinar_id,
                     RegistrantSyncCall.kind.in_(ADD_KINDS),
                     RegistrantSyncCall.created_at >= midnight,
                     RegistrantSyncCall.created_at < midnight + timedelta(days=1),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zoomorch.registrants.normalise import Rejection
+from zoomorch.registrants.plan import Deferral
 from zoomorch.safe_csv import write_csv
 
 REGISTRANT_COLUMNS = (
@@ -41,6 +42,20 @@ def registrants_path(directory: str | Path, event_key: str) -> Path:
 
 def rejects_path(directory: str | Path, event_key: str) -> Path:
     return Path(directory) / f"registrants-{event_key}-rejects.csv"
+
+
+def deferred_path(directory: str | Path, event_key: str) -> Path:
+    return Path(directory) / f"registrants-{event_key}-deferred.csv"
+
+
+def write_deferred(path: str | Path, deferrals: Iterable[Deferral]) -> int:
+    """Write the rows left for a later run: row, email, reason, when they can be retried."""
+    rows = ([d.registration.row, d.registration.email, d.registration.first_name,
+             d.registration.last_name, d.reason.value, d.detail,
+             d.retry_at.isoformat() if d.retry_at else ""]
+            for d in sorted(deferrals, key=lambda d: d.registration.row))
+    return write_csv(path, ["row", "email", "first_name", "last_name", "reason", "detail",
+                            "retry_after_utc"], rows)
 
 
 def write_registrants(path: str | Path, lines: Iterable[RegistrantLine]) -> int:

@@ -1,21 +1,25 @@
 """The pure diff: the organisers' list against Zoom's registrants -> a :class:`SyncPlan`.
 
 Zoom offers no way to change a registrant's answers or to move one back to *pending*, and it
-refuses a 4th registration of the same person in a day, so the plan never re-adds anyone Zoom
-already has; it only adds the missing, changes statuses that differ, and (with prune) takes
-back the registrations of people no longer on the list.
+refuses a 4th registration of the same person in a day (across all the account's webinars), so
+the plan never re-adds anyone Zoom already has; it only adds the missing, changes statuses that
+differ, and (with prune) takes back the registrations of people no longer on the list.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
+from zoomorch.rate_labels import next_utc_midnight
 from zoomorch.registrants.normalise import Registration, RegistrationList
 from zoomorch.registrants.values import RequestedStatus, email_key
 
-MAX_ADDS_PER_DAY = 3  # Zoom: the same registrant at most 3 times a day (error 3000 after)
+# Zoom: the same person at most 3 times a day across the account's webinars (HTTP 429 after).
+MAX_ADDS_PER_DAY = 3
 
 
 class ZoomStatus(StrEnum):
@@ -109,7 +113,30 @@ class Outcome(StrEnum):
     CANCELLED = "cancelled"
     REJECTED = "rejected"
     MERGED = "duplicates merged"
-    DEFERRED = "deferred (Zoom's 3 registrations a day)"
+    DEFERRED = "deferred"
+
+
+class DeferralReason(StrEnum):
+    """Why a row was not done in this run but waits for a later one."""
+
+    PERSON_DAILY_LIMIT = "Zoom's per-person daily limit"
+    RUN_STOPPED = "not sent: the run stopped"
+
+
+@dataclass(frozen=True)
+class Deferral:
+    """A row left for a later run, with its true reason and, when known, when it can go."""
+
+    registration: Registration
+    reason: DeferralReason
+    retry_at: datetime | None = None  # UTC
+    detail: str = ""
+
+    def describe(self) -> str:
+        when = (f"; retry after {self.retry_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+                if self.retry_at else "; run the same command again")
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"{self.reason.value}{detail}{when}"
 
 
 @dataclass
@@ -119,6 +146,7 @@ class SyncCounts:
     data_rows: int
     by_outcome: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
     pruned: int = 0  # registrants not on the list whose registration was taken back
+    deferred_by_reason: Counter[DeferralReason] = field(default_factory=Counter)
 
     @property
     def total(self) -> int:
@@ -126,22 +154,30 @@ class SyncCounts:
 
     @property
     def adds_up(self) -> bool:
-        return self.total == self.data_rows
+        return self.total == self.data_rows and (
+            sum(self.deferred_by_reason.values()) == self.by_outcome[Outcome.DEFERRED])
 
     def __getitem__(self, outcome: Outcome) -> int:
         return self.by_outcome[outcome]
 
+    def count_deferrals(self, deferrals: Iterable[Deferral]) -> None:
+        """Set the deferred count, and its split by reason, from the deferrals themselves."""
+        self.deferred_by_reason = Counter(d.reason for d in deferrals)
+        self.by_outcome[Outcome.DEFERRED] = sum(self.deferred_by_reason.values())
+
     def summary(self) -> str:
         """One line per outcome, and whether they add up to the input rows."""
-        parts = [f"{outcome.value}: {count}" for outcome, count in self.by_outcome.items()
-                 if count or outcome is not Outcome.DEFERRED]
-        sums = " + ".join(str(c) for o, c in self.by_outcome.items()
-                          if c or o is not Outcome.DEFERRED)
+        shown = [(o, c) for o, c in self.by_outcome.items() if c or o is not Outcome.DEFERRED]
+        parts = [f"{outcome.value}: {count}" for outcome, count in shown]
+        sums = " + ".join(str(c) for _, c in shown)
         verdict = (f"{sums} = {self.total} = {self.data_rows} input rows: "
                    "every row is accounted for" if self.adds_up else
                    f"{sums} = {self.total}, but the list has {self.data_rows} rows: "
                    "MISMATCH, please report this")
         lines = [", ".join(parts), verdict]
+        if self.deferred_by_reason:
+            lines.append("deferred, by reason: " + ", ".join(
+                f"{reason.value}: {n}" for reason, n in sorted(self.deferred_by_reason.items())))
         if self.pruned:
             lines.append(f"pruned (not on the list, registration taken back): {self.pruned}")
         return "\n".join(lines)
@@ -155,7 +191,7 @@ class SyncPlan:
     status_changes: tuple[StatusChange, ...]  # for people on the list
     prunes: tuple[StatusChange, ...]  # for registrants no longer on the list
     unchanged: tuple[Registration, ...]
-    deferred: tuple[Registration, ...]
+    deferred: tuple[Deferral, ...]
     notes: tuple[str, ...] = ()
 
     @property
@@ -172,7 +208,7 @@ class SyncPlan:
         tally[Outcome.STATUS_CHANGED] = len(self.status_changes) - tally[Outcome.CANCELLED]
         tally[Outcome.REJECTED] = len(source.rejections)
         tally[Outcome.MERGED] = len(source.merges)
-        tally[Outcome.DEFERRED] = len(self.deferred)
+        counts.count_deferrals(self.deferred)
         counts.pruned = len(self.prunes)
         return counts
 
@@ -207,19 +243,21 @@ def plan_sync(
     automatic_approval: bool,
     prune: bool = False,
     adds_today: Mapping[str, int] | None = None,
+    now: datetime | None = None,
 ) -> SyncPlan:
     """Diff the list against Zoom's registrants (every status).
 
     ``automatic_approval`` is the event's approval policy (used for rows without a status);
     ``adds_today`` counts, per email key, the registrations we already sent today (from the
-    ledger), so that Zoom's 3-a-day rule is never hit.
+    ledger, all webinars), so that Zoom's 3-a-day rule is not hit by us.
     """
     current = index_registrants(zoom)
     adds_today = adds_today or {}
+    tomorrow = next_utc_midnight(now or datetime.now(UTC))
     additions: list[Addition] = []
     changes: list[StatusChange] = []
     unchanged: list[Registration] = []
-    deferred: list[Registration] = []
+    deferred: list[Deferral] = []
     notes: list[str] = []
 
     for registration in source.registrations:
@@ -229,12 +267,9 @@ def plan_sync(
             if wanted is RequestedStatus.CANCELLED:
                 unchanged.append(registration)  # not registered: nothing to cancel
             elif adds_today.get(registration.key, 0) >= MAX_ADDS_PER_DAY:
-                deferred.append(registration)
-                notes.append(
-                    f"row {registration.row}: {registration.email} was already sent to Zoom "
-                    f"{MAX_ADDS_PER_DAY} times today; Zoom would refuse a further registration "
-                    "until 00:00 UTC, so it waits for a later run"
-                )
+                deferred.append(Deferral(
+                    registration, DeferralReason.PERSON_DAILY_LIMIT, tomorrow,
+                    f"zoomorch already sent them {MAX_ADDS_PER_DAY} times today"))
             else:
                 additions.append(_addition(registration, automatic_approval, notes))
             continue

@@ -4,7 +4,10 @@ Every write call is written to the ledger before it leaves and closed when Zoom 
 run first lists Zoom's registrants in every status and closes any call a previous run left
 open with what Zoom actually holds; only then is the plan made, so nobody is sent twice.
 A row Zoom refuses is isolated (its batch is split until the refused person is alone) and
-reported as rejected; it never stops the others.
+reported as rejected; it never stops the others. A person Zoom turns away under its per-person
+daily rule (HTTP 429 naming them) is deferred, with the time they can be retried; the rest of the
+run goes on. Only a refusal that concerns the account (credentials, scopes, the account's
+daily quota, the webinar gone) stops the run.
 
 Ctrl-C (or an unexpected error) stops a run promptly: calls not yet started are dropped, the
 calls in flight finish and are recorded, and the run is marked interrupted in the ledger; the
@@ -28,6 +31,8 @@ from zoomorch.registrants.output import RegistrantLine
 from zoomorch.registrants.plan import (
     Action,
     Addition,
+    Deferral,
+    DeferralReason,
     Outcome,
     StatusChange,
     SyncCounts,
@@ -38,7 +43,13 @@ from zoomorch.registrants.plan import (
     plan_sync,
 )
 from zoomorch.registrants.values import email_key
-from zoomorch.zoom import ZoomClient, ZoomConnectionError, ZoomError, ZoomValidationError
+from zoomorch.zoom import (
+    ZoomClient,
+    ZoomConnectionError,
+    ZoomError,
+    ZoomRegistrantDailyLimit,
+    ZoomValidationError,
+)
 from zoomorch.zoom.client import (
     REGISTRANT_STATUSES,
     REGISTRANTS_PER_BATCH,
@@ -83,6 +94,7 @@ class SyncReport:
     counts: SyncCounts
     dry_run: bool
     rejections: list[Rejection]  # the list's own rejects plus rows Zoom refused
+    deferrals: list[Deferral] = field(default_factory=list)  # rows left for a later run
     lines: list[RegistrantLine] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)  # by "METHOD /path-template"
@@ -101,13 +113,7 @@ def _row_level(error: ZoomError) -> bool:
     """Is this refusal about the people in the call (rather than the webinar or account)?"""
     if isinstance(error, ZoomValidationError):
         return True
-    if error.status == 400 and error.code in (300, None):
-        return True
-    return error.status == 400 and error.code == 3000 and _is_daily_rule(error)
-
-
-def _is_daily_rule(error: ZoomError) -> bool:
-    return error.code == 3000 and "times" in error.message.lower()
+    return error.status == 400 and error.code in (300, None)
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
@@ -193,10 +199,11 @@ class RegistrantSync:
         notes = [] if dry_run else self._reconcile(zoom)
         adds_today = self.ledger.adds_today() if self.ledger is not None else {}
         plan = plan_sync(source, zoom, automatic_approval=self.automatic_approval, prune=prune,
-                         adds_today=adds_today)
+                         adds_today=adds_today, now=self.client.server_now())
         notes.extend(plan.notes)
         report = SyncReport(source=source, plan=plan, counts=plan.counts(source),
-                            dry_run=dry_run, rejections=list(source.rejections), notes=notes)
+                            dry_run=dry_run, rejections=list(source.rejections),
+                            deferrals=list(plan.deferred), notes=notes)
         if dry_run:
             report.calls = Counter(self.client.calls) - before
             return report
@@ -219,6 +226,7 @@ class RegistrantSync:
             raise
         finally:
             report.calls = Counter(self.client.calls) - before
+        report.deferrals = execution.all_deferrals()
         report.counts = execution.counts(source)
         report.rejections.extend(execution.refused)
         report.notes.extend(execution.notes)
@@ -254,6 +262,7 @@ class _Execution:
         self.status_after: dict[str, str] = {}  # key -> status after this run's changes
         self.outcome: dict[str, Outcome] = {}  # key -> outcome, where it differs from the plan
         self.refused: list[Rejection] = []
+        self.deferred: dict[str, Deferral] = {}  # key -> why this row waits for a later run
         self.notes: list[str] = []
         self.pruned = 0
         # Set when the run is being abandoned (Ctrl-C, an unexpected error): units in flight
@@ -345,12 +354,30 @@ class _Execution:
 
     # -- outcomes ------------------------------------------------------------------------
 
-    def _defer(self, registrations: Iterable[Registration], why: str) -> None:
+    def _defer(self, registrations: Iterable[Registration], reason: DeferralReason,
+               error: ZoomError | None = None) -> None:
+        """Leave these rows for a later run, each with its true reason and retry time."""
+        retry_at = getattr(error, "resets_at", None)
+        detail = ""
+        if reason is DeferralReason.RUN_STOPPED and error is not None:
+            detail = error.message
+        elif isinstance(error, ZoomRegistrantDailyLimit):
+            detail = "Zoom refused with HTTP 429 for this person"
         with self.lock:
             for registration in registrations:
                 self.outcome[registration.key] = Outcome.DEFERRED
-            if why:
-                self.notes.append(why)
+                self.deferred.setdefault(registration.key, Deferral(
+                    registration, reason, retry_at, detail))
+
+    def _stopped_before(self, registrations: Iterable[Registration]) -> None:
+        """The run stopped (or is being abandoned) before these rows were sent."""
+        self._defer(registrations, DeferralReason.RUN_STOPPED, self.sync._stop)
+
+    def all_deferrals(self) -> list[Deferral]:
+        """The plan's deferrals and this run's, one per row, in list order."""
+        out = {d.registration.key: d for d in self.plan.deferred}
+        out.update(self.deferred)
+        return sorted(out.values(), key=lambda d: d.registration.row)
 
     def _refuse(self, registration: Registration, error: ZoomError, doing: str) -> None:
         with self.lock:
@@ -369,7 +396,7 @@ class _Execution:
 
     def _batch_add(self, additions: list[Addition], auto_approve: bool) -> None:
         if self._stopped():
-            self._defer([a.registration for a in additions], "")
+            self._stopped_before([a.registration for a in additions])
             return
         emails = [a.registration.email for a in additions]
         call_id = self._begin("batch_add", emails, auto_approve)
@@ -378,24 +405,37 @@ class _Execution:
                 self.sync.webinar_id, [a.registration.zoom_fields() for a in additions],
                 auto_approve=auto_approve,
             )
+        except ZoomRegistrantDailyLimit as error:
+            self._failed(call_id, error)
+            # Zoom may have registered those before the refused person; re-sending them would
+            # spend their own allowance.
+            additions = self._keep_missing(additions, call_id)
+            named = [a for a in additions if a.registration.key == email_key(error.email)]
+            if named or len(additions) == 1:
+                refused = named or additions
+                self._defer([a.registration for a in refused],
+                            DeferralReason.PERSON_DAILY_LIMIT, error)
+                self.sync.progress.advance(len(refused))
+                rest = [a for a in additions if a not in refused]
+                if rest:
+                    self._batch_add(rest, auto_approve)
+            elif additions:
+                half = len(additions) // 2
+                self._batch_add(additions[:half], auto_approve)
+                self._batch_add(additions[half:], auto_approve)
+            return
         except ZoomError as error:
             self._failed(call_id, error)
             if not _row_level(error):
                 self._fatal(error)
-                self._defer([a.registration for a in additions], "")
+                self._stopped_before([a.registration for a in additions])
             elif len(additions) == 1:
                 self._refused_add(additions[0], error)
             else:
-                if _is_daily_rule(error):
-                    # Zoom may have registered part of the batch before refusing one person;
-                    # re-sending those would spend their own 3-a-day allowance.
-                    additions = self._keep_missing(additions, call_id)
                 # Split until the refused person is alone; everyone else still goes through.
                 half = len(additions) // 2
-                if half:
-                    self._batch_add(additions[:half], auto_approve)
-                if additions:
-                    self._batch_add(additions[half:], auto_approve)
+                self._batch_add(additions[:half], auto_approve)
+                self._batch_add(additions[half:], auto_approve)
             return
         result = [{"email": c.email, "registrant_id": c.registrant_id, "join_url": c.join_url}
                   for c in created]
@@ -430,7 +470,7 @@ class _Execution:
 
     def _single_add(self, addition: Addition) -> None:
         if self._stopped():
-            self._defer([addition.registration], "")
+            self._stopped_before([addition.registration])
             return
         call_id = self._begin("add", [addition.registration.email])
         try:
@@ -438,11 +478,11 @@ class _Execution:
                 self.sync.webinar_id, addition.registration.zoom_fields())
         except ZoomError as error:
             self._failed(call_id, error)
-            if _row_level(error):
+            if isinstance(error, ZoomRegistrantDailyLimit) or _row_level(error):
                 self._refused_add(addition, error)
             else:
                 self._fatal(error)
-                self._defer([addition.registration], "")
+                self._stopped_before([addition.registration])
             return
         self._sent(call_id, [{"email": addition.registration.email,
                               "registrant_id": created.registrant_id,
@@ -454,16 +494,15 @@ class _Execution:
 
     def _refused_add(self, addition: Addition, error: ZoomError) -> None:
         registration = addition.registration
-        if _is_daily_rule(error):
-            self._defer([registration], f"row {registration.row}: {registration.email}: Zoom "
-                        "allows 3 registrations of a person a day; it waits for a later run")
+        if isinstance(error, ZoomRegistrantDailyLimit):
+            self._defer([registration], DeferralReason.PERSON_DAILY_LIMIT, error)
         else:
             self._refuse(registration, error, "register this row")
         self.sync.progress.advance(1)
 
     def _change_status(self, action: Action, changes: list[StatusChange]) -> None:
         if self._stopped():
-            self._defer([c.registration for c in changes if c.registration is not None], "")
+            self._stopped_before([c.registration for c in changes if c.registration is not None])
             return
         emails = [c.registrant.email for c in changes]
         call_id = self._begin(action.value, emails)
@@ -474,19 +513,16 @@ class _Execution:
             )
         except ZoomError as error:
             self._failed(call_id, error)
-            if not _row_level(error):
+            person_rule = isinstance(error, ZoomRegistrantDailyLimit)
+            if not person_rule and not _row_level(error):
                 self._fatal(error)
-                self._defer([c.registration for c in changes if c.registration is not None], "")
+                self._stopped_before([c.registration for c in changes
+                                      if c.registration is not None])
             elif len(changes) == 1:
-                change = changes[0]
-                if change.registration is not None:
-                    self._refuse(change.registration, error, f"{action.value} this registrant")
-                else:
-                    with self.lock:
-                        self.notes.append(f"Zoom refused to {action.value} "
-                                          f"{change.registrant.email}: {error.message}")
-                self.sync.progress.advance(1)
+                self._status_refused(action, changes[0], error)
             else:
+                # Zoom may have changed those before the refused person: the next run re-plans
+                # them from Zoom's list, so only the still-different ones are sent again.
                 half = len(changes) // 2
                 self._change_status(action, changes[:half])
                 self._change_status(action, changes[half:])
@@ -498,6 +534,17 @@ class _Execution:
                 if change.registration is None:
                     self.pruned += 1
         self.sync.progress.advance(len(changes))
+
+    def _status_refused(self, action: Action, change: StatusChange, error: ZoomError) -> None:
+        if change.registration is None:
+            with self.lock:
+                self.notes.append(f"Zoom refused to {action.value} "
+                                  f"{change.registrant.email}: {error.message}")
+        elif isinstance(error, ZoomRegistrantDailyLimit):
+            self._defer([change.registration], DeferralReason.PERSON_DAILY_LIMIT, error)
+        else:
+            self._refuse(change.registration, error, f"{action.value} this registrant")
+        self.sync.progress.advance(1)
 
     # -- results -------------------------------------------------------------------------
 
@@ -512,8 +559,8 @@ class _Execution:
                     Outcome.CANCELLED if change.is_cancellation else Outcome.STATUS_CHANGED)
         for registration in self.plan.unchanged:
             planned[registration.key] = Outcome.UNCHANGED
-        for registration in self.plan.deferred:
-            planned[registration.key] = Outcome.DEFERRED
+        for deferral in self.plan.deferred:
+            planned[deferral.registration.key] = Outcome.DEFERRED
         # A new person whose follow-up status Zoom refused was still added.
         for key, outcome in self.outcome.items():
             if key in planned and not (planned[key] is Outcome.ADDED and key in self.added):
@@ -524,6 +571,11 @@ class _Execution:
         counts.by_outcome[Outcome.REJECTED] += len(source.rejections)
         counts.by_outcome[Outcome.MERGED] = len(source.merges)
         counts.pruned = self.pruned
+        # The deferred count is what the outcomes say; its split by reason comes from the
+        # deferrals themselves, so a row deferred without a reason shows as a mismatch.
+        deferred_keys = {k for k, o in planned.items() if o is Outcome.DEFERRED}
+        counts.deferred_by_reason = Counter(
+            d.reason for d in self.all_deferrals() if d.registration.key in deferred_keys)
         return counts
 
     def lines(

@@ -5,11 +5,16 @@ Nothing here talks to Zoom or the store. Input is plain data (parsed from Zoom's
 
 Counting rules (also in docs/reports.md):
 
-- One *person* is everyone whose join rows share a registrant id, an email address or, for
-  rows that have neither, Zoom's per-webinar participant id. Rows that share any of those
-  are the same person (so a rejoin without the registrant id still merges), while two people
-  with the same display name but different emails stay apart. Dial-in callers and guests
-  without email keep their own rows.
+- One *person* is every join row tied together by, in this order, a registrant id, an email
+  address (a registrant's email stands for their registrant id) or the id of the Zoom account
+  they signed in with. Rows that share any of those are the same person (so a rejoin without
+  the registrant id still merges), while two people with the same display name but different
+  emails stay apart. Zoom gives none of those for guests who are not signed in, nor for
+  dial-ins: their rows are tied by display name (trimmed, spaces collapsed, case-folded) when
+  the rows of that name never overlap in time; when they do, it was several people, the rows
+  are split into the fewest people whose rows do not overlap, and they count as
+  *unidentified* (so do rows without a name). Every person says how it was identified
+  (:class:`IdentifiedBy`), and the totals say how many audience rows stayed unidentified.
 - A join without ``leave_time`` is someone still in the room: the span runs to the webinar's
   end, or to ``as_of`` if the webinar has not ended.
 - Minutes and percentages count only time inside the webinar (actual start to actual end);
@@ -24,7 +29,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -50,7 +55,22 @@ class Connection(StrEnum):
     DIAL_IN = "dial-in"  # joined by phone
 
 
+class IdentifiedBy(StrEnum):
+    """What tied a person's join rows together, strongest first (docs/reports.md)."""
+
+    REGISTRANT = "registrant"  # Zoom's registrant id (or a registrant's email)
+    EMAIL = "email"  # an email address Zoom showed
+    ZOOM_ACCOUNT = "zoom account"  # the id of the Zoom account they signed in with
+    NAME = "name"  # nothing but the display name, never in two places at once
+    UNIDENTIFIED = "unidentified"  # no name, or one name in two places at once
+
+
 _PHONE = re.compile(r"^\s*\+?[\d\s().\-]{6,}\s*$")
+
+
+def normalise_name(name: str) -> str:
+    """A display name as identity compares it: trimmed, spaces collapsed, case-folded."""
+    return " ".join(name.split()).casefold()
 
 
 def parse_zoom_time(value: str | None) -> datetime | None:
@@ -183,18 +203,27 @@ class WebinarRun:
 
 @dataclass(frozen=True, slots=True)
 class Roster:
-    """Who had which role, by email (from the event file and Zoom's panelist list)."""
+    """Who had which role, by email and by name (from the event file and Zoom's panelist
+    list). Names are kept normalised (:func:`normalise_name`)."""
 
     hosts: frozenset[str] = frozenset()
     panelists: frozenset[str] = frozenset()
     interpreters: frozenset[str] = frozenset()
+    host_names: frozenset[str] = frozenset()
+    panelist_names: frozenset[str] = frozenset()
+    interpreter_names: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, *, hosts: Iterable[str] = (), panelists: Iterable[str] = (),
-           interpreters: Iterable[str] = ()) -> Roster:
+           interpreters: Iterable[str] = (), host_names: Iterable[str] = (),
+           panelist_names: Iterable[str] = (), interpreter_names: Iterable[str] = ()) -> Roster:
         def norm(emails: Iterable[str]) -> frozenset[str]:
             return frozenset(e.strip().lower() for e in emails if e and e.strip())
-        return cls(norm(hosts), norm(panelists), norm(interpreters))
+
+        def names(values: Iterable[str]) -> frozenset[str]:
+            return frozenset(normalise_name(n) for n in values if n and n.strip())
+        return cls(norm(hosts), norm(panelists), norm(interpreters), names(host_names),
+                   names(panelist_names), names(interpreter_names))
 
     def role_of(self, email: str) -> Role:
         # A person listed twice gets the most specific role: interpreters are panelists too.
@@ -203,6 +232,17 @@ class Roster:
         if email in self.interpreters:
             return Role.INTERPRETER
         if email in self.panelists:
+            return Role.PANELIST
+        return Role.ATTENDEE
+
+    def role_by_name(self, names: Iterable[str]) -> Role:
+        """The role of someone Zoom shows without email, from their display names."""
+        keys = {normalise_name(n) for n in names}
+        if keys & self.host_names:
+            return Role.HOST
+        if keys & self.interpreter_names:
+            return Role.INTERPRETER
+        if keys & self.panelist_names:
             return Role.PANELIST
         return Role.ATTENDEE
 
@@ -284,6 +324,7 @@ class PersonAttendance:
     email: str
     role: Role
     connection: Connection
+    identified_by: IdentifiedBy
     registrant_id: str
     first_join: datetime
     last_leave: datetime
@@ -295,6 +336,7 @@ class PersonAttendance:
     organisation: str
     preferred_language: str
     spans: tuple[AttendanceSpan, ...]
+    connections: tuple[str, ...] = ()  # Zoom's user_id of each of their join rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +361,7 @@ class AttendanceTotals:
     registered: int
     approved: int
     attended: int
+    unidentified_connections: int  # audience join rows no person could be tied to for sure
     attended_registered: int
     guests: int
     conversion: float | None  # approved registrants who attended / approved; None if 0 approved
@@ -374,13 +417,17 @@ class AttendanceReport:
 
 
 class _Person:
-    __slots__ = ("email", "joins", "names", "open", "registrant_id", "spans")
+    __slots__ = ("account", "connections", "email", "identified_by", "joins", "names", "open",
+                 "registrant_id", "spans")
 
     def __init__(self) -> None:
         self.spans: list[tuple[float, float]] = []
         self.names: dict[str, float] = {}  # name -> latest join (epoch seconds)
+        self.connections: list[str] = []  # Zoom's user_id of each row
         self.email = ""
         self.registrant_id = ""
+        self.account = False  # some row carried a signed-in Zoom account's id
+        self.identified_by: IdentifiedBy | None = None  # set for rows tied by name
         self.joins = 0
         self.open = False
 
@@ -388,10 +435,62 @@ class _Person:
         self.spans.extend(other.spans)
         for name, when in other.names.items():
             self.names[name] = max(when, self.names.get(name, when))
+        self.connections.extend(other.connections)
         self.email = self.email or other.email
         self.registrant_id = self.registrant_id or other.registrant_id
+        self.account = self.account or other.account
         self.joins += other.joins
         self.open = self.open or other.open
+
+    def take(self, start: float, end: float, is_open: bool, name: str, user_id: str) -> None:
+        self.spans.append((start, end))
+        self.joins += 1
+        self.open = self.open or is_open
+        if name:
+            self.names[name] = max(start, self.names.get(name, start))
+        if user_id:
+            self.connections.append(user_id)
+
+    def identification(self) -> IdentifiedBy:
+        if self.registrant_id:
+            return IdentifiedBy.REGISTRANT
+        if self.email:
+            return IdentifiedBy.EMAIL
+        if self.account:
+            return IdentifiedBy.ZOOM_ACCOUNT
+        return self.identified_by or IdentifiedBy.UNIDENTIFIED
+
+
+@dataclass(slots=True)
+class _Anonymous:
+    """A join row Zoom gives no registrant id, email or account for: tied by name later."""
+
+    name: str
+    start: float
+    end: float
+    open: bool
+    user_id: str
+
+
+def tie_by_name(rows: Sequence[_Anonymous]) -> list[list[_Anonymous]]:
+    """Rows of one display name as people: the fewest people whose own rows never overlap.
+
+    Rows are taken by join time; each goes to the person who left most recently before it
+    joined (a rejoin follows its drop), else it starts a new person. One person back means
+    the name identifies them; more means several people shared the name.
+    """
+    people: list[list[_Anonymous]] = []
+    ends: list[tuple[float, int]] = []  # (last leave, person index), sorted
+    for row in sorted(rows, key=lambda r: (r.start, r.end)):
+        slot = bisect_right(ends, (row.start, len(people))) - 1
+        if slot >= 0:
+            _, index = ends.pop(slot)
+        else:
+            index = len(people)
+            people.append([])
+        people[index].append(row)
+        insort(ends, (row.end, index))
+    return people
 
 
 class AttendanceBuilder:
@@ -417,6 +516,7 @@ class AttendanceBuilder:
         self._people: list[_Person | None] = []
         self._alias: dict[str, int] = {}
         self._redirect: dict[int, int] = {}
+        self._anonymous: dict[str, list[_Anonymous]] = {}  # normalised name -> rows
 
     def _find(self, index: int) -> int:
         while index in self._redirect:
@@ -433,20 +533,24 @@ class AttendanceBuilder:
             email = self.registrants[registrant_id].email
         if email and not registrant_id:
             registrant_id = self.registrant_by_email.get(email, "")
+        start = row.join_time.timestamp()
+        if row.leave_time is None:
+            end = max(start, self._open_end)
+        else:
+            end = max(start, row.leave_time.timestamp())
         aliases: list[str] = []
         if registrant_id:
             aliases.append("r:" + registrant_id)
         if email:
             aliases.append("e:" + email)
+        if row.participant_id:
+            # A signed-in Zoom account: keeps one person's rejoins and renames together.
+            aliases.append("p:" + row.participant_id)
         if not aliases:
-            # Only without email or registration: Zoom's ids then tell guests with equal names
-            # apart, and keep one guest's rejoins (and renames) together.
-            if row.participant_id:
-                aliases.append("p:" + row.participant_id)
-            elif row.user_id:
-                aliases.append("u:" + row.user_id)
-            else:
-                aliases.append(f"row:{len(self._people)}")
+            # Zoom's user_id is per connection, so nothing but the name is left (report()).
+            self._anonymous.setdefault(normalise_name(row.name), []).append(
+                _Anonymous(row.name, start, end, row.leave_time is None, row.user_id))
+            return
         found = sorted({self._find(self._alias[a]) for a in aliases if a in self._alias})
         if found:
             index = found[0]
@@ -464,18 +568,24 @@ class AttendanceBuilder:
             self._people.append(person)
         for alias in aliases:
             self._alias[alias] = index
-        start = row.join_time.timestamp()
-        if row.leave_time is None:
-            end = max(start, self._open_end)
-            person.open = True
-        else:
-            end = max(start, row.leave_time.timestamp())
-        person.spans.append((start, end))
-        person.joins += 1
-        if row.name:
-            person.names[row.name] = max(start, person.names.get(row.name, start))
+        person.take(start, end, row.leave_time is None, row.name, row.user_id)
         person.email = person.email or email
         person.registrant_id = person.registrant_id or registrant_id
+        person.account = person.account or bool(row.participant_id)
+
+    def _tied_by_name(self) -> list[_Person]:
+        """The rows without registrant, email or account, as people (see ``tie_by_name``)."""
+        people: list[_Person] = []
+        for key, rows in self._anonymous.items():
+            groups = [[r] for r in rows] if not key else tie_by_name(rows)
+            how = IdentifiedBy.NAME if key and len(groups) == 1 else IdentifiedBy.UNIDENTIFIED
+            for group in groups:
+                person = _Person()
+                person.identified_by = how
+                for r in group:
+                    person.take(r.start, r.end, r.open, r.name, r.user_id)
+                people.append(person)
+        return people
 
     def add_all(self, rows: Iterable[ParticipantJoin]) -> AttendanceBuilder:
         for row in rows:
@@ -492,16 +602,20 @@ class AttendanceBuilder:
         w_len = w_end - w_start
         people: list[PersonAttendance] = []
         audience_spans: list[list[tuple[float, float]]] = []
-        for person in self._people:
-            if person is None:
-                continue
+        unidentified = 0
+        for person in [*(p for p in self._people if p is not None), *self._tied_by_name()]:
             merged = _merge(person.spans)
             inside = _clip(merged, w_start, w_end)
             seconds = sum(e - s for s, e in inside)
             names = sorted(person.names, key=lambda n: person.names[n], reverse=True)
             registrant = self.registrants.get(person.registrant_id)
             name = names[0] if names else (registrant.name if registrant else "")
-            role = self.roster.role_of(person.email) if person.email else Role.ATTENDEE
+            # Without an email, a name the roster knows tells a panelist on a phone apart.
+            role = (self.roster.role_of(person.email) if person.email
+                    else self.roster.role_by_name(names))
+            identified_by = person.identification()
+            if identified_by is IdentifiedBy.UNIDENTIFIED and role is Role.ATTENDEE:
+                unidentified += person.joins
             if registrant is not None:
                 connection = Connection.REGISTERED
             elif person.email:
@@ -512,14 +626,16 @@ class AttendanceBuilder:
                 connection = Connection.GUEST
             people.append(PersonAttendance(
                 name=name, other_names=tuple(names[1:]), email=person.email, role=role,
-                connection=connection, registrant_id=person.registrant_id,
+                connection=connection, identified_by=identified_by,
+                registrant_id=person.registrant_id,
                 first_join=_dt(merged[0][0]), last_leave=_dt(merged[-1][1]),
                 still_in_room=person.open and self.webinar.end is None, joins=person.joins,
                 minutes=seconds / 60, percent_of_webinar=(100 * seconds / w_len) if w_len else 0.0,
                 country=registrant.country if registrant else "",
                 organisation=registrant.organisation if registrant else "",
                 preferred_language=registrant.preferred_language if registrant else "",
-                spans=tuple(AttendanceSpan(_dt(s), _dt(e)) for s, e in merged)))
+                spans=tuple(AttendanceSpan(_dt(s), _dt(e)) for s, e in merged),
+                connections=tuple(person.connections)))
             if role is Role.ATTENDEE and inside:
                 audience_spans.append(inside)
         people.sort(key=lambda p: (_ROLE_ORDER[p.role], p.name.casefold(), p.email,
@@ -539,7 +655,8 @@ class AttendanceBuilder:
                          if rid in approved and rid not in joined_ids]
         totals = AttendanceTotals(
             registered=len(self.registrants), approved=len(approved),
-            attended=len(attendees), attended_registered=attended_registered,
+            attended=len(attendees), unidentified_connections=unidentified,
+            attended_registered=attended_registered,
             guests=sum(1 for p in attendees if p.registrant_id not in approved),
             conversion=(attended_registered / len(approved)) if approved else None,
             median_minutes=statistics.median(p.minutes for p in attendees) if attendees else 0.0,

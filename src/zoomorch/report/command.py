@@ -46,7 +46,8 @@ def _print_outcome(spec: EventSpec, outcome: ReportOutcome, say: Console, err: C
     conversion = "—" if t.conversion is None else f"{100 * t.conversion:.0f}%"
     peak_at = f" at {t.peak_at.astimezone(zone):%H:%M}" if t.peak_at else ""
     say.print(f"Registered {t.registered} · approved {t.approved} · Attended {t.attended} "
-              f"(conversion {conversion}) · median {t.median_minutes:.0f} min · "
+              f"({t.unidentified_connections} unidentified connections, "
+              f"conversion {conversion}) · median {t.median_minutes:.0f} min · "
               f"peak {t.peak_concurrency}{peak_at} ({zone.key})", markup=False)
     for path in outcome.files:
         say.print(f"wrote {path}", markup=False, highlight=False)

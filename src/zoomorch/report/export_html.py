@@ -140,6 +140,9 @@ def render_html(report: AttendanceReport, tables: Sequence[Table], zone: ZoneInf
     by_language = Counter(p.preferred_language or "(not given)" for p in audience)
     start = local(report.totals.webinar_start, zone)
     assert start is not None
+    totals = report.totals
+    headline = (f"Attended {totals.attended:,} · {totals.unidentified_connections:,} "
+                "unidentified connections (rows no person could be tied to for sure)")
     charts = (
         '<section class="charts"><h2 id="charts">Charts</h2>'
         f"<figure>{concurrency_chart(report, zone)}"
@@ -159,6 +162,7 @@ def render_html(report: AttendanceReport, tables: Sequence[Table], zone: ZoneInf
         f"<h1>Attendance report: {html.escape(report.webinar.topic)}</h1>",
         f'<p class="sub">{start:%A %d %B %Y, %H:%M} ({html.escape(zone.key)}) · '
         f"all times in {html.escape(zone.key)}</p>",
+        f'<p class="sub">{html.escape(headline)}</p>',
         f'<nav><a href="#charts">Charts</a> · {nav}</nav>',
         charts,
         *(_table_html(t, max_rows) for t in tables),

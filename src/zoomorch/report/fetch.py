@@ -259,8 +259,10 @@ class StoredReport:
         return [RegistrantAnswers.from_zoom(raw, language_question=language_question)
                 for page in self.pages(ABSENTEES) for raw in page.get("registrants") or []]
 
-    def panelist_emails(self) -> list[str]:
-        return [str(p.get("email") or "") for p in self.single(PANELISTS).get("panelists") or []]
+    def panelists(self) -> list[tuple[str, str]]:
+        """Zoom's panelist list as (name, email) pairs."""
+        return [(str(p.get("name") or ""), str(p.get("email") or ""))
+                for p in self.single(PANELISTS).get("panelists") or []]
 
     def questions(self) -> list[QuestionAsked]:
         return QuestionAsked.iter_from_zoom(self.single(QA))

@@ -54,18 +54,27 @@ def parse_formats(value: str) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
-def roster_for(spec: EventSpec, zoom_panelists: Sequence[str] = ()) -> Roster:
-    """Roles by email: the event file's people, plus panelists Zoom lists that it does not."""
-    hosts = [p.email or "" for p in spec.people
-             if p.has(Role.HOST) or p.has(Role.ALTERNATIVE_HOST)]
-    interpreters = [p.email or "" for p in spec.people if p.has(Role.INTERPRETER)]
+def roster_for(spec: EventSpec, zoom_panelists: Sequence[str] = (),
+               zoom_panelist_names: Sequence[str] = ()) -> Roster:
+    """Roles by email and by name: the event file's people, plus the panelists Zoom lists
+    that it does not. Names give a role to someone Zoom shows without email (a panelist
+    dialling in under their name, or on a device where Zoom hides it)."""
+    hosts = [p for p in spec.people if p.has(Role.HOST) or p.has(Role.ALTERNATIVE_HOST)]
+    interpreters = [p for p in spec.people if p.has(Role.INTERPRETER)]
     if spec.interpretation is not None:
-        interpreters += [spec.person(a.person).email or ""
-                         for a in spec.interpretation.interpreters]
-    panelists = [p.email or "" for p in spec.people
-                 if p.has(Role.PANELIST) or p.has(Role.MODERATOR)]
-    return Roster.of(hosts=hosts, panelists=[*panelists, *zoom_panelists],
-                     interpreters=interpreters)
+        interpreters += [spec.person(a.person) for a in spec.interpretation.interpreters]
+    panelists = [p for p in spec.people if p.has(Role.PANELIST) or p.has(Role.MODERATOR)]
+    return Roster.of(
+        hosts=[p.email or "" for p in hosts], host_names=[p.name for p in hosts],
+        panelists=[*(p.email or "" for p in panelists), *zoom_panelists],
+        panelist_names=[*(p.name for p in panelists), *zoom_panelist_names],
+        interpreters=[p.email or "" for p in interpreters],
+        interpreter_names=[p.name for p in interpreters])
+
+
+def _unzip(pairs: Sequence[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """Zoom's (name, email) panelist pairs as (emails, names)."""
+    return [email for _, email in pairs], [name for name, _ in pairs]
 
 
 def planned_segments(spec: EventSpec) -> list[PlannedSegment]:
@@ -88,7 +97,7 @@ def analyse(spec: EventSpec, stored: StoredReport) -> AttendanceReport:
     as_of = stored.snapshot.completed_at or stored.snapshot.started_at
     return build_report(
         webinar, stored.participants(), stored.registrants(question),
-        roster_for(spec, stored.panelist_emails()), as_of=as_of,
+        roster_for(spec, *_unzip(stored.panelists())), as_of=as_of,
         segments=planned_segments(spec), absentees=stored.absentees(question),
         questions=stored.questions(), poll_answers=stored.poll_answers())
 

@@ -71,6 +71,9 @@ def report_tables(report: AttendanceReport, zone: ZoneInfo) -> list[Table]:
         ("Registered", t.registered, Kind.INT),
         ("Approved", t.approved, Kind.INT),
         ("Attended", t.attended, Kind.INT),
+        # Right next to "Attended": how many audience rows could not be tied to a person for
+        # sure (docs/reports.md), so nobody reads the count as more exact than it is.
+        ("Unidentified connections", t.unidentified_connections, Kind.INT),
         ("Attended (approved registrants)", t.attended_registered, Kind.INT),
         ("Attended (not registered)", t.guests, Kind.INT),
         ("Conversion (%)", None if t.conversion is None else _r(100 * t.conversion), Kind.PERCENT),
@@ -87,13 +90,15 @@ def report_tables(report: AttendanceReport, zone: ZoneInfo) -> list[Table]:
     people = Table(
         "people", "Per person",
         [Column("Name"), Column("Also known as"), Column("Email"), Column("Role"),
-         Column("Connection"), Column(f"First join ({tz})", Kind.DATETIME),
+         Column("Connection"), Column("Identified by"),
+         Column(f"First join ({tz})", Kind.DATETIME),
          Column(f"Last leave ({tz})", Kind.DATETIME), Column("Still in room", Kind.BOOL),
          Column("Joins", Kind.INT), Column("Minutes", Kind.FLOAT),
          Column("% of webinar", Kind.PERCENT), Column("Country"), Column("Organisation"),
          Column("Preferred language"), Column("Registrant ID")],
         [(p.name, "; ".join(p.other_names), p.email, str(p.role), str(p.connection),
-          local(p.first_join, zone), local(p.last_leave, zone), p.still_in_room, p.joins,
+          str(p.identified_by), local(p.first_join, zone), local(p.last_leave, zone),
+          p.still_in_room, p.joins,
           _r(p.minutes), _r(p.percent_of_webinar), p.country, p.organisation,
           p.preferred_language, p.registrant_id) for p in report.people])
 

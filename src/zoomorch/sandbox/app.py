@@ -10,6 +10,8 @@ Admin routes (not part of Zoom, no auth, loopback clients only):
 - ``POST /_sandbox/reset`` — drop all state (credentials stay).
 - ``GET  /_sandbox/faults`` / ``PUT /_sandbox/faults`` — read / change fault injection
   (``error_rate``, ``rate_limit_burst``, ``latency_ms``, ``drop_after_processing_rate``, ``seed``).
+- ``GET  /_sandbox/scopes`` / ``PUT /_sandbox/scopes`` ``{"scopes": [...]}`` — the app's granted
+  scopes; tokens issued afterwards carry the new grant.
 - ``GET  /_sandbox/requests`` — log of /v2 requests served ``[{method, path, status, label, at}]``.
 - ``GET  /_sandbox/webhooks`` — webhook delivery log.
 - ``GET  /_sandbox/chat`` — Team Chat messages sent through the API.
@@ -43,10 +45,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from zoomorch.rate_labels import label_for
 from zoomorch.sandbox import models
-from zoomorch.sandbox.auth import SCOPE, TokenExpired, TokenInvalid
+from zoomorch.sandbox.auth import TokenExpired, TokenInvalid, granted_scopes, scope_string
 from zoomorch.sandbox.clock import zoom_time
 from zoomorch.sandbox.errors import ZoomApiError
 from zoomorch.sandbox.simulation import SimulationSettings
+from zoomorch.scopes import REFUSAL_CODE, refusal_message, scopes_for
 
 if TYPE_CHECKING:
     from zoomorch.sandbox.server import Sandbox
@@ -149,12 +152,16 @@ class ZoomGate:
             return
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
         try:
-            sb.tokens.verify(headers.get("authorization"))
+            claims = sb.tokens.verify(headers.get("authorization"))
         except TokenExpired:
             await answer(401, {"code": 124, "message": "Access token is expired."})
             return
         except TokenInvalid:
             await answer(401, {"code": 124, "message": "Invalid access token."})
+            return
+        rule = scopes_for(method, path)
+        if rule is not None and not rule.satisfied_by(granted_scopes(claims)):
+            await answer(400, {"code": REFUSAL_CODE, "message": refusal_message(rule)})
             return
         rate_headers: dict[str, str] = {}
         if sb.rate_limits:
@@ -275,7 +282,7 @@ def create_app(sb: Sandbox) -> ASGIApp:
 
     @app.exception_handler(ZoomApiError)
     async def _zoom_error(_: Request, exc: ZoomApiError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -310,16 +317,21 @@ def create_app(sb: Sandbox) -> ASGIApp:
         if params.get("account_id") != sb.credentials.account_id:
             return JSONResponse({"reason": "Invalid request : Account ID is invalid.",
                                  "error": "invalid_request"}, status_code=400)
-        token = sb.tokens.issue(sb.credentials.client_id)
+        granted = sb.scopes
+        token = sb.tokens.issue(sb.credentials.client_id, granted)
         return JSONResponse({"access_token": token, "token_type": "bearer",
-                             "expires_in": sb.tokens.ttl_seconds, "scope": SCOPE,
-                             "api_url": sb.origin})
+                             "expires_in": sb.tokens.ttl_seconds,
+                             "scope": scope_string(granted), "api_url": sb.origin})
 
     # ----- users and webinars -----------------------------------------------------------------
 
     @app.get("/v2/users/{user_id}")
     async def get_user(user_id: str) -> dict[str, Any]:
         return store.user(user_id)
+
+    @app.get("/v2/users/{user_id}/settings")
+    async def get_user_settings(user_id: str) -> dict[str, Any]:
+        return store.user_settings(user_id)
 
     @app.post("/v2/users/{user_id}/webinars", status_code=201)
     async def create_webinar(user_id: str, request: Request) -> dict[str, Any]:
@@ -517,6 +529,19 @@ def create_app(sb: Sandbox) -> ASGIApp:
         sb.faults.update(settings.model_dump(exclude_unset=True))
         return sb.faults.to_dict()
 
+    @app.get("/_sandbox/scopes")
+    async def admin_scopes() -> dict[str, Any]:
+        return {"scopes": sorted(sb.scopes)}
+
+    @app.put("/_sandbox/scopes")
+    async def admin_set_scopes(request: Request) -> dict[str, Any]:
+        granted = (await _json_object(request)).get("scopes")
+        if not isinstance(granted, list) or not all(isinstance(s, str) for s in granted):
+            raise ZoomApiError(400, 300, "Invalid field: scopes.", [
+                {"field": "scopes", "message": "scopes must be a list of scope names."}])
+        sb.scopes = granted
+        return {"scopes": sorted(sb.scopes)}
+
     @app.get("/_sandbox/requests")
     async def admin_requests() -> dict[str, Any]:
         return {"requests": sb.requests_log()}
@@ -529,6 +554,47 @@ def create_app(sb: Sandbox) -> ASGIApp:
     async def admin_chat() -> dict[str, Any]:
         with store.lock:
             return {"messages": list(store.chat_messages)}
+
+    @app.get("/_sandbox/account")
+    async def admin_account() -> dict[str, Any]:
+        with store.lock:
+            return {**store.account.to_json(),
+                    "users": [u.to_json() for u in store.users.values()],
+                    "channels": [c.to_json() for c in store.channels.values()]}
+
+    @app.put("/_sandbox/account")
+    async def admin_set_account(request: Request) -> dict[str, Any]:
+        data = await _json_object(request)
+        try:
+            return store.set_account(data)
+        except ValueError as exc:
+            raise ZoomApiError(400, 300, str(exc)) from None
+
+    @app.put("/_sandbox/users/{email}")
+    async def admin_put_user(email: str, request: Request) -> dict[str, Any]:
+        data = await _json_object(request)
+        try:
+            user = store.put_user(email, str(data.get("first_name", "")),
+                                  str(data.get("last_name", "")))
+        except ValueError as exc:
+            raise ZoomApiError(400, 300, str(exc)) from None
+        return user.to_json()
+
+    @app.put("/_sandbox/users/{email}/contacts")
+    async def admin_put_contacts(email: str, request: Request) -> dict[str, Any]:
+        data = await _json_object(request)
+        contacts = data.get("contacts", [])
+        if not isinstance(contacts, list) or not all(isinstance(c, str) for c in contacts):
+            raise ZoomApiError(400, 300, 'Body must be {"contacts": ["email", ...]}.')
+        return store.set_contacts(email, contacts).to_json()
+
+    @app.put("/_sandbox/channels/{channel_id}")
+    async def admin_put_channel(channel_id: str, request: Request) -> dict[str, Any]:
+        data = await _json_object(request)
+        members = data.get("members", [])
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise ZoomApiError(400, 300, 'Body must be {"name": "…", "members": ["email", …]}.')
+        return store.put_channel(channel_id, str(data.get("name", "")), members).to_json()
 
     @app.get("/_sandbox/clock")
     async def admin_clock() -> dict[str, Any]:

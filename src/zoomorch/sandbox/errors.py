@@ -9,12 +9,14 @@ class ZoomApiError(Exception):
     """An error Zoom would answer with: HTTP ``status`` and a Zoom ``code``."""
 
     def __init__(self, status: int, code: int, message: str,
-                 errors: list[dict[str, str]] | None = None) -> None:
+                 errors: list[dict[str, str]] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.errors = errors
+        self.headers = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
         data: dict[str, Any] = {"code": self.code, "message": self.message}

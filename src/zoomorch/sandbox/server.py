@@ -7,12 +7,14 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import uvicorn
 
+from zoomorch import scopes as zoom_scopes
 from zoomorch.rate_labels import Plan
 from zoomorch.sandbox.app import REQUEST_LOG_CAP, create_app
 from zoomorch.sandbox.auth import Credentials, TokenIssuer
@@ -34,7 +36,7 @@ class Sandbox:
                  token_ttl_seconds: int = 3599, clock: SandboxClock | None = None,
                  faults: FaultConfig | None = None,
                  webhook_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0),
-                 speed: float | None = None) -> None:
+                 speed: float | None = None, scopes: Iterable[str] | None = None) -> None:
         self.credentials = Credentials(account_id, client_id,
                                        client_secret or secrets.token_urlsafe(24))
         self.plan = Plan(plan)
@@ -44,6 +46,9 @@ class Sandbox:
             self.store.clock.set_speed(speed)
         self.simulations = SimulationEngine(self.store)
         self.tokens = TokenIssuer(self.store.clock, account_id, token_ttl_seconds)
+        self._scopes = zoom_scopes.DEFAULT_GRANTED
+        if scopes is not None:
+            self.scopes = scopes
         self.limiter = RateLimiter(self.plan, self.store.clock, account_id)
         self.faults = faults or FaultConfig()
         self.webhook_url = webhook_url
@@ -159,6 +164,19 @@ class Sandbox:
             if self.store.wait_dirty(0.5):
                 self._stopping.wait(0.2)
                 self.store.save_if_dirty()
+
+    # ----- the app's scopes -------------------------------------------------------------------
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """The scopes the app is granted: tokens issued from now on carry them."""
+        return self._scopes
+
+    @scopes.setter
+    def scopes(self, granted: Iterable[str]) -> None:
+        # Like ticking scopes in the Marketplace: tokens already issued keep their own.
+        self._scopes = (zoom_scopes.parse_scopes(granted) if isinstance(granted, str)
+                        else frozenset(granted))
 
     # ----- inspection -------------------------------------------------------------------------
 

@@ -9,6 +9,11 @@ applied and the ground truth (``Simulation.truth``) is the plan cut at what was 
 two agree by construction. Ending the webinar early (``PUT /webinars/{id}/status``) first
 applies everything before the end moment, then truncates every open session at it.
 
+Who Zoom can tell apart is modelled as Zoom shows it, never kinder (docs/sandbox.md, "Who the
+report can identify"): a share of people are not signed in to Zoom (no ``id``), guests' emails
+are hidden, dial-ins carry only a number, and some people rename themselves between two joins.
+The truth still says who each connection (the report's ``user_id``) really was.
+
 ``SimulationEngine`` is one thread per sandbox that sleeps until the earliest due moment of
 all running simulations (re-planning when the clock jumps or changes speed) and applies each
 simulation's due events in one batch under the store lock.
@@ -18,7 +23,10 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import threading
+import unicodedata
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -51,6 +59,12 @@ QUESTIONS = (
     "How is funding allocated between partners?",
     "Where can we find the slides?",
 )
+# Organisations people add to their display name when they rename themselves.
+ORGANISATIONS = ("IOM", "UNHCR", "Ciudad de Bogotá", "OECD", "Red Cross", "Université Laval",
+                 "Ministerio del Interior", "ILO")
+# "iPhone de Ana" -> "Ana Pérez": the device's name first, the real one after a rejoin.
+DEVICE_NAMES = ("iPhone de {first}", "{first}'s iPad", "Galaxy de {first}", "{first}")
+WALK_IN_DOMAIN = "walk-in.example.net"
 POLL_TITLE = "Next session"
 POLL_QUESTION = "Which topic should the next session cover?"
 POLL_ANSWERS = ("Labour mobility", "Climate and migration", "Inclusion in cities",
@@ -79,22 +93,49 @@ class SimulationSettings(BaseModel):
     early_leave_rate: float = Field(0.12, ge=0, le=1)
     question_rate: float = Field(0.05, ge=0, le=1)
     poll_response_rate: float = Field(0.6, ge=0, le=1)
+    # Identity, as Zoom shows it (docs/sandbox.md): registrants signed in to a Zoom account
+    # when they join (the others have an empty id), walk-ins signed in, and people with
+    # several joins who show another name on a later one. Set 1, 1, 0 for a kinder Zoom.
+    signed_in_rate: float = Field(0.7, ge=0, le=1)
+    walk_in_signed_in_rate: float = Field(0.2, ge=0, le=1)
+    rename_rate: float = Field(0.25, ge=0, le=1)
     segments: list[SegmentSpec] | None = Field(None, min_length=1, max_length=100)
     duration_minutes: float | None = Field(None, gt=0, le=24 * 60)
 
 
 @dataclass
 class Person:
-    """Someone in the simulated webinar, as they really are."""
+    """Someone in the simulated webinar, as they really are, and what Zoom sees of each join."""
 
-    participant_id: str
-    name: str  # the display name Zoom shows (a phone number for dial-ins)
-    email: str  # what Zoom sees ("" for dial-ins)
+    participant_id: str  # the sandbox's id of the person: the report's `id` only if signed in
+    name: str  # who they really are (a dial-in's registered name too)
+    email: str  # their real email; Zoom shows it only under its rules (docs/sandbox.md)
     role: str  # host | panelist | interpreter | attendee
     via: str  # app | phone | link (walk-in through the webinar's join URL)
     registrant_id: str | None  # who they really are (also set for a registrant who dialled in)
     shown_registrant_id: str | None  # what Zoom can tie the join to (None for phone, walk-in)
     spans: list[tuple[datetime, datetime]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # the display name of each join
+    signed_in: bool = False  # signed in to a Zoom account: the report carries their id
+    phone_number: str = ""  # dial-ins: the number they call from (their display name too)
+
+    def name_at(self, moment: datetime) -> str:
+        """The display name Zoom shows for this person at ``moment``."""
+        for (a, b), shown in zip(self.spans, self.names, strict=True):
+            if a <= moment < b:
+                return shown
+        return self.names[-1] if self.names else self.name
+
+
+def connection_id(person_index: int, span_index: int) -> str:
+    """The report's ``user_id`` of one join: Zoom's per-connection id."""
+    return str(16_000_000 + person_index * 10 + span_index)
+
+
+def ascii_email_part(text: str) -> str:
+    """``"Tomás"`` -> ``"tomas"``: a name as the local part of an email Zoom's pattern accepts."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "guest"
 
 
 @dataclass(frozen=True)
@@ -179,7 +220,7 @@ class Roll:
     host_email: str
     panelists: list[tuple[str, str]]  # (name, email)
     interpreters: list[str]  # emails
-    approved: list[tuple[str, str, str, str]]  # (registrant id, first, last, email)
+    approved: list[tuple[str, str, str, str, str]]  # (registrant id, first, last, email, org)
 
     @classmethod
     def of(cls, state: WebinarState) -> Roll:
@@ -189,7 +230,8 @@ class Roll:
              for p in state.panelists.values()],
             [str(i.get("email", "")) for i in state.interpreters() if i.get("email")],
             [(rid, state.registrants[rid].get("first_name", ""),
-              state.registrants[rid].get("last_name", ""), state.registrants[rid]["email"])
+              state.registrants[rid].get("last_name", ""), state.registrants[rid]["email"],
+              str(state.registrants[rid].get("org") or ""))
              for rid in state.by_status["approved"]])
 
 
@@ -197,9 +239,11 @@ def plan_attendance(roll: Roll, settings: SimulationSettings, start: datetime) -
     """The attendance model: who comes, when they are in the room, what they ask and answer.
 
     Moments are whole seconds (Zoom's report precision), so the report and the truth carry
-    the very same times.
+    the very same times. Who is signed in and who renames draw from a second generator, so
+    asking for a kinder Zoom (``signed_in_rate=1``, ``rename_rate=0``) keeps the same attendance.
     """
     rng = random.Random(settings.seed)
+    identity = random.Random(f"identity:{settings.seed}")
     t0 = start.astimezone(UTC).replace(microsecond=0)
     program_start = _sec(t0, settings.late_minutes * 60)
     duration = settings.duration_minutes or roll.duration_minutes
@@ -223,8 +267,25 @@ def plan_attendance(roll: Roll, settings: SimulationSettings, start: datetime) -
                 return value
 
     def add(name: str, email: str, role: str, via: str, registrant_id: str | None,
-            shown: str | None, spans: list[tuple[datetime, datetime]]) -> None:
-        people.append(Person(pid(), name, email, role, via, registrant_id, shown, spans))
+            shown: str | None, spans: list[tuple[datetime, datetime]], *,
+            signed_in: bool = True, phone: str = "") -> Person:
+        person = Person(pid(), name, email, role, via, registrant_id, shown, spans,
+                        [phone or name] * len(spans), signed_in, phone)
+        people.append(person)
+        return person
+
+    def maybe_rename(person: Person, first: str, organisation: str) -> None:
+        """Some people show another name after a rejoin: the device's name first, or their
+        organisation added later."""
+        if len(person.spans) < 2 or identity.random() >= settings.rename_rate:
+            return
+        if identity.random() < 0.5:
+            device = identity.choice(DEVICE_NAMES).format(first=first or person.name)
+            before, after = device, person.name
+        else:
+            before, after = person.name, f"{person.name} ({organisation})"
+        switch = identity.randrange(1, len(person.spans))
+        person.names = [before] * switch + [after] * (len(person.spans) - switch)
 
     # The host opens the room; panelists and interpreters join backstage before the start.
     add(HOST_NAME, roll.host_email, "host", "app", None, None, [(t0, end)])
@@ -301,7 +362,7 @@ def plan_attendance(roll: Roll, settings: SimulationSettings, start: datetime) -
 
     absent: list[str] = []
     attending = 0
-    for rid, first_name, last_name, registrant_email in roll.approved:
+    for rid, first_name, last_name, registrant_email, org in roll.approved:
         if rng.random() >= settings.show_up_rate:
             absent.append(rid)
             continue
@@ -310,9 +371,14 @@ def plan_attendance(roll: Roll, settings: SimulationSettings, start: datetime) -
         spans = spans_for(joined, departure(joined, for_panel))
         name = " ".join(p for p in (first_name, last_name) if p) or registrant_email
         if rng.random() < settings.phone_rate:
-            add(phone_number(), "", "attendee", "phone", rid, None, spans)
+            # A dial-in keeps its number when it drops and redials; Zoom cannot tie it to the
+            # registration, and shows no email and no id.
+            add(name, registrant_email, "attendee", "phone", rid, None, spans,
+                signed_in=False, phone=phone_number())
         else:
-            add(name, registrant_email, "attendee", "app", rid, rid, spans)
+            person = add(name, registrant_email, "attendee", "app", rid, rid, spans,
+                         signed_in=identity.random() < settings.signed_in_rate)
+            maybe_rename(person, first_name, org or identity.choice(ORGANISATIONS))
     walk_ins = settings.walk_ins
     if walk_ins is None:
         walk_ins = round(attending * settings.walk_in_rate)
@@ -320,10 +386,14 @@ def plan_attendance(roll: Roll, settings: SimulationSettings, start: datetime) -
             walk_ins = max(1, walk_ins)
     for number in range(walk_ins):
         first, last = rng.choice(WALK_IN_FIRST), rng.choice(WALK_IN_LAST)
-        email = f"{first.lower()}.{last.lower()}.{number}@walk-in.example.net"
+        # ASCII, whatever the name: Zoom's email pattern has no room for "tomás".
+        email = (f"{ascii_email_part(first)}.{ascii_email_part(last)}.{number}"
+                 f"@{WALK_IN_DOMAIN}")
         joined, for_panel = arrival()
-        add(f"{first} {last}", email, "attendee", "link", None, None,
-            spans_for(joined, departure(joined, for_panel)))
+        person = add(f"{first} {last}", email, "attendee", "link", None, None,
+                     spans_for(joined, departure(joined, for_panel)),
+                     signed_in=identity.random() < settings.walk_in_signed_in_rate)
+        maybe_rename(person, first, identity.choice(ORGANISATIONS))
 
     def present(person: Person, moment: datetime, margin: float = 0) -> bool:
         return any(a <= moment and moment + timedelta(seconds=margin) < b
@@ -399,6 +469,11 @@ class Simulation:
         self.created_at = engine.store.now()  # moments before this were due at birth
         self.events_applied = 0
         self._done = threading.Event()
+        # Zoom's participant_uuid of each join (webhooks only), deterministic for the seed.
+        draw = random.Random(f"participant_uuid:{settings.seed}")
+        self.participant_uuids = [
+            [str(uuid.UUID(int=draw.getrandbits(128))).upper() for _ in person.spans]
+            for person in plan.people]
 
     def __repr__(self) -> str:
         return (f"Simulation(webinar_id={self.webinar_id}, seed={self.settings.seed}, "
@@ -453,11 +528,16 @@ class Simulation:
             for moment, kind, _, index, span_index in events[self.cursor:stop]:
                 if kind == JOIN:
                     person = plan.people[index]
+                    # The store shows what Zoom would: the email only under Zoom's rules,
+                    # the id only when signed in (docs/sandbox.md).
                     _, event = store.join_session(
-                        state, name=person.name, email=person.email,
+                        state, name=person.names[span_index],
+                        email="" if person.phone_number else person.email,
                         registrant_id=person.shown_registrant_id, role=person.role, at=moment,
                         participant_id=person.participant_id,
-                        session_id=str(16_000_000 + index * 10 + span_index))
+                        session_id=connection_id(index, span_index),
+                        signed_in=person.signed_in, phone_number=person.phone_number,
+                        participant_uuid=self.participant_uuids[index][span_index])
                     emitted.append((*event, moment))
                 elif kind == LEAVE:
                     person = plan.people[index]
@@ -467,16 +547,16 @@ class Simulation:
                 elif kind == QUESTION:
                     question = plan.questions[index]
                     asker = plan.people[question.asker]
-                    state.qa.append({"name": asker.name, "email": asker.email,
+                    state.qa.append({"name": asker.name_at(moment), "email": asker.email,
                                      "question": question.question, "answer": question.answer,
                                      "create_time": zoom_time(moment)})
                 else:
                     answer = plan.poll_answers[index]
                     voter = plan.people[answer.person]
                     state.poll_answers.append({
-                        "poll_id": self.poll_id, "name": voter.name, "email": voter.email,
-                        "question": POLL_QUESTION, "answer": answer.answer,
-                        "date_time": zoom_time(moment)})
+                        "poll_id": self.poll_id, "name": voter.name_at(moment),
+                        "email": voter.email, "question": POLL_QUESTION,
+                        "answer": answer.answer, "date_time": zoom_time(moment)})
             store.mark_changed()
         first_due = events[self.cursor][0]
         self.events_applied += stop - self.cursor
@@ -544,21 +624,27 @@ class Simulation:
     # ----- ground truth -----------------------------------------------------------------------
 
     def truth(self) -> dict[str, Any]:
-        """Every person, their role and the spans they were really in the room, so far."""
+        """Every person, their role and the spans they were really in the room, so far.
+
+        Each span is one connection: the report's ``user_id`` of that join and the name Zoom
+        showed for it, so every report row can be traced to who it really was.
+        """
         with self.lock:
             plan = self.plan
             as_of = self.ended_at or self.applied_through
             people = []
-            for person in plan.people:
+            for index, person in enumerate(plan.people):
                 spans: list[dict[str, str | None]] = []
-                for a, b in person.spans:
+                for span_index, (a, b) in enumerate(person.spans):
                     if a > as_of or (a == as_of and self.ended_at is not None):
                         continue
                     if self.ended_at is not None:
-                        spans.append({"join": zoom_time(a), "leave": zoom_time(min(b, as_of))})
+                        leave: str | None = zoom_time(min(b, as_of))
                     else:
-                        spans.append({"join": zoom_time(a),
-                                      "leave": zoom_time(b) if b <= as_of else None})
+                        leave = zoom_time(b) if b <= as_of else None
+                    spans.append({"join": zoom_time(a), "leave": leave,
+                                  "user_id": connection_id(index, span_index),
+                                  "name": person.names[span_index]})
                 if not spans:
                     continue
                 seconds = sum(
@@ -566,7 +652,8 @@ class Simulation:
                 people.append({
                     "participant_id": person.participant_id, "name": person.name,
                     "email": person.email, "role": person.role, "via": person.via,
-                    "registrant_id": person.registrant_id, "spans": spans,
+                    "registrant_id": person.registrant_id, "signed_in": person.signed_in,
+                    "phone_number": person.phone_number, "spans": spans,
                     "seconds": int(seconds)})
             asked = [q for q in plan.questions if q.at < as_of or (
                 q.at == as_of and self.ended_at is None)]
@@ -583,13 +670,13 @@ class Simulation:
                               "end": zoom_time(s.end)} for s in plan.segments],
                 "people": people,
                 "absent_registrants": list(plan.absent_registrants) if self.done else [],
-                "questions": [{"name": plan.people[q.asker].name,
+                "questions": [{"name": plan.people[q.asker].name_at(q.at),
                                "email": plan.people[q.asker].email, "question": q.question,
                                "answer": q.answer, "answered_by": q.answered_by,
                                "at": zoom_time(q.at)} for q in asked],
                 "poll": {"id": self.poll_id, "title": POLL_TITLE, "question": POLL_QUESTION,
                          "launched_at": zoom_time(plan.poll_at) if plan.poll_at else None,
-                         "answers": [{"name": plan.people[a.person].name,
+                         "answers": [{"name": plan.people[a.person].name_at(a.at),
                                       "email": plan.people[a.person].email,
                                       "answer": a.answer, "at": zoom_time(a.at)}
                                      for a in voted]},

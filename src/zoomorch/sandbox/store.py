@@ -14,6 +14,7 @@ import os
 import secrets
 import tempfile
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,14 +25,60 @@ from zoomorch.sandbox import ids
 from zoomorch.sandbox.clock import SandboxClock, zoom_time
 from zoomorch.sandbox.errors import ZoomApiError, invalid_field, webinar_not_found
 
-HOST_ID = "me"  # Zoom accepts "me" for the token's user; the sandbox host's id is literally "me"
+# The account's owner: with Server-to-Server OAuth, "me" is the user who created the app.
+HOST_ID = "z8yCxjabR7y8Pa5tGg7_aQ"
 HOST_EMAIL = "host@example.org"
+WEBINAR_CAPACITY = 500
+INTERPRETATION_LANGUAGES = ("English", "Chinese", "Japanese", "German", "French", "Russian",
+                            "Portuguese", "Spanish", "Korean")
 PAGE_TOKEN_TTL = timedelta(minutes=15)
 REGISTRANT_STATUSES = ("approved", "pending", "denied")
 MAX_ADDS_PER_DAY = 3
 MAX_WEBINAR_WRITES_PER_DAY = 100
 MAX_STATUS_UPDATES_PER_DAY = 10
 STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DailyRule:
+    """One of Zoom's per-day rules (docs/sandbox.md has the sources).
+
+    Zoom answers all of them with HTTP 429 and body code 429, in wording of its own; the host
+    rule's answer carries X-RateLimit-Category/-Limit/-Remaining but no X-RateLimit-Type and
+    no Retry-After (facts.md). The per-registrant rules get the same headers here (their headers
+    are unconfirmed): a client must tell them apart by the message, not by a header.
+    """
+
+    kind: str
+    limit: int
+    category: str  # the rate-limit label of the calls it counts
+    message: str  # format fields: {limit}, {who}
+
+    def headers(self) -> dict[str, str]:
+        return {"X-RateLimit-Category": self.category, "X-RateLimit-Limit": str(self.limit),
+                "X-RateLimit-Remaining": "0"}
+
+
+# The same person (email) registered at most 3 times a day, across every webinar of the
+# account, through the single or the batch endpoint. Zoom words the refusal after the endpoint.
+REGISTRANT_ADD = DailyRule(
+    "registrant_add", MAX_ADDS_PER_DAY, "Light",
+    "You have exceeded the daily rate limit of ({limit}) for Add a webinar registrant API "
+    "requests for the registrant ({who}). You may resume these requests at GMT 00:00:00.")
+REGISTRANT_BATCH = DailyRule(
+    "registrant_add", MAX_ADDS_PER_DAY, "Heavy",
+    "You have exceeded the daily rate limit ({limit}) of Webinar Batch Registration API "
+    "requests permitted for ({who}) this particular registrant. You may resume these requests "
+    "at GMT 00:00:00.")
+WEBINAR_WRITE = DailyRule(
+    "webinar_write", MAX_WEBINAR_WRITES_PER_DAY, "Light",
+    "You have exceeded the daily rate limit ({limit}) of Meeting Create/Update API requests "
+    "permitted for this particular user. You may resume these requests at GMT 00:00:00.")
+REGISTRANT_STATUS = DailyRule(
+    "registrant_status", MAX_STATUS_UPDATES_PER_DAY, "Medium",
+    "You have exceeded the daily rate limit ({limit}) of Update registrant's status API "
+    "requests permitted for ({who}) this particular registrant. You may resume these requests "
+    "at GMT 00:00:00.")
 
 # (event name, payload.object, the sandbox moment it happened or None for "now")
 EventSink = Callable[[str, dict[str, Any], datetime | None], None]
@@ -100,23 +147,90 @@ def deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass
-class ParticipantSession:
-    """One join of one person: Zoom's participants report has one row per join."""
+class AccountUser:
+    """A user of the sandbox's Zoom account. ``contacts`` are the people they added to their
+    Team Chat contacts; the account's own users are everyone's company contacts."""
 
-    session_id: str
-    participant_id: str  # stable per person within the webinar ("id" in the report)
+    id: str
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    contacts: set[str] = field(default_factory=set)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "email": self.email, "first_name": self.first_name,
+                "last_name": self.last_name, "contacts": sorted(self.contacts)}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> AccountUser:
+        return cls(raw["id"], raw["email"], raw.get("first_name", ""), raw.get("last_name", ""),
+                   set(raw.get("contacts", [])))
+
+
+@dataclass
+class Account:
+    """What the account is licensed for (docs/sandbox.md): the webinar feature and capacity,
+    and language interpretation (without it Zoom silently drops the setting)."""
+
+    webinar: bool = True
+    webinar_capacity: int = WEBINAR_CAPACITY
+    language_interpretation: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"webinar": self.webinar, "webinar_capacity": self.webinar_capacity,
+                "language_interpretation": self.language_interpretation}
+
+
+@dataclass
+class ChatChannel:
+    """A Team Chat channel; a message to it must come from one of its members."""
+
+    id: str
+    name: str
+    members: set[str] = field(default_factory=set)  # emails, any organisation
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "members": sorted(self.members)}
+
+
+# webinar.participant_left's leave_reason, in Zoom's words (as public payload samples show them).
+LEFT_REASON = "left the meeting. Reason : left the meeting"
+HOST_ENDED_REASON = "left the meeting. Reason : Host ended the meeting."
+
+
+@dataclass
+class ParticipantSession:
+    """One join of one person: Zoom's participants report has one row per join.
+
+    It holds what Zoom shows of the join (docs/sandbox.md, "Who the report can identify"):
+    ``email`` is already "" where Zoom hides it, and the person's id is shown only when
+    ``signed_in``.
+    """
+
+    session_id: str  # the report's user_id: one per connection
+    participant_id: str  # stable per person within the webinar (the report's id if signed in)
     name: str
     email: str
     registrant_id: str | None
     role: str
     join_time: datetime
     leave_time: datetime | None = None
+    signed_in: bool = True
+    phone_number: str = ""  # dial-ins
+    participant_uuid: str = ""  # Zoom's per-join uuid in webhooks
+
+    @property
+    def shown_id(self) -> str:
+        """The report's ``id`` and ``participant_user_id``: "" unless signed in to Zoom."""
+        return self.participant_id if self.signed_in else ""
 
     def to_json(self) -> dict[str, Any]:
         return {"session_id": self.session_id, "participant_id": self.participant_id,
                 "name": self.name, "email": self.email, "registrant_id": self.registrant_id,
                 "role": self.role, "join_time": self.join_time.isoformat(),
-                "leave_time": self.leave_time.isoformat() if self.leave_time else None}
+                "leave_time": self.leave_time.isoformat() if self.leave_time else None,
+                "signed_in": self.signed_in, "phone_number": self.phone_number,
+                "participant_uuid": self.participant_uuid}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ParticipantSession:
@@ -124,7 +238,9 @@ class ParticipantSession:
         return cls(data["session_id"], data["participant_id"], data["name"], data["email"],
                    data.get("registrant_id"), data.get("role", "attendee"),
                    datetime.fromisoformat(data["join_time"]),
-                   datetime.fromisoformat(leave) if leave else None)
+                   datetime.fromisoformat(leave) if leave else None,
+                   bool(data.get("signed_in", True)), str(data.get("phone_number") or ""),
+                   str(data.get("participant_uuid") or ""))
 
 
 @dataclass
@@ -152,7 +268,6 @@ class WebinarState:
     qa: list[dict[str, Any]] = field(default_factory=list)
     polls: dict[str, dict[str, Any]] = field(default_factory=dict)
     poll_answers: list[dict[str, Any]] = field(default_factory=list)
-    live_events: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def id(self) -> int:
@@ -182,7 +297,6 @@ class WebinarState:
             "sessions": [s.to_json() for s in self.sessions],
             "participant_ids": self.participant_ids, "qa": self.qa,
             "polls": self.polls, "poll_answers": self.poll_answers,
-            "live_events": self.live_events,
         }
 
     @classmethod
@@ -211,7 +325,6 @@ class WebinarState:
         state.qa = raw.get("qa", [])
         state.polls = raw.get("polls", {})
         state.poll_answers = raw.get("poll_answers", [])
-        state.live_events = raw.get("live_events", [])
         return state
 
 
@@ -252,6 +365,10 @@ class SandboxStore:
         self.daily_counts: dict[str, int] = {}
         self.counts_day = ""
         self.chat_messages: list[dict[str, Any]] = []
+        self.account = Account()
+        owner = AccountUser(HOST_ID, HOST_EMAIL, "Sandbox", "Host")
+        self.users: dict[str, AccountUser] = {owner.id: owner}
+        self.channels: dict[str, ChatChannel] = {}
 
     # ----- plumbing -------------------------------------------------------------------------
 
@@ -285,17 +402,26 @@ class SandboxStore:
             raise webinar_not_found(webinar_id)
         return state
 
-    def _count_today(self, kind: str, key: str, limit: int) -> None:
-        """Zoom's per-day rules: count one more use, refuse past ``limit`` (resets 00:00 UTC)."""
+    def _count_today(self, rule: DailyRule, key: str, *, who: str = "") -> None:
+        """Zoom's per-day rules: count one more use, refuse past the rule's limit with Zoom's
+        429 (body code 429, its own wording; resets 00:00 UTC)."""
         day = self.now().date().isoformat()
         if day != self.counts_day:
             self.daily_counts = {}
             self.counts_day = day
-        slot = f"{kind}|{key}"
+        slot = f"{rule.kind}|{key}"
         used = self.daily_counts.get(slot, 0)
-        if used >= limit:
-            raise ZoomApiError(400, 3000, _DAILY_RULE_MESSAGES[kind])
+        if used >= rule.limit:
+            raise ZoomApiError(429, 429, rule.message.format(limit=rule.limit, who=who),
+                               headers=rule.headers())
         self.daily_counts[slot] = used + 1
+
+    def registrations_today(self, email: str) -> int:
+        """How many times ``email`` was registered today, across every webinar (admin view)."""
+        with self.lock:
+            if self.counts_day != self.now().date().isoformat():
+                return 0
+            return self.daily_counts.get(f"{REGISTRANT_ADD.kind}|{email.strip().lower()}", 0)
 
     def join_url(self, webinar_id: int, person_id: str | None = None,
                  state: WebinarState | None = None) -> str:
@@ -342,29 +468,132 @@ class SandboxStore:
 
     # ----- users -----------------------------------------------------------------------------
 
+    def account_user(self, user_id: str) -> AccountUser:
+        """The user a path names: ``me`` (the app's owner), an id or an email; else 404/1001."""
+        if user_id == "me":
+            return self.users[HOST_ID]
+        found = self.users.get(user_id)
+        if found is None:
+            key = user_id.strip().lower()
+            found = next((u for u in self.users.values() if u.email.lower() == key), None)
+        if found is None:
+            raise ZoomApiError(404, 1001,
+                               f"User {user_id} not exist or not belong to this account.")
+        return found
+
     def user(self, user_id: str) -> dict[str, Any]:
-        if user_id not in ("me", HOST_ID, HOST_EMAIL):
-            raise ZoomApiError(404, 1001, f"User does not exist: {user_id}.")
+        with self.lock:
+            found = self.account_user(user_id)
+            owner = found.id == HOST_ID
         created = zoom_time(datetime(2020, 1, 6, 9, 0, tzinfo=UTC))
         return {
-            "id": HOST_ID, "first_name": "Sandbox", "last_name": "Host",
-            "display_name": "Sandbox Host", "email": HOST_EMAIL, "type": 2,
-            "role_name": "Owner", "pmi": 5550001234, "use_pmi": False,
+            "id": found.id, "first_name": found.first_name, "last_name": found.last_name,
+            "display_name": f"{found.first_name} {found.last_name}".strip(),
+            "email": found.email, "type": 2,
+            "role_name": "Owner" if owner else "Member", "pmi": 5550001234, "use_pmi": False,
             "personal_meeting_url": f"{self.origin}/j/5550001234", "timezone": "UTC",
             "verified": 1, "dept": "", "created_at": created, "user_created_at": created,
             "last_login_time": zoom_time(self.now()), "last_client_version": "",
             "pic_url": "", "language": "en-US", "phone_number": "", "status": "active",
-            "role_id": "0", "account_id": self.account_id, "account_number": 10000001,
-            "cluster": "us01", "group_ids": [], "im_group_ids": [], "jid": "me@xmpp.zoom.us",
-            "login_types": [100],
+            "role_id": "0" if owner else "2", "account_id": self.account_id,
+            "account_number": 10000001, "cluster": "us01", "group_ids": [], "im_group_ids": [],
+            "jid": f"{found.id.lower()}@xmpp.zoom.us", "login_types": [100],
         }
+
+    def user_settings(self, user_id: str) -> dict[str, Any]:
+        """``GET /users/{userId}/settings``: the parts zoomorch's preflight reads."""
+        with self.lock:
+            self.account_user(user_id)
+            account = self.account
+            return {
+                "feature": {"meeting_capacity": 300, "large_meeting": False,
+                            "webinar": account.webinar,
+                            "webinar_capacity": account.webinar_capacity if account.webinar
+                            else 0,
+                            "zoom_events": False, "cn_meeting": False, "in_meeting": False,
+                            "zoom_phone": False, "concurrent_meeting": "None"},
+                "in_meeting": {
+                    "language_interpretation": {
+                        "enable": account.language_interpretation,
+                        "enable_language_interpretation_by_default": False,
+                        "allow_participants_to_speak_in_listening_channel": False,
+                        "allow_up_to_25_custom_languages_when_scheduling_meetings": False,
+                        "languages": list(INTERPRETATION_LANGUAGES)
+                        if account.language_interpretation else [],
+                        "custom_languages": []},
+                    "chat": True, "private_chat": True, "polling": True,
+                    "webinar_question_answer": True, "webinar_chat": True,
+                },
+                "recording": {"local_recording": True, "cloud_recording": True,
+                              "auto_recording": "none"},
+                "schedule_meeting": {"host_video": False, "participants_video": False,
+                                     "join_before_host": False},
+            }
+
+    def set_account(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Admin: change what the account is licensed for."""
+        with self.lock:
+            for key, value in changes.items():
+                if key not in ("webinar", "webinar_capacity", "language_interpretation"):
+                    raise ValueError(f"unknown account setting {key!r}; use webinar, "
+                                     "webinar_capacity or language_interpretation")
+                if key == "webinar_capacity":
+                    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                        raise ValueError("webinar_capacity must be a whole number >= 0")
+                elif not isinstance(value, bool):
+                    raise ValueError(f"{key} must be true or false")
+                setattr(self.account, key, value)
+            self._changed()
+            return self.account.to_json()
+
+    def put_user(self, email: str, first_name: str = "", last_name: str = "") -> AccountUser:
+        """Admin: add (or rename) a user of the account."""
+        key = email.strip().lower()
+        if "@" not in key:
+            raise ValueError(f"{email!r} is not an email address")
+        with self.lock:
+            found = next((u for u in self.users.values() if u.email.lower() == key), None)
+            if found is None:
+                found = AccountUser(ids.user_id(), email.strip())
+                self.users[found.id] = found
+            found.first_name = first_name or found.first_name
+            found.last_name = last_name or found.last_name
+            self._changed()
+            return found
+
+    def set_contacts(self, email: str, contacts: Iterable[str]) -> AccountUser:
+        """Admin: the people a user added to their Team Chat contacts (other organisations)."""
+        with self.lock:
+            user = self.account_user(email)
+            user.contacts = {c.strip().lower() for c in contacts if c.strip()}
+            self._changed()
+            return user
+
+    def put_channel(self, channel_id: str, name: str, members: Iterable[str]) -> ChatChannel:
+        """Admin: create or replace a Team Chat channel and its members (any organisation)."""
+        with self.lock:
+            channel = ChatChannel(channel_id, name or channel_id,
+                                  {m.strip().lower() for m in members if m.strip()})
+            self.channels[channel_id] = channel
+            self._changed()
+            return channel
+
+    def reachable_by_chat(self, sender: AccountUser, email: str) -> bool:
+        """Team Chat reaches the sender's contacts: the account's users and those they added."""
+        key = email.strip().lower()
+        return key in sender.contacts or any(u.email.lower() == key for u in self.users.values())
 
     # ----- webinars ---------------------------------------------------------------------------
 
     def create_webinar(self, user_id: str, body: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
-            self.user(user_id)
-            self._count_today("webinar_write", HOST_ID, MAX_WEBINAR_WRITES_PER_DAY)
+            host = self.account_user(user_id)
+            if not self.account.webinar:
+                raise ZoomApiError(400, 200, "Subscription plan for webinar is missing. Enable "
+                                   "webinar for this user once the subscription plan is "
+                                   f"added:{user_id}.")
+            self._count_today(WEBINAR_WRITE, host.id)
+            body = self._without_unlicensed(body)
             wid = ids.webinar_id()
             while wid in self.webinars:
                 wid = ids.webinar_id()
@@ -372,7 +601,7 @@ class SandboxStore:
             now = self.now()
             settings = deep_merge(default_settings(), body.get("settings") or {})
             data: dict[str, Any] = {
-                "uuid": uuid, "id": wid, "host_id": HOST_ID, "host_email": HOST_EMAIL,
+                "uuid": uuid, "id": wid, "host_id": host.id, "host_email": host.email,
                 "topic": body.get("topic", "Zoom Webinar"), "type": body.get("type", 5),
                 "duration": body.get("duration", 60),
                 "timezone": body.get("timezone", "UTC"), "agenda": body.get("agenda", ""),
@@ -395,6 +624,16 @@ class SandboxStore:
             self._changed()
             return self.render_webinar(state)
 
+    def _without_unlicensed(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Zoom silently ignores settings the account lacks (the spec: interpretation "will
+        not be applied"): no error, the webinar just does not have it."""
+        settings = body.get("settings")
+        if not self.account.language_interpretation and isinstance(settings, dict) \
+                and "language_interpretation" in settings:
+            body = {**body, "settings": {k: v for k, v in settings.items()
+                                         if k != "language_interpretation"}}
+        return body
+
     def render_webinar(self, state: WebinarState) -> dict[str, Any]:
         data = {k: copy.deepcopy(v) for k, v in state.data.items() if not k.startswith("_")}
         data["join_url"] = self.join_url(state.id)
@@ -412,8 +651,8 @@ class SandboxStore:
                       token: str | None) -> dict[str, Any]:
         """A host's webinars: by ``next_page_token`` or by the deprecated ``page_number``."""
         with self.lock:
-            self.user(user_id)
-            states = list(self.webinars.values())
+            host = self.account_user(user_id)
+            states = [w for w in self.webinars.values() if w.data.get("host_id") == host.id]
             total = len(states)
             if page_number is not None and not token:
                 start = (page_number - 1) * page_size
@@ -435,8 +674,8 @@ class SandboxStore:
     def update_webinar(self, webinar_id: int | str, changes: dict[str, Any]) -> None:
         with self.lock:
             state = self.webinar(webinar_id)
-            self._count_today("webinar_write", HOST_ID, MAX_WEBINAR_WRITES_PER_DAY)
-            changes = copy.deepcopy(changes)
+            self._count_today(WEBINAR_WRITE, str(state.data["host_id"]))
+            changes = self._without_unlicensed(copy.deepcopy(changes))
             if "start_time" in changes:
                 changes["start_time"] = _normalize_start(
                     changes["start_time"], changes.get("timezone", state.data["timezone"]))
@@ -580,10 +819,10 @@ class SandboxStore:
             raise ZoomApiError(
                 400, 3000, f"This webinar does not have registration as required: {state.id}.")
 
-    def _upsert_registrant(self, state: WebinarState, fields: dict[str, Any],
-                           status: str) -> tuple[dict[str, Any], bool]:
+    def _upsert_registrant(self, state: WebinarState, fields: dict[str, Any], status: str,
+                           rule: DailyRule = REGISTRANT_ADD) -> tuple[dict[str, Any], bool]:
         email = fields["email"]
-        self._count_today("registrant_add", f"{state.id}|{email.lower()}", MAX_ADDS_PER_DAY)
+        self._count_today(rule, email.strip().lower(), who=email)
         rid = state.registrant_by_email.get(email.lower())
         created = rid is None
         if rid is None:
@@ -651,8 +890,15 @@ class SandboxStore:
             else:
                 status = "pending"
             out = []
+            refused: ZoomApiError | None = None
             for fields in registrants:
-                registrant, created = self._upsert_registrant(state, fields, status)
+                try:
+                    registrant, created = self._upsert_registrant(state, fields, status,
+                                                                  REGISTRANT_BATCH)
+                except ZoomApiError as exc:
+                    # Those before the refused person stay registered (docs/sandbox.md).
+                    refused = exc
+                    break
                 if created:
                     events.append(self._registration_event(state, registrant))
                 out.append({"email": registrant["email"], "registrant_id": registrant["id"],
@@ -660,6 +906,8 @@ class SandboxStore:
             self._changed()
         for event in events:
             self._emit(*event)
+        if refused is not None:
+            raise refused
         return {"registrants": out}
 
     def list_registrants(self, webinar_id: int | str, status: str, page_size: int,
@@ -716,8 +964,8 @@ class SandboxStore:
                     raise ZoomApiError(400, 3000, f"Registrant not found: {who}.")
                 resolved.append(rid)
             for rid in resolved:
-                self._count_today("registrant_status", f"{state.id}|{rid}",
-                                  MAX_STATUS_UPDATES_PER_DAY)
+                self._count_today(REGISTRANT_STATUS, f"{state.id}|{rid}",
+                                  who=state.registrants[rid]["email"])
                 state.set_registrant_status(rid, target)
             self._changed()
 
@@ -738,10 +986,12 @@ class SandboxStore:
 
     def record_join(self, webinar_id: int | str, *, name: str, email: str = "",
                     registrant_id: str | None = None, role: str = "attendee",
-                    at: datetime | None = None) -> str:
+                    at: datetime | None = None, signed_in: bool | None = None,
+                    phone_number: str = "") -> str:
         """A person joins (starts the webinar if needed); returns the participant id.
 
-        A registrant may be named by ``registrant_id`` or found by ``email``.
+        A registrant may be named by ``registrant_id`` or found by ``email``. Zoom's privacy
+        rules apply (see ``join_session``): an attendee is not signed in unless ``signed_in``.
         """
         with self.lock:
             state = self.webinar(webinar_id)
@@ -751,9 +1001,9 @@ class SandboxStore:
             moment = at or self.now()
             if registrant_id is None and email:
                 registrant_id = state.registrant_by_email.get(email.lower())
-            participant_id, event = self.join_session(state, name=name, email=email,
-                                                      registrant_id=registrant_id, role=role,
-                                                      at=moment)
+            participant_id, event = self.join_session(
+                state, name=name, email=email, registrant_id=registrant_id, role=role,
+                at=moment, signed_in=signed_in, phone_number=phone_number)
             self._changed()
         self._emit(*event, moment)
         return participant_id
@@ -761,8 +1011,20 @@ class SandboxStore:
     def join_session(self, state: WebinarState, *, name: str, email: str,
                      registrant_id: str | None, role: str, at: datetime,
                      participant_id: str | None = None, session_id: str | None = None,
+                     signed_in: bool | None = None, phone_number: str = "",
+                     participant_uuid: str | None = None,
                      ) -> tuple[str, tuple[str, dict[str, Any]]]:
-        """Open a session (caller holds the lock and emits the returned event)."""
+        """Open a session (caller holds the lock and emits the returned event).
+
+        The session keeps what Zoom shows (facts.md, "Participants report"): a dial-in has
+        no email, no id and no registrant id; a guest's email is hidden unless it registered
+        or the host supplied it; the id only when signed in, which the host, panelists and
+        interpreters are by default and attendees are not.
+        """
+        if phone_number:
+            email, registrant_id, signed_in = "", None, False
+        if signed_in is None:
+            signed_in = role != "attendee"
         person_key = (email or name).lower()
         if participant_id is None:
             participant_id = state.participant_ids.get(person_key) or ids.opaque_id(22)
@@ -771,7 +1033,11 @@ class SandboxStore:
             raise ValueError(f"{name or email} is already in webinar {state.id}")
         session = ParticipantSession(
             session_id=session_id or ids.numeric_id(8), participant_id=participant_id,
-            name=name, email=email, registrant_id=registrant_id, role=role, join_time=at)
+            name=name, email=self._shown_email(state, email, role=role,
+                                               registrant_id=registrant_id),
+            registrant_id=registrant_id, role=role, join_time=at, signed_in=signed_in,
+            phone_number=phone_number,
+            participant_uuid=participant_uuid or str(uuid.uuid4()).upper())
         state.sessions.append(session)
         state.open_sessions[participant_id] = len(state.sessions) - 1
         obj = self.webinar_event_object(state)
@@ -779,28 +1045,49 @@ class SandboxStore:
         obj["participant"]["join_time"] = zoom_time(at)
         return participant_id, ("webinar.participant_joined", obj)
 
-    def leave_session(self, state: WebinarState, participant_id: str,
-                      at: datetime) -> tuple[str, dict[str, Any]]:
+    def leave_session(self, state: WebinarState, participant_id: str, at: datetime, *,
+                      reason: str = LEFT_REASON) -> tuple[str, dict[str, Any]]:
         """Close a person's open session (caller holds the lock and emits the event)."""
-        return self._leave(state, participant_id, at)
+        return self._leave(state, participant_id, at, reason)
+
+    def _shown_email(self, state: WebinarState, email: str, *, role: str = "attendee",
+                     registrant_id: str | None = None) -> str:
+        """The email as Zoom shows it to the API: only for the host's account, for people
+        who registered (their registered email) and for people the host supplied by email
+        (panelists, interpreters); "" for every other guest (docs/sandbox.md)."""
+        if registrant_id and registrant_id in state.registrants:
+            return str(state.registrants[registrant_id]["email"])
+        if not email:
+            return ""
+        key = email.lower()
+        if (role != "attendee" or key in state.registrant_by_email
+                or key in state.panelist_by_email
+                or key in (HOST_EMAIL, str(state.data.get("host_email", "")).lower())):
+            return email
+        return ""
 
     def _participant_object(self, session: ParticipantSession) -> dict[str, Any]:
-        obj: dict[str, Any] = {"user_id": session.session_id, "user_name": session.name,
-                               "id": session.participant_id, "email": session.email,
-                               "participant_user_id": session.participant_id,
-                               "participant_uuid": session.participant_id}
-        if session.registrant_id:
-            obj["registrant_id"] = session.registrant_id
+        """``payload.object.participant`` of webinar.participant_joined / _left (the fields
+        Zoom's webhook reference lists; empty under the same privacy rules as the report)."""
+        obj: dict[str, Any] = {
+            "user_id": session.session_id, "user_name": session.name, "id": session.shown_id,
+            "participant_user_id": session.shown_id,
+            "participant_uuid": session.participant_uuid, "email": session.email,
+            "registrant_id": session.registrant_id or "", "customer_key": ""}
+        if session.phone_number:
+            obj["phone_number"] = session.phone_number
         return obj
 
-    def _leave(self, state: WebinarState, participant_id: str,
-               moment: datetime) -> tuple[str, dict[str, Any]]:
+    def _leave(self, state: WebinarState, participant_id: str, moment: datetime,
+               reason: str = HOST_ENDED_REASON) -> tuple[str, dict[str, Any]]:
+        # The default is the end's: end_webinar closes whoever is still in the room.
         index = state.open_sessions.pop(participant_id)
         session = state.sessions[index]
         session.leave_time = max(moment, session.join_time)
         obj = self.webinar_event_object(state)
         obj["participant"] = self._participant_object(session)
         obj["participant"]["leave_time"] = zoom_time(session.leave_time)
+        obj["participant"]["leave_reason"] = reason
         return "webinar.participant_left", obj
 
     def record_leave(self, webinar_id: int | str, *, participant_id: str | None = None,
@@ -814,7 +1101,7 @@ class SandboxStore:
             if participant_id is None or participant_id not in state.open_sessions:
                 raise ValueError(f"{participant_id or email or name} is not in webinar {state.id}")
             moment = at or self.now()
-            event = self._leave(state, participant_id, moment)
+            event = self._leave(state, participant_id, moment, LEFT_REASON)
             self._changed()
         self._emit(*event, moment)
 
@@ -900,12 +1187,12 @@ class SandboxStore:
             for session in chunk:
                 leave = session.leave_time or state.ended_at or session.join_time
                 row: dict[str, Any] = {
-                    "id": session.participant_id, "user_id": session.session_id,
+                    "id": session.shown_id, "user_id": session.session_id,
                     "name": session.name, "user_email": session.email,
                     "join_time": zoom_time(session.join_time), "leave_time": zoom_time(leave),
                     "duration": int((leave - session.join_time).total_seconds()),
                     "status": "in_meeting", "failover": False, "customer_key": "",
-                    "participant_user_id": session.participant_id,
+                    "participant_user_id": session.shown_id,
                 }
                 if include_registrant_id:
                     row["registrant_id"] = session.registrant_id or ""
@@ -937,7 +1224,8 @@ class SandboxStore:
             grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
             for item in state.qa:
                 details = {"question": item["question"], "answer": item["answer"]}
-                grouped.setdefault((item["name"], item["email"]), []).append(details)
+                email = self._shown_email(state, item["email"])  # Zoom's rules, as the report's
+                grouped.setdefault((item["name"], email), []).append(details)
             return {"id": state.id, "uuid": state.data["uuid"],
                     "start_time": zoom_time(state.started_at or self.now()),
                     "questions": [{"name": n, "email": e, "question_details": d}
@@ -950,7 +1238,8 @@ class SandboxStore:
             for answer in state.poll_answers:
                 details = {"question": answer["question"], "answer": answer["answer"],
                            "polling_id": answer["poll_id"], "date_time": answer["date_time"]}
-                grouped.setdefault((answer["name"], answer["email"]), []).append(details)
+                email = self._shown_email(state, answer["email"])
+                grouped.setdefault((answer["name"], email), []).append(details)
             return {"id": state.id, "uuid": state.data["uuid"],
                     "start_time": zoom_time(state.started_at or self.now()),
                     "questions": [{"name": n, "email": e, "question_details": d}
@@ -959,26 +1248,30 @@ class SandboxStore:
     # ----- live controls and chat ---------------------------------------------------------------
 
     def live_event(self, meeting_id: int | str, method: str, params: dict[str, Any]) -> None:
-        with self.lock:
-            try:
-                state = self.webinar(meeting_id)
-            except ZoomApiError:
-                raise ZoomApiError(404, 3001,
-                                   f"Meeting {meeting_id} not found or has expired.") from None
-            if state.status != "started":
-                raise ZoomApiError(400, 3000, f"Meeting {meeting_id} is not in progress.")
-            state.live_events.append({"method": method, "params": copy.deepcopy(params),
-                                      "at": zoom_time(self.now())})
-            self._changed()
+        """In-meeting controls are documented for meetings only; the sandbox holds no meetings,
+        so a webinar id gets what Zoom answers for an unknown meeting (docs/sandbox.md)."""
+        raise ZoomApiError(404, 3001, f"Meeting does not exist: {meeting_id}.")
 
     def send_chat(self, user_id: str, message: str, to_contact: str | None,
                   to_channel: str | None) -> str:
+        """A Team Chat message from a user of the account to one of their contacts or to a
+        channel they are a member of; anything else is refused (docs/sandbox.md)."""
         with self.lock:
-            self.user(user_id)
+            sender = self.account_user(user_id)
+            if to_contact is not None and not self.reachable_by_chat(sender, to_contact):
+                raise ZoomApiError(400, 5301, f"The user {to_contact} is not in the contact "
+                                   f"list of {sender.email}; messages reach contacts only.")
+            if to_channel is not None:
+                channel = self.channels.get(to_channel)
+                if channel is None:
+                    raise ZoomApiError(404, 4130, f"Channel does not exist: {to_channel}.")
+                if sender.email.lower() not in channel.members:
+                    raise ZoomApiError(400, 5301, f"The user {sender.email} is not a member "
+                                       f"of channel {to_channel}.")
             message_id = ids.chat_message_id()
             self.chat_messages.append({
                 "id": message_id, "message": message, "to_contact": to_contact,
-                "to_channel": to_channel, "sender": HOST_EMAIL,
+                "to_channel": to_channel, "sender": sender.email,
                 "date_time": zoom_time(self.now())})
             self._changed()
             return message_id
@@ -1001,6 +1294,9 @@ class SandboxStore:
                     "clock": {"now": zoom_time(self.now()), "speed": self.clock.speed},
                     "webinars": [w.to_json() for w in self.webinars.values()],
                     "chat_messages": list(self.chat_messages),
+                    "account": self.account.to_json(),
+                    "users": [u.to_json() for u in self.users.values()],
+                    "channels": [c.to_json() for c in self.channels.values()],
                     "daily_counts": {"day": self.counts_day, "counts": dict(self.daily_counts)}}
 
     def load(self, path: Path) -> None:
@@ -1018,6 +1314,13 @@ class SandboxStore:
                 for person_id, token in state.join_tokens.items():
                     self.token_index[token] = (state.id, person_id)
             self.chat_messages = list(raw.get("chat_messages", []))
+            self.account = Account(**raw.get("account", {}))
+            for item in raw.get("users", []):
+                user = AccountUser.from_json(item)
+                self.users[user.id] = user
+            for item in raw.get("channels", []):
+                self.channels[item["id"]] = ChatChannel(item["id"], item.get("name", ""),
+                                                        set(item.get("members", [])))
             counts = raw.get("daily_counts", {})
             self.counts_day = counts.get("day", "")
             self.daily_counts = dict(counts.get("counts", {}))
@@ -1044,16 +1347,6 @@ class SandboxStore:
 
     def wait_dirty(self, timeout: float) -> bool:
         return self._dirty.wait(timeout)
-
-
-_DAILY_RULE_MESSAGES = {
-    "registrant_add": "You have reached the maximum number of times this registrant can be "
-                      "added to this webinar today (3). Try again tomorrow.",
-    "webinar_write": "You have reached the daily limit of 100 webinar creations or updates "
-                     "for this host. Try again tomorrow.",
-    "registrant_status": "You have reached the daily limit of 10 status updates for this "
-                         "registrant. Try again tomorrow.",
-}
 
 
 def _normalize_start(value: str, timezone: str) -> str:

@@ -9,8 +9,11 @@ from zoomorch.zoom.errors import (
     ZoomConnectionError,
     ZoomDailyLimitReached,
     ZoomError,
+    ZoomHostDailyLimitReached,
     ZoomNotFound,
     ZoomRateLimited,
+    ZoomRegistrantDailyLimit,
+    ZoomScopeError,
     ZoomValidationError,
 )
 from zoomorch.zoom.models import (
@@ -64,8 +67,11 @@ __all__ = [
     "ZoomCredentials",
     "ZoomDailyLimitReached",
     "ZoomError",
+    "ZoomHostDailyLimitReached",
     "ZoomNotFound",
     "ZoomRateLimited",
+    "ZoomRegistrantDailyLimit",
+    "ZoomScopeError",
     "ZoomSettings",
     "ZoomValidationError",
     "load_settings",

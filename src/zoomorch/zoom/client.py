@@ -116,6 +116,10 @@ class ZoomClient:
         """Release pooled connections."""
         self.transport.session.close()
 
+    def server_now(self) -> datetime:
+        """Zoom's current time as best known (from the Date header of its answers)."""
+        return self.transport.server_now()
+
     @property
     def calls(self) -> Counter[str]:
         """How many requests were sent, by ``"METHOD /path-template"`` (retries included)."""

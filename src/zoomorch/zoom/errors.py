@@ -12,6 +12,8 @@ from typing import Any
 
 import requests
 
+from zoomorch import scopes
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -72,6 +74,40 @@ class ZoomAuthError(ZoomError):
     """Zoom rejected the credentials or the access token; check ZOOM_CLIENT_ID/SECRET."""
 
 
+class ZoomScopeError(ZoomAuthError):
+    """The app's token lacks the call's scope (Zoom code 4711): add one in the Marketplace.
+
+    ``missing`` lists the scopes Zoom accepts for the call (any one is enough); ``features``
+    names the zoomorch features that make this call.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        missing: tuple[str, ...] = (),
+        features: tuple[str, ...] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.missing = tuple(missing)
+        self.features = tuple(features)
+
+    def __str__(self) -> str:
+        call = f"{self.method} {self.path}" if self.method and self.path else "A call"
+        plural = "s" if len(self.features) > 1 else ""
+        used_by = (f"zoomorch's {' and '.join(self.features)} feature{plural}"
+                   if self.features else "zoomorch")
+        one_of = ", ".join(self.missing) or "the call's scope (Zoom did not name it)"
+        status = f"HTTP {self.status}" if self.status is not None else "no answer"
+        return (
+            f"{call} (used by {used_by}): the Zoom app's token lacks the scope it needs. "
+            f"Fix: add one of these scopes to the Server-to-Server OAuth app in the Zoom App "
+            f"Marketplace: {one_of}; then restart zoomorch so a new token carries it "
+            f"(see docs/zoom-app.md) [{status}, Zoom code {self.code}]"
+        )
+
+
 class ZoomValidationError(ZoomError):
     """Zoom rejected the request's content; ``errors`` names the fields."""
 
@@ -99,6 +135,25 @@ class ZoomDailyLimitReached(ZoomRateLimited):
         kwargs.setdefault("rate_limit_type", "Daily-limit")
         retry_after = max(0.0, (resets_at - datetime.now(UTC)).total_seconds())
         super().__init__(message, retry_after=retry_after, **kwargs)
+        self.resets_at = resets_at
+
+
+class ZoomHostDailyLimitReached(ZoomDailyLimitReached):
+    """The host user's daily allowance of webinar creates and updates (100) is used up until
+    ``resets_at``; other calls still work."""
+
+
+class ZoomRegistrantDailyLimit(ZoomRateLimited):
+    """Zoom's per-person rule: ``email`` was registered (or had its status changed) as many
+    times today as Zoom allows, across all the account's webinars. Only this person must wait,
+    until ``resets_at`` (00:00 UTC); everyone else can go on."""
+
+    def __init__(self, message: str, *, email: str, resets_at: datetime,
+                 **kwargs: Any) -> None:
+        kwargs.setdefault("rate_limit_type", "Daily-limit")
+        retry_after = max(0.0, (resets_at - datetime.now(UTC)).total_seconds())
+        super().__init__(message, retry_after=retry_after, **kwargs)
+        self.email = email
         self.resets_at = resets_at
 
 
@@ -136,6 +191,11 @@ def error_from_response(response: requests.Response, *, method: str, path: str) 
     kwargs: dict[str, Any] = {
         "status": status, "code": code, "errors": errors, "method": method, "path": path,
     }
+    if code == scopes.REFUSAL_CODE and 400 <= status < 500:
+        rule = scopes.scopes_for(method, path)
+        missing = scopes.scopes_in_refusal(message) or (rule.accepted if rule else ())
+        features = tuple(feature.value for feature in scopes.features_for(method, path))
+        return ZoomScopeError(message, missing=missing, features=features, **kwargs)
     if status == 404:
         return ZoomNotFound(message, **kwargs)
     if status in (401, 403):

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from enum import Enum
 from typing import Any
 from urllib.parse import quote
 
@@ -36,7 +37,9 @@ from zoomorch.zoom.errors import (
     ZoomConnectionError,
     ZoomDailyLimitReached,
     ZoomError,
+    ZoomHostDailyLimitReached,
     ZoomRateLimited,
+    ZoomRegistrantDailyLimit,
     error_from_response,
 )
 from zoomorch.zoom.ratelimit import RateLimiter, read_rate_limit_headers
@@ -299,16 +302,33 @@ class _Call:
         kwargs: dict[str, Any] = {
             "status": 429, "code": _code(response), "method": self.method, "path": self.template,
         }
-        if answer.is_daily or "daily" in message.lower():
+        kind = daily_rule_of(message)
+        if kind is not None or answer.is_daily or "daily" in message.lower():
             resets_at = answer.resets_at or next_utc_midnight(now)
             if resets_at <= now:
                 resets_at = next_utc_midnight(now)
             hours, rest = divmod(int((resets_at - now).total_seconds()), 3600)
+            when = (f"at {resets_at:%Y-%m-%d %H:%M} UTC (in {hours} h {rest // 60} min)")
+            if kind is DailyRuleKind.REGISTRANT:
+                # One person, not the account: the caller decides to defer just them.
+                email = _REGISTRANT_EMAIL.search(message)
+                who = email.group(1) if email else ""
+                return ZoomRegistrantDailyLimit(
+                    f"Zoom's daily limit for {who or 'this registrant'} is reached (a person "
+                    f"can be registered or have their status changed only a few times a day, "
+                    f"across all the account's webinars); they can be retried {when}",
+                    email=who, resets_at=resets_at, **kwargs)
+            if kind is DailyRuleKind.HOST:
+                return ZoomHostDailyLimitReached(
+                    f"Zoom allows a host 100 webinar creates and updates a day, and today's "
+                    f"are used up; they reset {when}. Nothing was changed by this call: run "
+                    "the same command again after that.",
+                    resets_at=resets_at, rate_limit_type="Daily-limit", **kwargs)
             category = answer.category or self.label.value
             return ZoomDailyLimitReached(
                 f"Zoom's daily limit for {category} calls on this account is used up; it "
-                f"resets at {resets_at:%Y-%m-%d %H:%M} UTC (in {hours} h {rest // 60} min). "
-                "Run the rest after that, or spread large jobs over several days.",
+                f"resets {when}. Run the rest after that, or spread large jobs over several "
+                "days.",
                 resets_at=resets_at, rate_limit_type="Daily-limit", **kwargs,
             )
         if answer.limit is not None:
@@ -319,6 +339,29 @@ class _Call:
             f"{message} ({self.label.value}); waiting {wait:.2f} s",
             retry_after=wait, rate_limit_type=answer.limit_type or "QPS", **kwargs,
         )
+
+
+class DailyRuleKind(Enum):
+    """Which of Zoom's per-day rules a 429 is about (see facts.md)."""
+
+    REGISTRANT = "registrant"  # one person: 3 registrations / 10 status changes a day
+    HOST = "host"  # one host user: 100 webinar creates and updates a day
+
+
+_REGISTRANT_EMAIL = re.compile(r"\(([^()\s]+@[^()\s]+)\)")
+
+
+def daily_rule_of(message: str) -> DailyRuleKind | None:
+    """Tell Zoom's per-person and per-host daily rules from an account-wide daily quota by the
+    wording of the 429 (their headers may look alike: only the message is reliable)."""
+    text = message.lower()
+    if "daily" not in text:
+        return None
+    if "registrant" in text or "registration" in text:
+        return DailyRuleKind.REGISTRANT
+    if "create/update" in text or "(100)" in text:
+        return DailyRuleKind.HOST
+    return None
 
 
 def _body(response: requests.Response) -> JSON:
