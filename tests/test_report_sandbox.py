@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from zoomorch.event import EventSpec, load_event
-from zoomorch.report.attendance import Role
+from zoomorch.report.attendance import IdentifiedBy, Role
 from zoomorch.report.fetch import ReportPage, ReportSnapshot, StoredReport
 from zoomorch.report.run import ReportError, make_report
 from zoomorch.sandbox import Sandbox
@@ -123,9 +123,15 @@ def stage_event(sb: Sandbox, store: StateStore) -> Script:
     script.presence["dani@city.example"].append((22, 50))
     attend("paul@fr.example", "Paul Martin", [(-3, 8)], email="paul@fr.example")
     attend("jo@uk.example", "Jo Smith", [(58, None)], email="jo@uk.example")
-    attend("walkin@press.example", "Reporter", [(10, 40)], email="walkin@press.example")
+    # A walk-in who never registered: Zoom hides the email of a guest outside the account,
+    # so the report knows them by their name only.
+    attend("Reporter", "Reporter", [(10, 40)], email="walkin@press.example")
     attend("Invitado", "Invitado", [(5, 45)])  # a guest without email
     attend("+52 55 1234 5678", "+52 55 1234 5678", [(3, 57)])  # a dial-in caller
+    # A panelist on a second device, without email: the event file's name gives the role
+    # (Zoom itself sees an attendee, so the script takes them out of the audience).
+    attend("lucas  gómez", "lucas  gómez", [(12, 30)])
+    script.audience.discard("lucas  gómez")
     sb.store.add_question(wid, name="Ana Pérez", email="ana@ong.example",
                           question="¿Habrá grabación?", answer="Sí, en una semana")
     sb.store.add_question(wid, name="Reporter", email="walkin@press.example",
@@ -169,11 +175,18 @@ def test_report_numbers_match_the_ground_truth(staged: tuple[Sandbox, StateStore
     assert by_email["johanna.saenz@example.org"].role is Role.PANELIST
     assert by_email["interpreter.es-en.a@example.org"].role is Role.INTERPRETER
     assert {p.connection.value for p in rep.people if not p.email} == {"guest", "dial-in"}
+    reporter = next(p for p in rep.people if p.name == "Reporter")
+    assert (reporter.email, reporter.identified_by) == ("", IdentifiedBy.NAME)
+    lucas = next(p for p in rep.people if p.name == "lucas  gómez")
+    assert (lucas.role, lucas.identified_by) == (Role.PANELIST, IdentifiedBy.NAME)
+    assert by_email["ana@ong.example"].identified_by is IdentifiedBy.REGISTRANT
+    assert by_email["host@example.org"].identified_by is IdentifiedBy.EMAIL
 
     totals = rep.totals
     assert totals.webinar_start == script.start and totals.webinar_end == script.end
     assert (totals.registered, totals.approved) == (script.registered, script.approved)
     assert totals.attended == len(script.audience)
+    assert totals.unidentified_connections == 0
     assert totals.attended_registered == 6
     assert totals.conversion == pytest.approx(6 / script.approved)
     truth_peak = max(script.present_at(m / 10) for m in range(0, 620))

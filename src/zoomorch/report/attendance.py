@@ -31,7 +31,7 @@ import re
 import statistics
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -502,8 +502,8 @@ class AttendanceBuilder:
     def __init__(self, webinar: WebinarRun, registrants: Iterable[RegistrantAnswers],
                  roster: Roster, *, as_of: datetime) -> None:
         self.webinar = webinar
-        self.roster = Roster.of(hosts=[*roster.hosts, webinar.host_email],
-                                panelists=roster.panelists, interpreters=roster.interpreters)
+        self.roster = replace(roster, hosts=roster.hosts | Roster.of(
+            hosts=[webinar.host_email]).hosts)
         self.as_of = as_of.astimezone(UTC)
         self.registrants: dict[str, RegistrantAnswers] = {}
         self.registrant_by_email: dict[str, str] = {}

@@ -1240,9 +1240,11 @@ class SandboxStore:
                            "polling_id": answer["poll_id"], "date_time": answer["date_time"]}
                 email = self._shown_email(state, answer["email"])
                 grouped.setdefault((answer["name"], email), []).append(details)
+            # The polls report's email is `format: email`: a hidden one is left out, not "".
             return {"id": state.id, "uuid": state.data["uuid"],
                     "start_time": zoom_time(state.started_at or self.now()),
-                    "questions": [{"name": n, "email": e, "question_details": d}
+                    "questions": [{"name": n, **({"email": e} if e else {}),
+                                   "question_details": d}
                                   for (n, e), d in grouped.items()]}
 
     # ----- live controls and chat ---------------------------------------------------------------
