@@ -462,7 +462,7 @@ class _Person:
 
 
 @dataclass(slots=True)
-class _Anonymous:
+class NameOnlyJoin:
     """A join row Zoom gives no registrant id, email or account for: tied by name later."""
 
     name: str
@@ -472,14 +472,14 @@ class _Anonymous:
     user_id: str
 
 
-def tie_by_name(rows: Sequence[_Anonymous]) -> list[list[_Anonymous]]:
+def tie_by_name(rows: Sequence[NameOnlyJoin]) -> list[list[NameOnlyJoin]]:
     """Rows of one display name as people: the fewest people whose own rows never overlap.
 
     Rows are taken by join time; each goes to the person who left most recently before it
     joined (a rejoin follows its drop), else it starts a new person. One person back means
     the name identifies them; more means several people shared the name.
     """
-    people: list[list[_Anonymous]] = []
+    people: list[list[NameOnlyJoin]] = []
     ends: list[tuple[float, int]] = []  # (last leave, person index), sorted
     for row in sorted(rows, key=lambda r: (r.start, r.end)):
         slot = bisect_right(ends, (row.start, len(people))) - 1
@@ -516,7 +516,7 @@ class AttendanceBuilder:
         self._people: list[_Person | None] = []
         self._alias: dict[str, int] = {}
         self._redirect: dict[int, int] = {}
-        self._anonymous: dict[str, list[_Anonymous]] = {}  # normalised name -> rows
+        self._anonymous: dict[str, list[NameOnlyJoin]] = {}  # normalised name -> rows
 
     def _find(self, index: int) -> int:
         while index in self._redirect:
@@ -549,7 +549,7 @@ class AttendanceBuilder:
         if not aliases:
             # Zoom's user_id is per connection, so nothing but the name is left (report()).
             self._anonymous.setdefault(normalise_name(row.name), []).append(
-                _Anonymous(row.name, start, end, row.leave_time is None, row.user_id))
+                NameOnlyJoin(row.name, start, end, row.leave_time is None, row.user_id))
             return
         found = sorted({self._find(self._alias[a]) for a in aliases if a in self._alias})
         if found:
