@@ -108,6 +108,29 @@ def test_html_is_self_contained_with_three_charts(tmp_path: Path) -> None:
     assert "Europe/Berlin" in page
 
 
+def test_every_export_shows_the_unidentified_connections_next_to_attended(
+        tmp_path: Path) -> None:
+    webinar = WebinarRun(topic="Guests", start=START, end=END)
+    # Two guests called "iPhone" at once, neither signed in: Zoom cannot say who is who.
+    rows = [ParticipantJoin("iPhone", "", START, START + timedelta(minutes=30), user_id="1"),
+            ParticipantJoin("iPhone", "", START + timedelta(minutes=10), END, user_id="2"),
+            ParticipantJoin("Bo", "bo@x.org", START, END)]
+    rep = build_report(webinar, rows, [], Roster(), as_of=END)
+    tables = report_tables(rep, ZONE)
+    write_csv_tables(tables, tmp_path, "g")
+    with open(tmp_path / "g-totals.csv", encoding="utf-8-sig", newline="") as f:
+        csv_totals = [tuple(r) for r in csv.reader(f)]
+    at = csv_totals.index(("Attended", "3"))
+    assert csv_totals[at + 1] == ("Unidentified connections", "2")
+    book = openpyxl.load_workbook(write_xlsx(tables, tmp_path / "g.xlsx"))
+    xlsx_totals = [(r[0].value, r[1].value) for r in book["Totals"].iter_rows(min_row=2)]
+    at = xlsx_totals.index(("Attended", 3))
+    assert xlsx_totals[at + 1] == ("Unidentified connections", 2)
+    page = render_html(rep, tables, ZONE)
+    assert "Attended 3 · 2 unidentified connections" in page
+    assert "<td>Unidentified connections</td>" in page
+
+
 def test_html_caps_huge_tables_and_says_so() -> None:
     rep = sample_report()
     page = render_html(rep, report_tables(rep, ZONE), ZONE, max_rows=1)
