@@ -670,13 +670,16 @@ class _Rehearsal:
         zone = self.agenda.zone
         best = max(report.segments, key=lambda s: s.percent_present_for_most, default=None)
         truth = sim.truth() if sim is not None else {"people": []}
-        truth_attendees = sum(1 for p in truth["people"] if p["role"] == "attendee")
+        # The truth's audience as "attended" counts it: attendees who were in the room at all.
+        truth_attendees = sum(1 for p in truth["people"]
+                              if p["role"] == "attendee" and p.get("seconds", 0) > 0)
         peak_at = f" at {t.peak_at.astimezone(zone):%H:%M}" if t.peak_at else ""
         table = Table(title="Summary", title_justify="left", show_header=False)
         table.add_column("what")
         table.add_column("value")
         table.add_row("registered", f"{t.registered} ({t.approved} approved)")
-        table.add_row("attended", f"{t.attended} (the simulation says {truth_attendees})")
+        table.add_row("attended", f"{t.attended} · {t.unidentified_connections} unidentified "
+                                  f"connections (the simulation says {truth_attendees})")
         table.add_row("peak", f"{t.peak_concurrency} in the room{peak_at} ({zone.key})")
         if best is not None:
             table.add_row("held the room best",
