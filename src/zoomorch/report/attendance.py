@@ -496,7 +496,8 @@ def tie_by_name(rows: Sequence[NameOnlyJoin]) -> list[list[NameOnlyJoin]]:
 class AttendanceBuilder:
     """Accumulates participant rows one at a time (so pages can be streamed), then reports.
 
-    Memory grows with the number of joins kept as two floats each, never with raw pages.
+    Memory grows with the number of joins (two floats and Zoom's user_id each), never with
+    raw pages.
     """
 
     def __init__(self, webinar: WebinarRun, registrants: Iterable[RegistrantAnswers],
