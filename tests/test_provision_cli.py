@@ -75,3 +75,30 @@ def test_panelist_added_in_the_portal_shows_as_drift_by_email(
     drift = result.output.split("Drift")[1]
     assert "portal.guest@example.org (Portal Guest)" in drift
     assert "{" not in drift.split("Panelists")[0]
+
+
+def test_apply_on_an_account_without_interpretation_exits_non_zero_naming_the_setting(
+        sandbox: Sandbox, env: dict[str, str]) -> None:
+    sandbox.store.set_account({"language_interpretation": False})
+    done = CliRunner().invoke(app, ["apply", SEED, "--start-at", "2030-05-17T08:30-04:00"],
+                              env=env)
+    assert done.exit_code == 1, done.output
+    assert "webinar id:" in done.output  # the rest was applied
+    assert "did not keep settings.language_interpretation" in done.output
+    assert "Language interpretation" in done.output and "Account Settings" in done.output
+    # Once the account has it, the same command finishes the job.
+    sandbox.store.set_account({"language_interpretation": True})
+    again = CliRunner().invoke(app, ["apply", SEED, "--start-at", "2030-05-17T08:30-04:00"],
+                               env=env)
+    assert again.exit_code == 0, again.output
+
+
+def test_apply_past_the_hosts_daily_limit_says_when_it_resets(
+        sandbox: Sandbox, env: dict[str, str]) -> None:
+    for _ in range(100):  # today's creates/updates of the host are spent elsewhere
+        sandbox.store.create_webinar("me", {"topic": "Another side event", "type": 5})
+    done = CliRunner().invoke(app, ["apply", SEED, "--start-at", "2030-05-17T08:30-04:00"],
+                              env=env)
+    assert done.exit_code == 1, done.output
+    assert "100 webinar creates and updates a day" in done.output
+    assert "00:00 UTC" in done.output

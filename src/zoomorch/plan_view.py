@@ -10,7 +10,7 @@ from rich.table import Table
 
 from zoomorch.agenda import agenda_table, run_of_show, to_ics, to_json
 from zoomorch.event import EventSpec, load_event
-from zoomorch.outcome import EXIT_OK, run_guarded
+from zoomorch.outcome import EXIT_OK, EXIT_ZOOM, run_guarded
 from zoomorch.provision import ApplyResult, Plan, apply, plan
 from zoomorch.store import StateStore, open_store
 from zoomorch.zoom import ZoomClient
@@ -130,7 +130,10 @@ def apply_command(event: Path, *, start_at: str | None = None, prune: bool = Fal
             result = apply(spec, client, store, prune=prune)
         render_plan(result.plan, out)
         render_result(result, out)
-        return EXIT_OK
+        for missing in result.not_kept:
+            err.print(f"Zoom did not keep {missing.field} on webinar {result.webinar_id}: "
+                      f"{missing.fix}.", markup=False, highlight=False)
+        return EXIT_OK if result.complete else EXIT_ZOOM
 
     return run_guarded(err, work)
 

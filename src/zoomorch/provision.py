@@ -102,11 +102,41 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class NotKept:
+    """A field Zoom accepted without error but did not keep (read back after the write)."""
+
+    field: str
+    wanted: Any
+    got: Any
+    fix: str
+
+
+# Zoom silently ignores a setting the account is not licensed or enabled for (for
+# interpretation the spec says the setting "will not be applied"); where to turn each on.
+_ACCOUNT_SETTING_FIX = {
+    "settings.language_interpretation": (
+        "the account does not have Language interpretation: in the Zoom web portal, turn on "
+        "Account Management > Account Settings > Meeting > In Meeting (Advanced) > Language "
+        "interpretation (the host user's own setting too, if it is locked off there), then run "
+        "`zoomorch apply` again"),
+    "settings.auto_recording": (
+        "the host user cannot record to the cloud: turn on Cloud recording in the Zoom web "
+        "portal (Account Settings > Recording), then run `zoomorch apply` again"),
+}
+
+
+@dataclass(frozen=True)
 class ApplyResult:
     plan: Plan
     webinar_id: int
     join_url: str | None
     registration_url: str | None
+    # What Zoom silently did not keep; apply is not complete while this is not empty.
+    not_kept: tuple[NotKept, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.not_kept
 
 
 # --------------------------------------------------------------------------- snapshots
@@ -444,11 +474,26 @@ def apply(spec: EventSpec, client: ZoomClient, store: StateStore, *, prune: bool
                 client.remove_panelist(webinar_id, change.panelist_id)
                 step("panelist-pruned")
 
-    # Remember what Zoom looks like now, as the baseline for drift.
+    # Remember what Zoom looks like now, as the baseline for drift, and check that it kept
+    # what was written: Zoom drops settings the account lacks without saying so.
     final = _read_actual(spec, client, store)
     store.save_binding(spec.key, last_applied=final.snapshot, applied_at=utcnow(),
                        intent_topic=None, intent_start_time=None, intent_at=None)
     step("applied")
     return ApplyResult(plan=the_plan, webinar_id=webinar_id,
                        join_url=final.webinar.join_url if final.webinar else webinar.join_url,
-                       registration_url=_registration_url(final.webinar))
+                       registration_url=_registration_url(final.webinar),
+                       not_kept=_not_kept(spec, final.snapshot))
+
+
+def _not_kept(spec: EventSpec, actual: Snapshot) -> tuple[NotKept, ...]:
+    desired = desired_snapshot(spec)
+    out = []
+    for name, wanted in desired.items():
+        if name == PANELISTS_KEY or actual.get(name) == wanted:
+            continue
+        fix = _ACCOUNT_SETTING_FIX.get(name, "Zoom accepted the change but did not keep it; "
+                                       "check the account's and host user's settings for it "
+                                       "in the Zoom web portal, then run `zoomorch apply` again")
+        out.append(NotKept(name, wanted, actual.get(name), fix))
+    return tuple(out)
