@@ -138,9 +138,23 @@ def test_command_line_choices_override_the_file() -> None:
 
 
 def test_zoom_chat_without_a_zoom_client_names_the_fix() -> None:
-    spec = parse_event(seed_with(notifications={"zoom_chat": True}))
+    spec = parse_event(seed_with(notifications={"zoom_chat": {"sender": "tech@example.org"}}))
     with pytest.raises(ChannelSetupError, match="ZOOM_ACCOUNT_ID"):
-        build_notifiers(resolve_channels(spec.notifications))
+        build_notifiers(resolve_channels(spec.notifications, env={}))
+
+
+def test_zoom_chat_without_a_sender_names_the_field_and_the_variable() -> None:
+    spec = parse_event(seed_with(notifications={"zoom_chat": True}))
+    with pytest.raises(ChannelSetupError) as missing:
+        resolve_channels(spec.notifications, source="event.toml", env={})
+    assert "event.toml: notifications.zoom_chat: no sender" in str(missing.value)
+    assert "ZOOMORCH_CHAT_SENDER" in str(missing.value)
+    chosen = resolve_channels(spec.notifications, env={"ZOOMORCH_CHAT_SENDER": "t@example.org"})
+    assert chosen.zoom_chat is not None and chosen.zoom_chat.sender == "t@example.org"
+    channel_only = parse_event(seed_with(notifications={"zoom_chat": {
+        "sender": "t@example.org", "people": False, "channel": "cues-imrf"}}))
+    assert resolve_channels(channel_only.notifications, env={}).names() == [
+        "console", "zoom_chat_channel", "board"]
 
 
 def test_serve_refuses_to_start_when_the_webhook_variable_is_unset(tmp_path: Path) -> None:
@@ -387,7 +401,10 @@ def test_team_chat_after_a_lost_answer_is_recorded_failed_and_never_retried(
     agenda = quick_agenda(start, "lost", speed=240, minutes=(1,),
                           late_grace=timedelta(seconds=10))
     sink = RecordingNotifier("sink")
-    scheduler = CueScheduler(store, [ZoomChatNotifier(client), sink], [agenda],
+    sandbox.store.put_user("tech@example.org")
+    sandbox.store.set_contacts("tech@example.org", [r.email or "" for r in agenda.recipients])
+    scheduler = CueScheduler(store, [ZoomChatNotifier(client, sender="tech@example.org"), sink],
+                             [agenda],
                              max_attempts=4, backoff=timedelta(milliseconds=50))
     with scheduler:
         wait_until(plan_cues(agenda)[-1].due + timedelta(seconds=1.0))

@@ -156,18 +156,17 @@ def test_enforcement_ends_the_webinar_and_starts_recording_through_zoom(
     sandbox.store.start_webinar(webinar.id)
     store = store_at(tmp_path)
     start = now() + timedelta(seconds=0.8)
-    agenda = quick_agenda(start, speed=120, minutes=(1, 1), end_webinar_at_hard_stop=True,
-                          record_at_start=True)
+    agenda = quick_agenda(start, speed=120, minutes=(1, 1), end_webinar_at_hard_stop=True)
     sink = RecordingNotifier("sink")
     with CueScheduler(store, [sink], [agenda], zoom=client,
                       webinar_ids={agenda.slug: webinar.id}):
         wait_until(start + timedelta(seconds=1.8))
     zoom_rows = [d for d in deliveries(store, agenda.slug) if d.channel == "zoom"]
-    assert sorted((d.recipient, d.status) for d in zoom_rows) == [
-        ("end_webinar", "delivered"), ("recording.start", "delivered")]
+    assert sorted((d.recipient, d.status) for d in zoom_rows) == [("end_webinar", "delivered")]
     calls = [(r["method"], r["path"]) for r in sandbox.requests_log()]
     assert ("PUT", f"/v2/webinars/{webinar.id}/status") in calls
-    assert ("PATCH", f"/v2/live_meetings/{webinar.id}/events") in calls
+    # Recording is the webinar's auto_recording setting: no in-meeting control is sent.
+    assert not [path for _, path in calls if "/live_meetings/" in path]
     assert sandbox.store.webinar(webinar.id).status != "started"
 
 

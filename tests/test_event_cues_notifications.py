@@ -29,20 +29,19 @@ def test_seed_cue_settings_come_from_the_file() -> None:
     assert (settings.tech_check_before, settings.doors_open_before) == (30 * M, 10 * M)
     assert (settings.overrun_every, settings.handover_every) == (M, 30 * M)
     assert settings.late_grace == 2 * M and settings.hard_stop_grace == timedelta(0)
-    assert not settings.end_webinar_at_hard_stop and not settings.record_at_start
+    assert not settings.end_webinar_at_hard_stop
     assert settings.warnings == {0: (M,), 1: (5 * M, 2 * M), 2: (M,)}
 
 
 def test_cue_amounts_read_minutes_or_units_and_drive_the_plan(seed: dict[str, Any]) -> None:
     seed["cues"] = {"advance": "auto", "tech_check_before": "45m", "doors_open_before": 15,
                     "overrun_every": 0, "handover_every": "20m", "hard_stop_grace": "90s",
-                    "late_grace": 0.5, "end_webinar_at_hard_stop": True,
-                    "record_at_start": True}
+                    "late_grace": 0.5, "end_webinar_at_hard_stop": True}
     seed["agenda"][1]["warnings"] = [10, "30s"]
     agenda = agenda_from_event(parse_event(seed))
     s = agenda.settings
     assert s.advance == "auto" and s.late_grace == timedelta(seconds=30)
-    assert s.end_webinar_at_hard_stop and s.record_at_start
+    assert s.end_webinar_at_hard_stop
     cues = plan_cues(agenda)
 
     def offsets(kind: str) -> list[float]:
@@ -201,3 +200,10 @@ def test_per_person_channels_name_real_people_and_channels(seed: dict[str, Any])
 def test_notifications_refuse_unknown_channels(seed: dict[str, Any]) -> None:
     seed["notifications"] = {"slack": True}
     assert "notifications.slack: unknown key 'slack'" in problems_of(seed)
+
+
+def test_record_at_start_is_refused_with_the_auto_recording_fix(seed: dict[str, Any]) -> None:
+    seed["cues"] = {"record_at_start": True}
+    text = problems_of(seed)
+    assert "cues.record_at_start" in text and "meetings only" in text
+    assert 'auto_recording = "cloud"' in text

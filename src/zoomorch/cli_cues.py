@@ -256,6 +256,9 @@ def status_cmd(
                            "channel": c.channel, "recipient": c.recipient,
                            "attempts": c.attempts, "reason": c.last_error}
                           for c in plan.cancelled()],
+            "fell_back": [{"key": f.key, "kind": f.kind, "due": f.due.isoformat(),
+                           "channel": f.channel, "recipient": f.recipient,
+                           "reason": f.last_error} for f in plan.fell_back()],
         }, ensure_ascii=False, indent=2))
         return
     start = plan.live.actual_start
@@ -283,6 +286,16 @@ def status_cmd(
     for failure in failures[:50]:
         typer.echo(f"  {failure.key}: {failure.status} after {failure.attempts} attempt(s): "
                    f"{failure.last_error}")
+    fell_back = plan.fell_back()
+    if fell_back:
+        # One line per person and channel: the reason is the same for each of their cues.
+        by_person: dict[tuple[str, str], list[str]] = {}
+        for row in fell_back:
+            by_person.setdefault((row.recipient, row.channel), []).append(row.last_error or "")
+        typer.echo(f"\nfell back to another channel: {len(fell_back)} deliveries, "
+                   f"{len(by_person)} people")
+        for (recipient, channel), reasons in sorted(by_person.items()):
+            typer.echo(f"  {recipient} on {channel} ({len(reasons)} cues): {reasons[-1]}")
     cancelled = plan.cancelled()
     if cancelled:
         # Their cues left the plan, so the cue list above no longer shows them.
@@ -304,9 +317,6 @@ def run_cmd(
     end_at_hard_stop: bool | None = typer.Option(
         None, "--end-at-hard-stop/--no-end-at-hard-stop",
         help="End the webinar in Zoom at the hard stop (default: the file's)."),
-    record: bool | None = typer.Option(
-        None, "--record/--no-record",
-        help="Start cloud recording at T0 (default: cues.record_at_start)."),
     console: bool | None = typer.Option(
         None, "--console/--no-console", help="Print cues here (default: the file's)."),
     zoom_chat: bool | None = typer.Option(
@@ -337,8 +347,7 @@ def run_cmd(
     agenda = replace(agenda, settings=replace(
         s, advance="auto" if (advance or s.advance) == "auto" else "manual",
         end_webinar_at_hard_stop=s.end_webinar_at_hard_stop if end_at_hard_stop is None
-        else end_at_hard_stop,
-        record_at_start=s.record_at_start if record is None else record))
+        else end_at_hard_stop))
     try:
         plan = resolve_channels(spec.notifications, source=event, overrides=ChannelOverrides(
             console=console, zoom_chat=zoom_chat, webhooks=tuple(webhook)))
@@ -346,8 +355,7 @@ def run_cmd(
         typer.echo(f"zoomorch cues run: {exc}", err=True)
         raise typer.Exit(2) from None
     zoom = None
-    if plan.zoom_chat or agenda.settings.end_webinar_at_hard_stop or \
-            agenda.settings.record_at_start:
+    if plan.zoom_chat is not None or agenda.settings.end_webinar_at_hard_stop:
         from zoomorch.zoom import ZoomClient
 
         zoom = ZoomClient.from_env(env_file)

@@ -107,8 +107,8 @@ def serve_cmd(
         typer.echo(f"zoomorch serve: {exc}", err=True)
         raise typer.Exit(2) from None
     zoom = None
-    if any(p.zoom_chat for p in plans.values()) or any(
-            a.settings.end_webinar_at_hard_stop or a.settings.record_at_start for a in agendas):
+    if any(p.zoom_chat is not None for p in plans.values()) or any(
+            a.settings.end_webinar_at_hard_stop for a in agendas):
         from zoomorch.zoom import ZoomClient
 
         zoom = ZoomClient.from_env(env_file)

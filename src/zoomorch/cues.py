@@ -93,7 +93,6 @@ class CueSettings:
     late_grace: timedelta = timedelta(minutes=2)
     late_after: timedelta = timedelta(seconds=5)
     end_webinar_at_hard_stop: bool = False
-    record_at_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -701,7 +700,6 @@ def settings_from_event(event: EventSpec) -> CueSettings:
         hard_stop_grace=c.hard_stop_grace,
         late_grace=c.late_grace,
         end_webinar_at_hard_stop=c.end_webinar_at_hard_stop,
-        record_at_start=c.record_at_start,
         warnings={i: tuple(seg.warnings) for i, seg in enumerate(event.agenda)
                   if seg.warnings is not None},
     )

@@ -401,7 +401,19 @@ class CueConfig(_Model):
     late_grace: Duration = timedelta(minutes=2)
     # Enforcement through the Zoom API; off unless the event opts in.
     end_webinar_at_hard_stop: bool = False
+    # Gone: Zoom's in-meeting controls (recording.start) are documented for meetings only.
     record_at_start: bool = False
+
+    @field_validator("record_at_start")
+    @classmethod
+    def _no_record_at_start(cls, value: bool) -> bool:
+        if value:
+            raise _FieldProblem(
+                "zoomorch no longer starts the recording through Zoom's in-meeting controls, "
+                "which Zoom documents for meetings only (a webinar id is refused)",
+                'remove it and record with auto_recording = "cloud" under '
+                "[webinar.settings] (zoomorch apply sets it)")
+        return value
 
     @field_validator("advance", mode="before")
     @classmethod
@@ -504,6 +516,34 @@ class EmailChannel(_Model):
         return value
 
 
+class ZoomChatChannel(_Model):
+    """Cues through Zoom Team Chat, sent by ``sender``: a user of the Zoom account (with
+    Server-to-Server OAuth ``me`` would be the app's owner). ``ZOOMORCH_CHAT_SENDER`` wins
+    over the file. ``people`` messages each person at their email, which Zoom delivers only to
+    the sender's contacts (the account's users and people they added); anyone else falls back
+    to their next channel. ``channel`` (a Team Chat channel id the sender is a member of) gets
+    each cue once, and can include people from other organisations."""
+
+    sender: str | None = None
+    people: bool = True
+    channel: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.strip().lower() == "me":
+            raise _FieldProblem(
+                "'me' is the owner of the Server-to-Server OAuth app, who is rarely the person "
+                "meant to send cues", "name the sending user by email, e.g. "
+                'sender = "tech.host@your-org.org"')
+        if not _EMAIL.match(value):
+            raise _FieldProblem(f"{value!r} is not an email address",
+                                "write the email of a user of the Zoom account")
+        return value
+
+
 class Notifications(_Model):
     """The ``[notifications]`` section: the channels cues go out on.
 
@@ -512,7 +552,7 @@ class Notifications(_Model):
     """
 
     console: bool = True
-    zoom_chat: bool = False
+    zoom_chat: bool | ZoomChatChannel = False
     board: bool = True
     webhook: WebhookChannel | None = None
     email: EmailChannel | None = None
@@ -520,7 +560,7 @@ class Notifications(_Model):
 
     def enabled(self) -> list[str]:
         """The channels this file turns on, in a fixed order."""
-        on = {"console": self.console, "zoom_chat": self.zoom_chat, "board": self.board,
+        on = {"console": self.console, "zoom_chat": bool(self.zoom_chat), "board": self.board,
               "webhook": self.webhook is not None, "email": self.email is not None}
         return [c for c in CHANNELS if on[c]]
 

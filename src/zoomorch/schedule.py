@@ -6,7 +6,10 @@ one job in the state database (table ``cue_jobs``); when it fires, the cue fans 
 
     pending ──► sending ──► delivered (late=True if after ``late_after``)
        │           ├──────► retrying ──► sending …  ──► failed (attempts exhausted)
-       │           └──────► failed (the channel said a retry is unsafe: ``retry=False``)
+       │           ├──────► failed (the channel said a retry is unsafe: ``retry=False``)
+       │           └──────► fell_back (the channel cannot reach this person, e.g. not a Team
+       │                     Chat contact of the sender: the person's next channel, email,
+       │                     gets the cue instead, else the cue board shows it; reason kept)
        └──► missed (found more than ``late_grace`` after its due time)
     pending / retrying ──► cancelled (its cue left the plan: next/shift/extend/start or an end
                                       recorded before it was due; never sent later)
@@ -62,7 +65,7 @@ from zoomorch.cues import (
     current_segment,
     plan_cues,
 )
-from zoomorch.notify.base import CueMessage, DeliveryError, Notifier
+from zoomorch.notify.base import CueMessage, DeliveryError, Notifier, RecipientUnreachable
 from zoomorch.store import Base, StateStore, utcnow
 
 if TYPE_CHECKING:
@@ -71,7 +74,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOB_TABLE = "cue_jobs"
-FINAL = frozenset({"delivered", "missed", "failed", "interrupted", "cancelled"})
+FINAL = frozenset({"delivered", "missed", "failed", "interrupted", "cancelled", "fell_back"})
 # Rows still waiting to be sent: the ones a re-plan must cancel when their cue leaves the plan.
 WAITING = ("pending", "retrying")
 # Enforcement actions travel through the delivery log like any channel, so they are
@@ -127,6 +130,15 @@ class CueDelivery(Base):
 def delivery_key(event_slug: str, cue_id: str, channel: str, recipient: str) -> str:
     """The idempotency key of one delivery."""
     return f"{event_slug}|{cue_id}|{channel}|{recipient}"
+
+
+@dataclass(frozen=True)
+class Everyone:
+    """The target of a channel that takes each cue once (``per_cue``, e.g. a Team Chat
+    channel): the cue's recipients together, in all their languages and zones."""
+
+    recipients: tuple[Recipient, ...]
+    id: str = "everyone"
 
 
 # --------------------------------------------------------------------------- live state
@@ -382,6 +394,10 @@ class LivePlan:
                 if d.status in ("failed", "retrying")
                 or (d.status != "cancelled" and d.attempts > 1 and d.last_error)]
 
+    def fell_back(self) -> list[DeliveryRecord]:
+        """Deliveries a channel could not make to that person, who got the cue elsewhere."""
+        return [d for rows in self.deliveries.values() for d in rows if d.status == "fell_back"]
+
     def cancelled(self) -> list[DeliveryRecord]:
         """Deliveries whose cue left the plan before they could be (re)sent."""
         return [d for rows in self.deliveries.values() for d in rows if d.status == "cancelled"]
@@ -417,9 +433,6 @@ class ZoomControls(Protocol):
     """What enforcement needs of :class:`zoomorch.zoom.ZoomClient`."""
 
     def end_webinar(self, webinar_id: int) -> None: ...
-
-    def in_meeting_control(self, meeting_id: int, method: str,
-                           params: dict[str, Any] | None = None) -> None: ...
 
 
 class _StoppableScheduler(BackgroundScheduler):
@@ -717,8 +730,16 @@ class CueScheduler:
         """key -> (channel, recipient or action) for every delivery this cue needs."""
         out: dict[str, tuple[str, Any]] = {}
         # A quiet cue re-announces what people were already told: only enforcement acts on it.
-        for recipient in ([] if cue.quiet else agenda.recipients_for(cue)):
+        recipients = [] if cue.quiet else agenda.recipients_for(cue)
+        for notifier in self.notifiers_for(agenda.slug):
+            if getattr(notifier, "per_cue", False) and recipients:
+                everyone = Everyone(tuple(recipients))
+                out[delivery_key(agenda.slug, cue.id, notifier.name, everyone.id)] = (
+                    notifier.name, everyone)
+        for recipient in recipients:
             for notifier in self.notifiers_for(agenda.slug):
+                if getattr(notifier, "per_cue", False):
+                    continue
                 if getattr(notifier, "per_person", True) and not recipient.wants(notifier.name):
                     continue
                 accepts = getattr(notifier, "accepts", None)
@@ -732,9 +753,6 @@ class CueScheduler:
             if cue.kind == "hard_stop" and s.end_webinar_at_hard_stop:
                 out[delivery_key(agenda.slug, cue.id, ZOOM_CHANNEL, "end_webinar")] = (
                     ZOOM_CHANNEL, "end_webinar")
-            if cue.kind == "segment_start" and cue.segment_index == 0 and s.record_at_start:
-                out[delivery_key(agenda.slug, cue.id, ZOOM_CHANNEL, "recording.start")] = (
-                    ZOOM_CHANNEL, "recording.start")
         return out
 
     @staticmethod
@@ -743,12 +761,24 @@ class CueScheduler:
         channel, recipient = target
         return {"key": key, "event_slug": slug, "cue_id": cue.id, "kind": cue.kind,
                 "segment": cue.segment, "channel": channel,
-                "recipient": recipient.id if isinstance(recipient, Recipient) else recipient,
+                "recipient": recipient.id if isinstance(recipient, Recipient | Everyone)
+                else recipient,
                 "due": cue.due, "status": status, "late": False,
                 "attempts": 1 if status == "sending" else 0, "updated_at": utcnow()}
 
-    def _message(self, agenda: CueAgenda, cue: Cue, recipient: Recipient, key: str,
+    def _message(self, agenda: CueAgenda, cue: Cue, recipient: Recipient | Everyone, key: str,
                  late: bool) -> CueMessage:
+        if isinstance(recipient, Everyone):
+            # One message for all: each distinct text once (languages, zones), in plan order.
+            texts = dict.fromkeys(cue.text_for(r) for r in recipient.recipients)
+            return CueMessage(
+                key=key, event_slug=agenda.slug, kind=cue.kind, due=cue.due.astimezone(
+                    agenda.zone), text="\n".join(texts), recipient_name="everyone",
+                segment=cue.segment, late=late,
+                extra={"cue_id": cue.id, "recipient_id": recipient.id,
+                       "language": ",".join(dict.fromkeys(r.language
+                                                          for r in recipient.recipients)),
+                       "audience": ",".join(cue.audience)})
         return CueMessage(
             key=key, event_slug=agenda.slug, kind=cue.kind, due=cue.due.astimezone(
                 recipient.zone), text=cue.text_for(recipient), recipient_name=recipient.name,
@@ -772,20 +802,44 @@ class CueScheduler:
                 notifier = next(n for n in self.notifiers_for(agenda.slug)
                                 if n.name == channel)
                 notifier.deliver(self._message(agenda, cue, recipient, key, late))
+        except RecipientUnreachable as exc:
+            self._fall_back(agenda, cue, key, recipient, exc)
+            return
         except Exception as exc:
             self._failed(agenda, cue, key, attempts, exc)
             return
         self._log.finish(key, status="delivered", late=late, delivered_at=now)
+
+    def _fall_back(self, agenda: CueAgenda, cue: Cue, key: str, recipient: Recipient,
+                   exc: RecipientUnreachable) -> None:
+        """This channel cannot reach the person: their next channel gets the cue (email,
+        else the cue board), and the delivery is recorded as fell back, with the reason."""
+        channels = {n.name: n for n in self.notifiers_for(agenda.slug)}
+        email = channels.get("email")
+        if email is not None and recipient.email:
+            if recipient.wants("email"):
+                where = "they get it by email"  # the email delivery is planned anyway
+            else:
+                # Inline, before this row is closed: a crash in between leaves both rows
+                # claimed (interrupted at worst), never the cue lost without a trace.
+                self._deliver(agenda, cue, delivery_key(agenda.slug, cue.id, "email",
+                                                        recipient.id), ("email", recipient))
+                where = "sent by email instead"
+        elif "board" in channels:
+            where = "the cue board shows it"
+        else:
+            where = "no other channel of theirs is set up"
+        log.info("cue delivery %s fell back: %s; %s", key, exc, where)
+        self._log.finish(key, status="fell_back", last_error=f"{exc}; {where}"[:500])
 
     def _enforce(self, slug: str, action: str) -> None:
         assert self.zoom is not None  # only targeted when a client is configured
         webinar_id = self.webinar_ids.get(slug) or self.store.webinar_id_for(slug)
         if webinar_id is None:
             raise RuntimeError(f"no webinar id known for {slug}; run apply first")
-        if action == "end_webinar":
-            self.zoom.end_webinar(webinar_id)
-        else:
-            self.zoom.in_meeting_control(webinar_id, action)
+        if action != "end_webinar":
+            raise RuntimeError(f"unknown Zoom action {action!r}")
+        self.zoom.end_webinar(webinar_id)
 
     def _failed(self, agenda: CueAgenda, cue: Cue, key: str, attempts: int,
                 exc: Exception) -> None:

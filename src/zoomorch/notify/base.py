@@ -40,6 +40,15 @@ class DeliveryError(Exception):
         self.retry = retry
 
 
+class RecipientUnreachable(DeliveryError):
+    """This channel cannot reach this person at all (e.g. they are not in the Team Chat
+    contacts of the sending user): retrying is pointless, so the scheduler records the
+    delivery as "fell back" and uses the person's next channel (email, else the cue board)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retry=False)
+
+
 class Notifier(Protocol):
     """A delivery channel (console, Zoom Team Chat, webhook, email, cue board)."""
 

@@ -24,8 +24,20 @@ if TYPE_CHECKING:
     from zoomorch.notify.zoom_chat import ChatSender
 
 
+CHAT_SENDER_ENV = "ZOOMORCH_CHAT_SENDER"
+
+
 class ChannelSetupError(ValueError):
     """A channel cannot be set up as configured; the message names the field and the fix."""
+
+
+@dataclass(frozen=True)
+class ChatPlan:
+    """Team Chat as an event uses it: who sends, to each person and/or to a channel."""
+
+    sender: str
+    people: bool = True
+    channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +62,7 @@ class ChannelPlan:
     """The channels one event's cues go out on, with everything needed to build them."""
 
     console: bool = True
-    zoom_chat: bool = False
+    zoom_chat: ChatPlan | None = None
     board: bool = True
     webhooks: tuple[str, ...] = field(default=(), repr=False)
     email: SmtpSettings | None = None
@@ -58,8 +70,10 @@ class ChannelPlan:
     def names(self) -> list[str]:
         """The channel names, as the delivery log and ``cues status`` show them."""
         out = ["console"] if self.console else []
-        if self.zoom_chat:
+        if self.zoom_chat is not None and self.zoom_chat.people:
             out.append("zoom_chat")
+        if self.zoom_chat is not None and self.zoom_chat.channel:
+            out.append("zoom_chat_channel")
         out += [_webhook_name(n) for n in range(len(self.webhooks))]
         if self.email is not None:
             out.append("email")
@@ -77,7 +91,8 @@ def resolve_channels(notifications: Notifications, *, source: str | Path = "<eve
                      env: Mapping[str, str] | None = None) -> ChannelPlan:
     """Which channels an event uses: its file's ``[notifications]`` under ``overrides``.
 
-    Raises :class:`ChannelSetupError` when a webhook's ``url_env`` is not set.
+    Raises :class:`ChannelSetupError` when a webhook's ``url_env`` is not set, or Team Chat
+    has no sender (the file's ``notifications.zoom_chat.sender`` or ``ZOOMORCH_CHAT_SENDER``).
     """
     o = overrides or ChannelOverrides()
     env = os.environ if env is None else env
@@ -112,8 +127,30 @@ def resolve_channels(notifications: Notifications, *, source: str | Path = "<eve
             password_env=SMTP_PASSWORD_ENV,
         )
     return ChannelPlan(console=pick(o.console, n.console),
-                       zoom_chat=pick(o.zoom_chat, n.zoom_chat),
+                       zoom_chat=_chat_plan(n, pick(o.zoom_chat, bool(n.zoom_chat)), source, env),
                        board=pick(o.board, n.board), webhooks=webhooks, email=email)
+
+
+def _chat_plan(notifications: Notifications, on: bool, source: str | Path,
+               env: Mapping[str, str]) -> ChatPlan | None:
+    if not on:
+        return None
+    from zoomorch.event import ZoomChatChannel
+
+    chat = notifications.zoom_chat
+    settings = chat if isinstance(chat, ZoomChatChannel) else ZoomChatChannel()
+    sender = env.get(CHAT_SENDER_ENV, "").strip() or settings.sender
+    if not sender:
+        raise ChannelSetupError(
+            f"{source}: notifications.zoom_chat: no sender — with Server-to-Server OAuth 'me' "
+            "is the app's owner, so name the user of the Zoom account who sends the cues: "
+            'write [notifications.zoom_chat] sender = "tech.host@your-org.org", or export '
+            f"{CHAT_SENDER_ENV}")
+    if not settings.people and not settings.channel:
+        raise ChannelSetupError(
+            f"{source}: notifications.zoom_chat sends nothing (people = false and no "
+            'channel) — set channel = "<Team Chat channel id>" or people = true')
+    return ChatPlan(sender=sender, people=settings.people, channel=settings.channel)
 
 
 def build_notifiers(plan: ChannelPlan, *, zoom: ChatSender | None = None,
@@ -127,13 +164,17 @@ def build_notifiers(plan: ChannelPlan, *, zoom: ChatSender | None = None,
         from zoomorch.notify.console import ConsoleNotifier
 
         out.append(console or ConsoleNotifier())
-    if plan.zoom_chat:
+    chat = plan.zoom_chat
+    if chat is not None:
         if zoom is None:
             raise ChannelSetupError("zoom_chat needs a Zoom API client; set ZOOM_ACCOUNT_ID, "
                                     "ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET")
-        from zoomorch.notify.zoom_chat import ZoomChatNotifier
+        from zoomorch.notify.zoom_chat import ZoomChatChannelNotifier, ZoomChatNotifier
 
-        out.append(ZoomChatNotifier(zoom))
+        if chat.people:
+            out.append(ZoomChatNotifier(zoom, sender=chat.sender))
+        if chat.channel:
+            out.append(ZoomChatChannelNotifier(zoom, sender=chat.sender, channel=chat.channel))
     for i, url in enumerate(plan.webhooks):
         from zoomorch.notify.webhook import WebhookNotifier
 
@@ -157,5 +198,6 @@ def channel_names(notifiers: Sequence[Notifier]) -> str:
     return ", ".join(n.name for n in notifiers) or "none"
 
 
-__all__ = ["ChannelOverrides", "ChannelPlan", "ChannelSetupError", "build_notifiers",
+__all__ = ["CHAT_SENDER_ENV", "ChannelOverrides", "ChannelPlan", "ChannelSetupError", "ChatPlan",
+           "build_notifiers",
            "channel_names", "resolve_channels"]
