@@ -144,6 +144,21 @@ def apply_cmd(
     raise typer.Exit(apply_command(event, start_at=start_at, prune=prune, env_file=env_file))
 
 
+@app.command("doctor")
+def doctor_cmd(
+    events: list[Path] = typer.Argument(
+        None, exists=True, help="Event files or folders of them (default: check the account "
+        "for every feature)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the checklist as JSON."),
+    env_file: Path | None = typer.Option(None, "--env-file", help="A .env file with ZOOM_*."),
+) -> None:
+    """Preflight before a real event: credentials, scopes, licenses, Team Chat, secrets, SMTP,
+    state store — each ✓ or ✗ with the fix. Exits 1 if anything must be fixed."""
+    from zoomorch.doctor import doctor_command
+
+    raise typer.Exit(doctor_command(events or [], as_json=as_json, env_file=env_file))
+
+
 @app.command("agenda")
 def agenda_cmd(
     event: Path = _EVENT_ARG,

@@ -29,6 +29,7 @@ class AccessToken:
     value: SecretStr = field(repr=False)
     expires_at: datetime
     refresh_at: datetime
+    scopes: frozenset[str] = frozenset()  # what Zoom granted (the token answer's ``scope``)
 
     def fresh(self, now: datetime) -> bool:
         return now < self.refresh_at
@@ -68,6 +69,12 @@ class ServerToServerOAuth:
             if token is None or not token.fresh(self._now()):
                 token = self._token = self._fetch()
             return token.value.get_secret_value()
+
+    def granted_scopes(self) -> frozenset[str]:
+        """The OAuth scopes of the current token, as Zoom listed them (fetching one if needed)."""
+        self.token()
+        with self._lock:
+            return self._token.scopes if self._token is not None else frozenset()
 
     def invalidate(self, stale: str) -> None:
         """Forget ``stale`` (Zoom said it is invalid); a no-op if another thread renewed it."""
@@ -130,6 +137,7 @@ class ServerToServerOAuth:
             value=SecretStr(str(body["access_token"])),
             expires_at=started + ttl,
             refresh_at=started + ttl - margin,
+            scopes=frozenset(str(body.get("scope") or "").replace(",", " ").split()),
         )
 
 

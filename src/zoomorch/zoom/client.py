@@ -116,6 +116,18 @@ class ZoomClient:
         """Release pooled connections."""
         self.transport.session.close()
 
+    def granted_scopes(self) -> frozenset[str]:
+        """The OAuth scopes Zoom granted this app (from the token answer)."""
+        return self.transport.auth.granted_scopes()
+
+    def get_user(self, user_id: str = "me") -> JSON:
+        """A user of the account (by id, email or ``me``); ZoomNotFound if there is none."""
+        return self._call("GET", "/users/{userId}", userId=user_id) or {}
+
+    def get_user_settings(self, user_id: str = "me") -> JSON:
+        """A user's settings: ``feature`` (webinar, capacity), ``in_meeting`` (interpretation)."""
+        return self._call("GET", "/users/{userId}/settings", userId=user_id) or {}
+
     def server_now(self) -> datetime:
         """Zoom's current time as best known (from the Date header of its answers)."""
         return self.transport.server_now()
@@ -428,15 +440,6 @@ class ZoomClient:
         return PollsReport.model_validate(data or {})
 
     # --- live -------------------------------------------------------------------------
-
-    def in_meeting_control(
-        self, meeting_id: int | str, method: str, params: JSON | None = None
-    ) -> None:
-        """Control a live webinar, e.g. ``recording.start`` or ``participant.invite``."""
-        body: JSON = {"method": method}
-        if params is not None:
-            body["params"] = params
-        self._call("PATCH", "/live_meetings/{meetingId}/events", json=body, meetingId=meeting_id)
 
     def send_chat_message(
         self,
