@@ -85,6 +85,12 @@ def test_demo_runs_the_seed_event_end_to_end_and_writes_the_report(tmp_path: Pat
     assert "webinar id" in text and "interpretation on: Spanish, English, French" in text
     assert "TBC" in text
     assert "rejected row" in text and "counts add up" in text
+    # a strict account: one person already registered 3 times today is deferred, not fatal;
+    # Team Chat reaches the sender's contacts and the channel, the others fall back
+    assert "deferred row" in text and "Zoom's per-person daily limit" in text
+    assert "retry after" in text and "00:00 UTC" in text
+    assert "cues posted to #imrf-side-event-cues" in text and "fell back to the cue board" in text
+    assert (out / "registrants" / "registrants-imrf-2022-latam-deferred.csv").is_file()
     # live: cues as they fire, the webhook fixing the start, the host's actions, the board
     for kind in ("segment_start", "warning", "time_up", "hard_stop"):
         assert f"cue {kind}" in text, kind
@@ -103,6 +109,7 @@ def test_demo_runs_the_seed_event_end_to_end_and_writes_the_report(tmp_path: Pat
 
     summary = json.loads((out / "demo-summary.json").read_text("utf-8"))
     assert summary["sync_adds_up"] and summary["rejected_rows"] >= 5
+    assert summary["deferred_rows"] == 1 and summary["chat_fell_back"] > 0
     assert summary["registered"] >= 290
     truth = summary["truth_attendees"]
     assert truth > 50

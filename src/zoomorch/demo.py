@@ -52,8 +52,25 @@ DEFAULT_SPEED = 30.0  # an hour of event in two minutes
 PLACEHOLDER_DOMAINS = ("example.org", "example.com", "example.net")
 
 
+DEMO_CHAT_CHANNEL = "imrf-side-event-cues"
+
+
 class RehearsalError(RuntimeError):
     """The rehearsal cannot go on; the message says what went wrong and what to do."""
+
+
+class _LateChatClient:
+    """The Team Chat sender for the demo's channels: the service (and its notifiers) starts
+    before the sandbox, which needs the service's webhook URL; the client is set then."""
+
+    client: Any = None
+
+    def send_chat_message(self, message: str, *, to_contact: str | None = None,
+                          to_channel: str | None = None, user_id: str = "me") -> str:
+        if self.client is None:
+            raise RuntimeError("the demo's Zoom client is not ready yet")
+        return str(self.client.send_chat_message(message, to_contact=to_contact,
+                                                 to_channel=to_channel, user_id=user_id))
 
 
 # --------------------------------------------------------------------------- bundled data
@@ -90,6 +107,11 @@ class RehearsalOptions:
     show_timeline: bool = False  # print the cue timeline before the event (rehearse)
     checklist: bool = False  # print the rehearsal checklist (rehearse)
     rate_limits: bool = True
+    # The demo's forum context on a strict account: someone on the list already registered
+    # for three other side events today (Zoom defers them), and cues on Team Chat sent by the
+    # technical host, which reach only their contacts and the event's channel.
+    busy_registrant: bool = False
+    team_chat: bool = False
 
 
 @dataclass
@@ -109,12 +131,14 @@ class RehearsalResult:
     truth_attendees: int
     sync_adds_up: bool
     rejected_rows: int
+    deferred_rows: int
     cues_delivered: int
     cues_printed: int
     host_actions: list[str] = field(default_factory=list)
     actual_start: datetime | None = None
     ended_at: datetime | None = None
     warnings: list[str] = field(default_factory=list)
+    chat_fell_back: int = 0  # Team Chat deliveries that fell back (not the sender's contacts)
 
     def as_json(self) -> dict[str, Any]:
         def iso(at: datetime | None) -> str | None:
@@ -126,7 +150,8 @@ class RehearsalResult:
                 "peak_at": iso(self.peak_at), "best_segment": self.best_segment,
                 "best_segment_share": self.best_segment_share,
                 "truth_attendees": self.truth_attendees, "sync_adds_up": self.sync_adds_up,
-                "rejected_rows": self.rejected_rows, "cues_delivered": self.cues_delivered,
+                "rejected_rows": self.rejected_rows, "deferred_rows": self.deferred_rows,
+                "chat_fell_back": self.chat_fell_back, "cues_delivered": self.cues_delivered,
                 "cues_printed": self.cues_printed, "host_actions": self.host_actions,
                 "actual_start": iso(self.actual_start), "ended_at": iso(self.ended_at),
                 "warnings": self.warnings}
@@ -378,6 +403,11 @@ class _Rehearsal:
         self.slug = self.spec.key
         self.host_actions: list[str] = []
         self.warnings: list[str] = []
+        self.chat = _LateChatClient()
+        self.chat_fell_back = 0
+        host = next(iter(self.spec.with_role(Role.HOST)), None)
+        self.chat_sender = (host.email if host is not None and host.email
+                            else "host@example.org")
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -437,14 +467,21 @@ class _Rehearsal:
         self.stack.callback(client.close)
         if ctx.scheduler is not None:
             ctx.scheduler.zoom = client  # enforcement the event file may opt into
+        self.chat.client = client
+        if self.o.team_chat:
+            self._team_chat_account(sandbox)
 
         webinar_id = self._apply(client, store)
+        if self.o.busy_registrant:
+            self._busy_registrant(client)
         sync = self._sync(client, store, out_dir)
         if o.show_timeline:
             out.print(cue_timeline(self.agenda))
         board = service.board_url(self.slug, "controller")
         out.print(f"[bold]cue board[/bold] (controller link, works while this runs): {board}")
         sim, ended_at = self._live(sandbox, client, store, ctx, webinar_id)
+        if self.o.team_chat:
+            self._team_chat_summary(store, sandbox)
         return self._report(client, store, out_dir, webinar_id, sim, sync, cue_lines,
                             ended_at)
 
@@ -456,6 +493,13 @@ class _Rehearsal:
 
         cue_lines = CueLines(self.out, self.agenda)
         notifiers: list[Any] = [cue_lines] if self.spec.notifications.console else []
+        if self.o.team_chat:
+            from zoomorch.notify.zoom_chat import ZoomChatChannelNotifier, ZoomChatNotifier
+
+            sender = self.chat_sender
+            notifiers += [ZoomChatNotifier(self.chat, sender=sender),
+                          ZoomChatChannelNotifier(self.chat, sender=sender,
+                                                  channel=DEMO_CHAT_CHANNEL)]
         ctx = build_context(store, [self.agenda], BoardTokens(secrets.token_urlsafe(48)),
                             notifiers=notifiers, webhook_secret=secrets.token_urlsafe(24))
         assert ctx.events is not None
@@ -501,6 +545,65 @@ class _Rehearsal:
         self.out.print(f"  {len(panelists)} panelists invited in Zoom (interpreters included)")
         return int(result.webinar_id)
 
+    def _team_chat_account(self, sandbox: Any) -> None:
+        """The sandbox account as the forum's would be: the technical host is the sending
+        user; the moderator and the speakers are of other organisations (not contacts); the
+        event's Team Chat channel holds the hosts and the moderators."""
+        members = [p.email for p in self.spec.people
+                   if p.email and (p.has(Role.HOST) or p.has(Role.ALTERNATIVE_HOST)
+                                   or p.has(Role.MODERATOR))]
+        sandbox.store.put_user(self.chat_sender)
+        sandbox.store.put_channel(DEMO_CHAT_CHANNEL, f"{self.spec.webinar.title[:60]} — cues",
+                                  [self.chat_sender, *members])
+        self.step(f"Team Chat: cues sent as {self.chat_sender} to each person (Zoom delivers "
+                  f"to the sender's contacts only) and to the channel #{DEMO_CHAT_CHANNEL} "
+                  f"({len(members)} members, other organisations included)")
+
+    def _team_chat_summary(self, store: StateStore, sandbox: Any) -> None:
+        from zoomorch.schedule import deliveries
+
+        rows = deliveries(store, self.slug)
+        chat = [d for d in rows if d.channel == "zoom_chat"]
+        channel = [d for d in rows if d.channel == "zoom_chat_channel"]
+        fell = [d for d in chat if d.status == "fell_back"]
+        self.chat_fell_back = len(fell)
+        names = {r.id: r.name for r in self.agenda.recipients}
+        who = sorted({names.get(d.recipient, d.recipient) for d in fell})
+        reached = sum(1 for d in chat if d.status == "delivered")
+        posted = sum(1 for d in channel if d.status == "delivered")
+        self.step(f"Team Chat (as {self.chat_sender}): {posted} cues posted to "
+                  f"#{DEMO_CHAT_CHANNEL}; to people: {reached} delivered, {len(fell)} fell "
+                  f"back to the cue board ({len(who)} people not in the sender's contacts)")
+        if who:
+            shown = ", ".join(who[:4]) + (f" +{len(who) - 4}" if len(who) > 4 else "")
+            self.out.print(f"  fell back: {escape(shown)} — other organisations, not in "
+                           f"{escape(self.chat_sender)}'s Team Chat contacts; the board "
+                           "showed them every cue")
+        messages = len(sandbox.store.chat_messages)
+        self.out.print(f"  Zoom accepted {messages} Team Chat messages "
+                       "(`zoomorch cues status` lists every fallback with its reason)")
+
+    def _busy_registrant(self, client: Any) -> None:
+        """One person on the list already registered for three other side events of the
+        forum today, on the same Zoom account: Zoom's per-person rule will defer them."""
+        from zoomorch.registrants.command import load_list
+
+        if self.registrations is None:
+            return
+        people = load_list(self.spec, self.registrations)[0].registrations
+        if len(people) < 12:
+            return
+        person = people[11]
+        for n in range(1, 4):
+            other = client.create_webinar({
+                "topic": f"IMRF 2022 side event {n} (another organiser)", "type": 5,
+                "duration": 60, "settings": {"approval_type": 0}})
+            client.add_registrant(other.id, {"email": person.email,
+                                             "first_name": person.first_name or "Guest"})
+        self.step(f"forum: {person.email} (row {person.row}) registered today for 3 other "
+                  "side events on this Zoom account; Zoom allows 3 registrations of a person "
+                  "a day")
+
     def _sync(self, client: Any, store: StateStore, out_dir: Path) -> Any:
         from zoomorch.registrants.command import RichProgress, sync_event_registrants
         from zoomorch.registrants.sync import SyncAborted
@@ -523,6 +626,10 @@ class _Rehearsal:
                            f"{escape(rejection.reason)}")
         for merge in source.merges:
             self.out.print(f"  [yellow]merged[/yellow]: {escape(merge.message)}")
+        for deferral in report.deferrals:
+            self.out.print(f"  [yellow]deferred row {deferral.registration.row}[/yellow]: "
+                           f"{escape(deferral.registration.email)}: "
+                           f"{escape(deferral.describe())}")
         counts = report.counts
         mark = "[green]counts add up[/green]" if counts.adds_up else \
             "[red]counts do NOT add up[/red]"
@@ -705,6 +812,8 @@ class _Rehearsal:
             truth_attendees=truth_attendees,
             sync_adds_up=bool(sync.counts.adds_up) if sync is not None else True,
             rejected_rows=len(sync.rejections) if sync is not None else 0,
+            deferred_rows=len(sync.deferrals) if sync is not None else 0,
+            chat_fell_back=self.chat_fell_back,
             cues_delivered=delivered, cues_printed=cue_lines.printed,
             host_actions=list(self.host_actions),
             actual_start=load_live(store, self.slug).actual_start, ended_at=ended_at,
@@ -788,7 +897,7 @@ def demo_command(*, speed: float = DEFAULT_SPEED, out_dir: Path | None = None,
                  state_dir: Path | None = None, seed: int = 2022) -> int:
     """``zoomorch demo``: the seed event, the sample list, the whole life; exit code."""
     return _guarded(RehearsalOptions(speed=speed, out_dir=out_dir, state_dir=state_dir,
-                                     seed=seed), "demo")
+                                     seed=seed, busy_registrant=True, team_chat=True), "demo")
 
 
 def rehearse_command(event: Path, *, speed: float = DEFAULT_SPEED, out_dir: Path | None = None,
