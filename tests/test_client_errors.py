@@ -56,3 +56,33 @@ def test_read_calls_are_counted_apart_from_writes(sandbox: Sandbox) -> None:
     new = client.calls - before
     assert not [key for key in new if not key.startswith("GET ")]
     assert new == {"GET /webinars/{webinarId}": 1, "GET /users/{userId}/webinars": 1}
+
+
+def test_zooms_daily_rules_are_told_apart_by_their_wording(sandbox: Sandbox) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from zoomorch.zoom import (
+        ZoomDailyLimitReached,
+        ZoomHostDailyLimitReached,
+        ZoomRegistrantDailyLimit,
+    )
+
+    client = client_for(sandbox)
+    webinar = client.create_webinar({"topic": "Rules", "type": 5,
+                                     "settings": {"approval_type": 0}})
+    person = {"email": "Busy@Example.org", "first_name": "Busy"}
+    for _ in range(3):
+        client.add_registrant(webinar.id, person)
+    with pytest.raises(ZoomRegistrantDailyLimit) as one_person:
+        client.add_registrant(webinar.id, person)
+    error = one_person.value
+    assert not isinstance(error, ZoomDailyLimitReached)  # only this person waits
+    assert error.email == "Busy@Example.org" and error.status == 429
+    midnight = sandbox.store.now().astimezone(UTC).date() + timedelta(days=1)
+    assert error.resets_at == datetime(midnight.year, midnight.month, midnight.day, tzinfo=UTC)
+    for _ in range(99):  # the host's 100 creates/updates a day, one spent above
+        client.update_webinar(webinar.id, {"agenda": "x"})
+    with pytest.raises(ZoomHostDailyLimitReached) as host:
+        client.update_webinar(webinar.id, {"agenda": "y"})
+    assert "100 webinar creates and updates a day" in str(host.value)
+    assert "00:00 UTC" in str(host.value)
