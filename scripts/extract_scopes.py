@@ -73,8 +73,8 @@ USES = {
              "and panelists)",
     "sync": "`zoomorch registrants sync` (registrants added, approved, denied, cancelled)",
     "chat_cues": "cues delivered as Team Chat messages (`zoomorch cues run`, `zoomorch serve`)",
-    "enforcement": "cues that act on the live webinar: ending it at the hard stop, starting "
-                   "the recording (`record_at_start`)",
+    "enforcement": "cues that act on the live webinar: ending it at the hard stop "
+                   "(`cues.end_webinar_at_hard_stop`)",
     "report": "`zoomorch report` (attendance, registrants, absentees, panelists, Q&A, polls)",
     "doctor": "the preflight check of the account (the user and its settings)",
 }

@@ -299,3 +299,15 @@ def test_the_report_is_as_of_zooms_clock_not_ours(staged: tuple[Sandbox, StateSt
                               formats=["csv"])
     assert abs(outcome.report.as_of - sb.store.clock.now()) < timedelta(seconds=5)
     assert outcome.report.as_of.year == 2022
+
+
+def test_a_missing_scope_fails_the_report_instead_of_passing_for_a_missing_part(
+        staged: tuple[Sandbox, StateStore, Script], tmp_path: Path) -> None:
+    from zoomorch.zoom import ZoomScopeError
+
+    sb, store, script = staged
+    # The app can read reports but not webinars (registrants, panelists): Zoom says 4711.
+    sb.scopes = frozenset({"report:read:admin"})
+    with client_for(sb) as client, pytest.raises(ZoomScopeError) as refused:
+        make_report(script.spec, store, client, out_dir=tmp_path, formats=["csv"])
+    assert "webinar:read:admin" in str(refused.value)

@@ -85,11 +85,9 @@ FEATURE_OPERATIONS: Mapping[Feature, tuple[Operation, ...]] = {
         "PUT /webinars/{webinarId}/registrants/status",
     ),
     Feature.CHAT_CUES: _ops("POST /chat/users/{userId}/messages"),
-    # Ending the webinar at the hard stop, and starting the recording (record_at_start)
-    # through the in-meeting controls.
-    Feature.ENFORCEMENT: _ops(
-        "PUT /webinars/{webinarId}/status", "PATCH /live_meetings/{meetingId}/events",
-    ),
+    # Ending the webinar at the hard stop. (Recording is the webinar's auto_recording
+    # setting: Zoom's in-meeting controls are documented for meetings only.)
+    Feature.ENFORCEMENT: _ops("PUT /webinars/{webinarId}/status"),
     Feature.REPORT: _ops(
         "GET /report/webinars/{webinarId}", "GET /report/webinars/{webinarId}/participants",
         "GET /report/webinars/{webinarId}/qa", "GET /report/webinars/{webinarId}/polls",
@@ -103,7 +101,7 @@ FEATURE_OPERATIONS: Mapping[Feature, tuple[Operation, ...]] = {
 # Server-to-Server OAuth app needs): the sandbox grants these unless told otherwise.
 # tests/test_scopes.py checks they are the smallest such set.
 DEFAULT_GRANTED: frozenset[str] = frozenset({
-    "chat_message:write:admin", "meeting:write:admin", "report:read:admin",
+    "chat_message:write:admin", "report:read:admin",
     "user:read:admin", "webinar:read:admin", "webinar:write:admin",
 })
 

@@ -31,7 +31,7 @@ from zoomorch.report.attendance import (
     WebinarRun,
 )
 from zoomorch.store import Base, StateStore, utcnow
-from zoomorch.zoom import ZoomClient, ZoomError, ZoomNotFound
+from zoomorch.zoom import ZoomClient, ZoomError, ZoomNotFound, ZoomScopeError
 from zoomorch.zoom.pagination import MAX_PAGE_SIZE, iter_pages
 
 log = logging.getLogger("zoomorch.report")
@@ -148,8 +148,8 @@ def fetch_reports(client: ZoomClient, store: StateStore, event_key: str, webinar
             # Zoom refuses this one report (no registration, Q&A off, no webinar plan: 400
             # or 404); the rest of the report stands. Auth, rate-limit and network errors
             # still fail the fetch.
-            if exc.status not in (400, 404):
-                raise
+            if exc.status not in (400, 404) or isinstance(exc, ZoomScopeError):
+                raise  # a missing scope is the app's to fix, not a report Zoom lacks
             missing[kind] = str(exc)
             log.warning("report %s not available for webinar %s: %s", kind, webinar_id, exc)
 
