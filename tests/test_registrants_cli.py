@@ -163,3 +163,28 @@ def test_ctrl_c_mid_sync_stops_within_seconds_and_a_rerun_converges(
     assert f"already present: {registered}" in rerun.stdout
     emails = [r.email for r in client_for(sandbox).iter_registrants(webinar_id, "approved")]
     assert len(emails) == len(set(emails)) == people
+
+
+def test_cli_defers_a_person_registered_three_times_today_and_exits_3(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    event, env, _ = prepare(sandbox, tmp_path)
+    client = client_for(sandbox)
+    for _ in range(3):  # three other side events of the forum, the same account, today
+        other = make_webinar(client, automatic=True)
+        client.add_registrant(other, {"email": "busy@x.org", "first_name": "Busy"})
+    source = tmp_path / "list.csv"
+    source.write_text("email,first name\nana@x.org,Ana\nbusy@x.org,Busy\nluis@x.org,Luis\n",
+                      encoding="utf-8")
+    run = subprocess.run(command(event, source, tmp_path), env=env, capture_output=True,
+                         text=True, encoding="utf-8", timeout=60)
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert "deferred row 3: busy@x.org: Zoom's per-person daily limit" in run.stdout
+    assert "retry after" in run.stdout and "00:00 UTC" in run.stdout
+    assert "added: 2" in run.stdout and "deferred: 1" in run.stdout
+    assert "= 3 input rows: every row is accounted for" in run.stdout
+    assert "run the same command again after" in run.stderr and "exit code 3" in run.stderr
+    with (tmp_path / f"registrants-{EVENT_KEY}-deferred.csv").open(encoding="utf-8-sig") as f:
+        (row,) = list(csv.DictReader(f))
+    assert (row["row"], row["email"], row["reason"]) == ("3", "busy@x.org",
+                                                         "Zoom's per-person daily limit")
+    assert row["retry_after_utc"].endswith("T00:00:00+00:00")
