@@ -8,6 +8,7 @@ import requests
 
 from sandbox_helpers import ZoomSession, create_webinar
 from zoomorch.sandbox import Sandbox
+from zoomorch.scopes import DEFAULT_GRANTED
 
 
 def test_reports_before_the_webinar_happened_are_3001(sandbox: Sandbox) -> None:
@@ -23,6 +24,8 @@ def test_reports_before_the_webinar_happened_are_3001(sandbox: Sandbox) -> None:
 
 
 def test_reports_follow_recorded_attendance(sandbox: Sandbox) -> None:
+    # The meeting scope (zoomorch needs none) only to reach /live_meetings' own answer below.
+    sandbox.scopes = DEFAULT_GRANTED | {"meeting:write:admin"}
     s = ZoomSession(sandbox)
     webinar = create_webinar(s, approval_type=0)
     wid = webinar["id"]

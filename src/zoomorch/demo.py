@@ -61,14 +61,20 @@ class RehearsalError(RuntimeError):
 
 class _LateChatClient:
     """The Team Chat sender for the demo's channels: the service (and its notifiers) starts
-    before the sandbox, which needs the service's webhook URL; the client is set then."""
+    before the sandbox, which needs the service's webhook URL; the client is set then, and
+    taken away before the sandbox stops (so deliveries still queued fail at once instead of
+    retrying against a sandbox that is gone, which would hold up the shutdown)."""
 
     client: Any = None
+
+    def close(self) -> None:
+        self.client = None
 
     def send_chat_message(self, message: str, *, to_contact: str | None = None,
                           to_channel: str | None = None, user_id: str = "me") -> str:
         if self.client is None:
-            raise RuntimeError("the demo's Zoom client is not ready yet")
+            raise RuntimeError("the demo's Zoom client is not available (starting or "
+                               "stopping)")
         return str(self.client.send_chat_message(message, to_contact=to_contact,
                                                  to_channel=to_channel, user_id=user_id))
 
@@ -467,7 +473,15 @@ class _Rehearsal:
         self.stack.callback(client.close)
         if ctx.scheduler is not None:
             ctx.scheduler.zoom = client  # enforcement the event file may opt into
-        self.chat.client = client
+        if self.o.team_chat:
+            # Its own client without transport retries: the scheduler retries deliveries
+            # itself, and a stopping demo must not wait on calls to a sandbox that is gone.
+            from zoomorch.zoom import RetryPolicy
+
+            chat_client = self._client(sandbox, retry=RetryPolicy(attempts=1))
+            self.stack.callback(chat_client.close)
+            self.chat.client = chat_client
+            self.stack.callback(self.chat.close)
         if self.o.team_chat:
             self._team_chat_account(sandbox)
 
@@ -512,11 +526,12 @@ class _Rehearsal:
         return ctx, service, cue_lines
 
     @staticmethod
-    def _client(sandbox: Any) -> Any:
+    def _client(sandbox: Any, **options: Any) -> Any:
         from zoomorch.zoom import ZoomClient
         from zoomorch.zoom.config import load_settings
 
-        return ZoomClient(load_settings(environ=sandbox.env()).credentials, plan="pro")
+        return ZoomClient(load_settings(environ=sandbox.env()).credentials, plan="pro",
+                          **options)
 
     def _apply(self, client: Any, store: StateStore) -> int:
         from zoomorch.plan_view import render_plan
