@@ -88,3 +88,35 @@ def test_a_channel_message_needs_the_sender_among_its_members(sandbox: Sandbox) 
     assert outsider.status_code == 400 and "member" in outsider.json()["message"]
     unknown = s.post("/chat/users/me/messages", json={"message": "x", "to_channel": "nope"})
     assert unknown.status_code == 404
+
+
+def test_a_guest_who_is_a_user_of_the_account_keeps_their_email_in_the_report(
+        sandbox: Sandbox) -> None:
+    s = ZoomSession(sandbox)
+    wid = create_webinar(s)["id"]
+    sandbox.store.put_user("colleague@example.org", "Col", "League")
+    sandbox.store.record_join(wid, name="Col League", email="colleague@example.org")
+    sandbox.store.record_join(wid, name="Outsider", email="outsider@ngo.example")
+    sandbox.store.end_webinar(wid)
+    rows = s.get(f"/report/webinars/{wid}/participants").json()["participants"]
+    shown = {r["name"]: r["user_email"] for r in rows}
+    assert shown["Col League"] == "colleague@example.org"  # the host's account: shown
+    assert shown["Outsider"] == ""  # a guest from outside who did not register: hidden
+
+
+def test_the_admin_join_route_can_say_who_is_signed_in_and_who_dials_in(
+        sandbox: Sandbox) -> None:
+    s = ZoomSession(sandbox)
+    wid = create_webinar(s)["id"]
+    admin(sandbox, "POST", f"/webinars/{wid}/join",
+          {"name": "Ana", "email": "ana@ngo.example", "signed_in": True})
+    admin(sandbox, "POST", f"/webinars/{wid}/join",
+          {"name": "+57 601 555 0101", "phone_number": "+57 601 555 0101"})
+    bad = requests.post(f"{sandbox.admin_url}/webinars/{wid}/join",
+                        json={"name": "X", "signed_in": "yes"}, timeout=5)
+    assert bad.status_code == 400 and "signed_in" in bad.json()["message"]
+    sandbox.store.end_webinar(wid)
+    rows = {r["name"]: r for r in
+            s.get(f"/report/webinars/{wid}/participants").json()["participants"]}
+    assert rows["Ana"]["id"] != "" and rows["Ana"]["user_email"] == ""  # signed in, a guest
+    assert rows["+57 601 555 0101"]["id"] == ""

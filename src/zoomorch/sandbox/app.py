@@ -652,10 +652,15 @@ def create_app(sb: Sandbox) -> ASGIApp:
     async def admin_join(webinar_id: str, request: Request) -> dict[str, Any]:
         data = await _json_object(request)
         try:
+            signed_in = data.get("signed_in")
+            if signed_in is not None and not isinstance(signed_in, bool):
+                raise ValueError("signed_in must be true or false")
             pid = store.record_join(webinar_id, name=str(data.get("name", "")),
                                     email=str(data.get("email", "")),
                                     registrant_id=data.get("registrant_id"),
-                                    role=str(data.get("role", "attendee")))
+                                    role=str(data.get("role", "attendee")),
+                                    signed_in=signed_in,
+                                    phone_number=str(data.get("phone_number", "")))
         except ValueError as exc:
             raise ZoomApiError(400, 300, str(exc)) from None
         return {"participant_id": pid}

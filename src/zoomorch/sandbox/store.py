@@ -1062,8 +1062,9 @@ class SandboxStore:
         key = email.lower()
         if (role != "attendee" or key in state.registrant_by_email
                 or key in state.panelist_by_email
-                or key in (HOST_EMAIL, str(state.data.get("host_email", "")).lower())):
-            return email
+                or key == str(state.data.get("host_email", "")).lower()
+                or any(u.email.lower() == key for u in self.users.values())):
+            return email  # the account's own users are not guests
         return ""
 
     def _participant_object(self, session: ParticipantSession) -> dict[str, Any]:
