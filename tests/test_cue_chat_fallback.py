@@ -7,21 +7,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope
 from typer.testing import CliRunner
 
+from smtp_support import Inbox, smtp_server
 from zoomorch.cli import app
 from zoomorch.sandbox import Sandbox
 
@@ -29,33 +25,11 @@ SEED = Path(__file__).resolve().parents[1] / "config" / "imrf-2022-latam.toml"
 SENDER = "host@example.org"  # the technical host, a user of the Zoom account
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    def to(self, address: str) -> list[str]:
-        out = []
-        for envelope in self.envelopes:
-            if address in envelope.rcpt_tos:
-                mail = message_from_bytes(envelope.original_content or b"")
-                out.append(str(mail.get_payload(decode=True).decode()))  # type: ignore[union-attr]
-        return out
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[int, Inbox]]:
-    with socket.socket() as probe:  # aiosmtpd probes its own port: it cannot take port 0
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, inbox
-    controller.stop()
+    with smtp_server(inbox) as controller:
+        yield int(controller.port), inbox
 
 
 def test_a_chat_cue_to_a_non_contact_falls_back_to_email_and_status_says_so(
@@ -86,7 +60,7 @@ def test_a_chat_cue_to_a_non_contact_falls_back_to_email_and_status_says_so(
     try:
         deadline = time.monotonic() + 20
         while not any("se acabó el tiempo" in body
-                      for body in inbox.to("johanna.saenz@example.org")):
+                      for body in inbox.bodies_to("johanna.saenz@example.org")):
             assert process.poll() is None, process.communicate()[1]
             assert time.monotonic() < deadline, "the opening's time-up never reached Johanna"
             time.sleep(0.05)
@@ -109,7 +83,7 @@ def test_a_chat_cue_to_a_non_contact_falls_back_to_email_and_status_says_so(
     assert chats and {m["to_contact"] for m in chats} == {SENDER}
     assert {m["sender"] for m in chats} == {SENDER}
     # Each of Johanna's cues arrived once, by email.
-    bodies = inbox.to("johanna.saenz@example.org")
+    bodies = inbox.bodies_to("johanna.saenz@example.org")
     assert len(bodies) == len(set(bodies))
     human = CliRunner().invoke(app, ["cues", "status", str(event), "--start-at",
                                      start.isoformat()],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes
@@ -11,10 +10,12 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from rich.console import Console
 
 from http_receiver import HttpReceiver
+from smtp_support import Inbox
+from smtp_support import smtp_server as smtp_server_at
 from zoomorch.notify.base import CueMessage, DeliveryError
 from zoomorch.notify.console import ConsoleNotifier
 from zoomorch.notify.email import EmailNotifier, SmtpSettings, message_id_for
@@ -92,13 +93,6 @@ def test_webhook_unreachable_receiver_is_a_delivery_error() -> None:
 # -- email ----------------------------------------------------------------------------------
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
-        self.envelopes.append(envelope)
-        return "250 OK"
 
 
 def _authenticator(password: str) -> Any:
@@ -111,26 +105,12 @@ def _authenticator(password: str) -> Any:
     return check
 
 
-def _free_port() -> int:
-    # aiosmtpd's Controller probes its own port after starting, so it cannot take port 0.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
-def smtp_server() -> Iterator[tuple[Controller, _Inbox]]:
-    inbox = _Inbox()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=_free_port(),
-        authenticator=_authenticator("pa55-word"),
-        auth_require_tls=False,
-    )
-    controller.start()
-    yield controller, inbox
-    controller.stop()
+def smtp_server() -> Iterator[tuple[Controller, Inbox]]:
+    inbox = Inbox()
+    with smtp_server_at(inbox, authenticator=_authenticator("pa55-word"),
+                        auth_require_tls=False) as controller:
+        yield controller, inbox
 
 
 def _port(controller: Controller) -> int:
@@ -138,7 +118,7 @@ def _port(controller: Controller) -> int:
 
 
 def test_email_is_sent_with_login_from_environment_and_stable_message_id(
-    smtp_server: tuple[Controller, _Inbox],
+    smtp_server: tuple[Controller, Inbox],
 ) -> None:
     controller, inbox = smtp_server
     settings = SmtpSettings(
@@ -157,7 +137,7 @@ def test_email_is_sent_with_login_from_environment_and_stable_message_id(
 
 
 def test_email_wrong_password_is_a_delivery_error_that_hides_the_password(
-    smtp_server: tuple[Controller, _Inbox],
+    smtp_server: tuple[Controller, Inbox],
 ) -> None:
     controller, inbox = smtp_server
     settings = SmtpSettings(host="127.0.0.1", port=_port(controller), starttls=False, user="cues")
@@ -170,7 +150,7 @@ def test_email_wrong_password_is_a_delivery_error_that_hides_the_password(
 
 
 def test_email_refuses_to_send_in_clear_when_starttls_is_not_offered(
-    smtp_server: tuple[Controller, _Inbox],
+    smtp_server: tuple[Controller, Inbox],
 ) -> None:
     controller, inbox = smtp_server
     settings = SmtpSettings(host="127.0.0.1", port=_port(controller), starttls=True)
