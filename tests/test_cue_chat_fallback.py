@@ -76,7 +76,7 @@ def test_a_chat_cue_to_a_non_contact_falls_back_to_email_and_status_says_so(
     document = json.loads(status.output)
     fell_back = {f["recipient"]: f["reason"] for f in document["fell_back"]}
     assert "not in the Team Chat contacts of host@example.org" in fell_back["johanna-saenz"]
-    assert "sent by email instead" in fell_back["johanna-saenz"]
+    assert "handed to email instead" in fell_back["johanna-saenz"]
     assert "they get it by email" in fell_back["lucas-gomez"]  # wants email anyway: no copy
     assert "technical-host" not in fell_back  # a user of the account: a company contact
     chats = sandbox.store.chat_messages

@@ -824,7 +824,7 @@ class CueScheduler:
                 # claimed (interrupted at worst), never the cue lost without a trace.
                 self._deliver(agenda, cue, delivery_key(agenda.slug, cue.id, "email",
                                                         recipient.id), ("email", recipient))
-                where = "sent by email instead"
+                where = "handed to email instead"
         elif "board" in channels:
             where = "the cue board shows it"
         else:
