@@ -583,17 +583,13 @@ def create_app(sb: Sandbox) -> ASGIApp:
     @app.put("/_sandbox/users/{email}/contacts")
     async def admin_put_contacts(email: str, request: Request) -> dict[str, Any]:
         data = await _json_object(request)
-        contacts = data.get("contacts", [])
-        if not isinstance(contacts, list) or not all(isinstance(c, str) for c in contacts):
-            raise ZoomApiError(400, 300, 'Body must be {"contacts": ["email", ...]}.')
+        contacts = _emails(data, "contacts", '{"contacts": ["email", …]}')
         return store.set_contacts(email, contacts).to_json()
 
     @app.put("/_sandbox/channels/{channel_id}")
     async def admin_put_channel(channel_id: str, request: Request) -> dict[str, Any]:
         data = await _json_object(request)
-        members = data.get("members", [])
-        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
-            raise ZoomApiError(400, 300, 'Body must be {"name": "…", "members": ["email", …]}.')
+        members = _emails(data, "members", '{"name": "…", "members": ["email", …]}')
         return store.put_channel(channel_id, str(data.get("name", "")), members).to_json()
 
     @app.get("/_sandbox/clock")
@@ -676,6 +672,14 @@ def create_app(sb: Sandbox) -> ASGIApp:
         return {"left": True}
 
     return ZoomGate(app, sb)
+
+
+def _emails(data: dict[str, Any], key: str, shape: str) -> list[str]:
+    """An admin body's list of emails, or 400 / 300 showing the expected body."""
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ZoomApiError(400, 300, f"Body must be {shape}.")
+    return value
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
