@@ -128,8 +128,8 @@ class ZoomRateLimited(ZoomError):
         self.rate_limit_type = rate_limit_type
 
 
-class ZoomDailyLimitReached(ZoomRateLimited):
-    """The account's daily quota for this kind of call is spent until ``resets_at`` (UTC)."""
+class _UntilReset(ZoomRateLimited):
+    """A daily rule: nothing more until ``resets_at`` (UTC), so not worth retrying today."""
 
     def __init__(self, message: str, *, resets_at: datetime, **kwargs: Any) -> None:
         kwargs.setdefault("rate_limit_type", "Daily-limit")
@@ -138,23 +138,24 @@ class ZoomDailyLimitReached(ZoomRateLimited):
         self.resets_at = resets_at
 
 
+class ZoomDailyLimitReached(_UntilReset):
+    """The account's daily quota for this kind of call is spent until ``resets_at`` (UTC)."""
+
+
 class ZoomHostDailyLimitReached(ZoomDailyLimitReached):
     """The host user's daily allowance of webinar creates and updates (100) is used up until
     ``resets_at``; other calls still work."""
 
 
-class ZoomRegistrantDailyLimit(ZoomRateLimited):
+class ZoomRegistrantDailyLimit(_UntilReset):
     """Zoom's per-person rule: ``email`` was registered (or had its status changed) as many
     times today as Zoom allows, across all the account's webinars. Only this person must wait,
-    until ``resets_at`` (00:00 UTC); everyone else can go on."""
+    until ``resets_at`` (00:00 UTC); everyone else can go on (not a ZoomDailyLimitReached)."""
 
     def __init__(self, message: str, *, email: str, resets_at: datetime,
                  **kwargs: Any) -> None:
-        kwargs.setdefault("rate_limit_type", "Daily-limit")
-        retry_after = max(0.0, (resets_at - datetime.now(UTC)).total_seconds())
-        super().__init__(message, retry_after=retry_after, **kwargs)
+        super().__init__(message, resets_at=resets_at, **kwargs)
         self.email = email
-        self.resets_at = resets_at
 
 
 class ZoomConnectionError(ZoomError):

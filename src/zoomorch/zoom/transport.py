@@ -302,8 +302,8 @@ class _Call:
         kwargs: dict[str, Any] = {
             "status": 429, "code": _code(response), "method": self.method, "path": self.template,
         }
-        kind = daily_rule_of(message)
-        if kind is not None or answer.is_daily or "daily" in message.lower():
+        if answer.is_daily or "daily" in message.lower():
+            kind = daily_rule_of(message)
             resets_at = answer.resets_at or next_utc_midnight(now)
             if resets_at <= now:
                 resets_at = next_utc_midnight(now)
