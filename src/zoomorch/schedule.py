@@ -732,14 +732,13 @@ class CueScheduler:
         # A quiet cue re-announces what people were already told: only enforcement acts on it.
         recipients = [] if cue.quiet else agenda.recipients_for(cue)
         for notifier in self.notifiers_for(agenda.slug):
-            if getattr(notifier, "per_cue", False) and recipients:
-                everyone = Everyone(tuple(recipients))
-                out[delivery_key(agenda.slug, cue.id, notifier.name, everyone.id)] = (
-                    notifier.name, everyone)
-        for recipient in recipients:
-            for notifier in self.notifiers_for(agenda.slug):
-                if getattr(notifier, "per_cue", False):
-                    continue
+            if getattr(notifier, "per_cue", False):
+                if recipients:
+                    everyone = Everyone(tuple(recipients))
+                    out[delivery_key(agenda.slug, cue.id, notifier.name, everyone.id)] = (
+                        notifier.name, everyone)
+                continue
+            for recipient in recipients:
                 if getattr(notifier, "per_person", True) and not recipient.wants(notifier.name):
                     continue
                 accepts = getattr(notifier, "accepts", None)

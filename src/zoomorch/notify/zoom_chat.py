@@ -27,6 +27,18 @@ class ChatSender(Protocol):
                           to_channel: str | None = None, user_id: str = "me") -> str: ...
 
 
+def _named_sender(sender: str) -> str:
+    if not sender or sender == "me":
+        raise ValueError("the Team Chat sender must be a named user of the Zoom account "
+                         "(with Server-to-Server OAuth 'me' is the app's owner)")
+    return sender
+
+
+def _chat_text(message: CueMessage) -> str:
+    # A late cue names its event: it may arrive among another event's messages.
+    return f"{message.text} ({message.event_slug})" if message.late else message.text
+
+
 def _failure(name: str, exc: Exception) -> DeliveryError:
     # ZoomError and its subclasses carry status and code, never credentials.
     ambiguous = bool(getattr(exc, "ambiguous", False))
@@ -49,11 +61,8 @@ class ZoomChatNotifier:
     """
 
     def __init__(self, client: ChatSender, *, sender: str, name: str = "zoom_chat") -> None:
-        if not sender or sender == "me":
-            raise ValueError("the Team Chat sender must be a named user of the Zoom account "
-                             "(with Server-to-Server OAuth 'me' is the app's owner)")
         self.name = name
-        self.sender = sender
+        self.sender = _named_sender(sender)
         self._client = client
         self._unreachable: dict[str, str] = {}  # email -> Zoom's refusal
         self._lock = threading.Lock()
@@ -76,9 +85,9 @@ class ZoomChatNotifier:
             refused = self._unreachable.get(key)
         if refused is not None:
             raise RecipientUnreachable(f"{self.name}: {email} {refused}")
-        text = f"{message.text} ({message.event_slug})" if message.late else message.text
         try:
-            self._client.send_chat_message(text, to_contact=email, user_id=self.sender)
+            self._client.send_chat_message(_chat_text(message), to_contact=email,
+                                           user_id=self.sender)
         except ValueError:
             raise
         except Exception as exc:
@@ -104,10 +113,8 @@ class ZoomChatChannelNotifier:
 
     def __init__(self, client: ChatSender, *, sender: str, channel: str,
                  name: str = "zoom_chat_channel") -> None:
-        if not sender or sender == "me":
-            raise ValueError("the Team Chat sender must be a named user of the Zoom account")
         self.name = name
-        self.sender = sender
+        self.sender = _named_sender(sender)
         self.channel = channel
         self._client = client
 
@@ -115,9 +122,9 @@ class ZoomChatChannelNotifier:
         return f"ZoomChatChannelNotifier(sender={self.sender!r}, channel={self.channel!r})"
 
     def deliver(self, message: CueMessage) -> None:
-        text = f"{message.text} ({message.event_slug})" if message.late else message.text
         try:
-            self._client.send_chat_message(text, to_channel=self.channel, user_id=self.sender)
+            self._client.send_chat_message(_chat_text(message), to_channel=self.channel,
+                                           user_id=self.sender)
         except ValueError:
             raise
         except Exception as exc:
