@@ -468,14 +468,16 @@ class SandboxStore:
 
     # ----- users -----------------------------------------------------------------------------
 
+    def user_by_email(self, email: str) -> AccountUser | None:
+        """The account's user with this email (case-insensitive), if any."""
+        key = email.strip().lower()
+        return next((u for u in self.users.values() if u.email.lower() == key), None)
+
     def account_user(self, user_id: str) -> AccountUser:
         """The user a path names: ``me`` (the app's owner), an id or an email; else 404/1001."""
         if user_id == "me":
             return self.users[HOST_ID]
-        found = self.users.get(user_id)
-        if found is None:
-            key = user_id.strip().lower()
-            found = next((u for u in self.users.values() if u.email.lower() == key), None)
+        found = self.users.get(user_id) or self.user_by_email(user_id)
         if found is None:
             raise ZoomApiError(404, 1001,
                                f"User {user_id} not exist or not belong to this account.")
@@ -552,7 +554,7 @@ class SandboxStore:
         if "@" not in key:
             raise ValueError(f"{email!r} is not an email address")
         with self.lock:
-            found = next((u for u in self.users.values() if u.email.lower() == key), None)
+            found = self.user_by_email(key)
             if found is None:
                 found = AccountUser(ids.user_id(), email.strip())
                 self.users[found.id] = found
@@ -581,7 +583,7 @@ class SandboxStore:
     def reachable_by_chat(self, sender: AccountUser, email: str) -> bool:
         """Team Chat reaches the sender's contacts: the account's users and those they added."""
         key = email.strip().lower()
-        return key in sender.contacts or any(u.email.lower() == key for u in self.users.values())
+        return key in sender.contacts or self.user_by_email(key) is not None
 
     # ----- webinars ---------------------------------------------------------------------------
 
@@ -1063,7 +1065,7 @@ class SandboxStore:
         if (role != "attendee" or key in state.registrant_by_email
                 or key in state.panelist_by_email
                 or key == str(state.data.get("host_email", "")).lower()
-                or any(u.email.lower() == key for u in self.users.values())):
+                or self.user_by_email(key) is not None):
             return email  # the account's own users are not guests
         return ""
 
