@@ -120,3 +120,15 @@ def test_doctor_with_bad_credentials_says_so(sandbox: Sandbox, tmp_path: Path) -
     code, checks = doctor(env)
     assert code == 1 and checks["credentials"]["status"] == "fail"
     assert "ZOOM_CLIENT_SECRET" in checks["credentials"]["fix"]
+
+
+def test_doctor_reads_the_registration_list_as_the_sync_does_and_names_a_broken_one(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    broken = tmp_path / "list.csv"
+    broken.write_bytes(b"\xff\xfe\x00garbage\x00")  # neither text nor a table
+    event = tmp_path / "event.toml"
+    event.write_text(SEED.read_text(encoding="utf-8")
+                     + '\n[registrants]\nsource = "list.csv"\n', encoding="utf-8")
+    code, checks = doctor(env_for(sandbox, tmp_path), str(event))
+    assert code == 1 and checks["capacity imrf-2022-latam"]["status"] == "fail"
+    assert "list.csv" in checks["capacity imrf-2022-latam"]["detail"]

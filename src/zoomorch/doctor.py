@@ -180,18 +180,6 @@ def _scopes(out: Checklist, specs: Sequence[tuple[Path, EventSpec]],
                 "Server-to-Server OAuth app (Zoom App Marketplace > Manage > Scopes)")
 
 
-def _expected_registrants(spec: EventSpec, path: Path) -> int | None:
-    if not spec.registrants.source:
-        return None
-    source = Path(spec.registrants.source)
-    source = source if source.is_absolute() else path.parent / source
-    try:
-        with source.open("rb") as stream:
-            return max(0, sum(1 for line in stream if line.strip()) - 1)
-    except OSError:
-        return None
-
-
 def _host(out: Checklist, specs: Sequence[tuple[Path, EventSpec]], client: Any) -> None:
     from zoomorch.zoom import ZoomError
 
@@ -213,19 +201,7 @@ def _host(out: Checklist, specs: Sequence[tuple[Path, EventSpec]], client: Any) 
     else:
         out.add("webinar feature", Status.OK, f"licensed, capacity {capacity}")
     for path, spec in specs:
-        expected = _expected_registrants(spec, path)
-        if expected is None:
-            out.add(f"capacity {spec.key}", Status.SKIP,
-                    f"no readable registrants.source to compare with the capacity ({capacity})")
-            continue
-        if capacity and expected > capacity:
-            out.add(f"capacity {spec.key}", Status.FAIL,
-                    f"{expected} rows in the registration list, capacity {capacity}",
-                    "raise the webinar capacity of the host's license, or close registration "
-                    "earlier")
-        else:
-            out.add(f"capacity {spec.key}", Status.OK,
-                    f"{expected} rows in the registration list, capacity {capacity}")
+        _capacity(out, spec, path, capacity)
     interpretation = ((settings.get("in_meeting") or {}).get("language_interpretation")
                       or {})
     for _, spec in specs:
@@ -239,6 +215,31 @@ def _host(out: Checklist, specs: Sequence[tuple[Path, EventSpec]], client: Any) 
                     "interpreters",
                     "turn on Account Settings > Meeting > In Meeting (Advanced) > Language "
                     "interpretation in the Zoom web portal")
+
+
+def _capacity(out: Checklist, spec: EventSpec, path: Path, capacity: int) -> None:
+    """The event's registration list, read as the sync reads it, against the capacity."""
+    from zoomorch.registrants.command import load_list, source_path_for
+    from zoomorch.registrants.source import SourceError
+
+    if not spec.registrants.source:
+        out.add(f"capacity {spec.key}", Status.SKIP,
+                f"no registrants.source to compare with the capacity ({capacity})")
+        return
+    try:
+        expected = load_list(spec, source_path_for(spec, path, None))[0].data_rows
+    except SourceError as exc:
+        out.add(f"capacity {spec.key}", Status.FAIL, str(exc).splitlines()[0],
+                "fix the registration list (`zoomorch registrants sync --dry-run` shows more)")
+        return
+    if capacity and expected > capacity:
+        out.add(f"capacity {spec.key}", Status.FAIL,
+                f"{expected} rows in the registration list, capacity {capacity}",
+                "raise the webinar capacity of the host's license, or close registration "
+                "earlier")
+    else:
+        out.add(f"capacity {spec.key}", Status.OK,
+                f"{expected} rows in the registration list, capacity {capacity}")
 
 
 def _team_chat(out: Checklist, specs: Sequence[tuple[Path, EventSpec]], client: Any,
