@@ -23,9 +23,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from zoomorch.cues import CueAgenda, CueSettings, Recipient, SegmentPlan, plan_cues
+from zoomorch.db.store import open_store
+from zoomorch.delivery.log import deliveries
+from zoomorch.delivery.scheduler import CueScheduler
 from zoomorch.notify.base import CueMessage
-from zoomorch.schedule import CueScheduler, deliveries
-from zoomorch.store import open_store
 
 M = timedelta(minutes=1)
 SPEED = 60.0  # an event minute per second

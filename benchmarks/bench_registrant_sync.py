@@ -18,13 +18,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from zoomorch.db.store import open_store
 from zoomorch.rate_labels import PER_SECOND, Plan, RateLabel, label_for
 from zoomorch.registrants.ledger import SyncLedger
 from zoomorch.registrants.normalise import RegistrationList, normalise_table
 from zoomorch.registrants.source import decode_source, parse_table
 from zoomorch.registrants.sync import RegistrantSync
 from zoomorch.sandbox import Sandbox
-from zoomorch.store import open_store
 from zoomorch.zoom import ZoomClient, ZoomCredentials
 
 PLAN = Plan.PRO

@@ -21,11 +21,11 @@ import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 
+from zoomorch.db.store import open_store
 from zoomorch.event import load_event
 from zoomorch.report.fetch import PARTICIPANTS, StoredReport, fetch_reports
 from zoomorch.report.run import analyse, export
 from zoomorch.sandbox import Sandbox
-from zoomorch.store import open_store
 from zoomorch.zoom import ZoomClient
 from zoomorch.zoom.config import load_settings
 

@@ -17,8 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cue_agendas import RecordingNotifier, quick_agenda
-from zoomorch.schedule import CueScheduler
-from zoomorch.store import open_store
+from zoomorch.db.store import open_store
+from zoomorch.delivery.scheduler import CueScheduler
 
 
 def main() -> None:

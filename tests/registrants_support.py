@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from zoomorch.db.store import StateStore, open_store
 from zoomorch.rate_labels import RateLabel
 from zoomorch.registrants.normalise import RegistrationList, RegistrationRules, normalise_table
 from zoomorch.registrants.source import decode_source, parse_table
 from zoomorch.sandbox import Sandbox
-from zoomorch.store import StateStore, open_store
 from zoomorch.zoom import RateLimiter, ZoomClient, ZoomCredentials
 
 EVENT_KEY = "sync-test"

@@ -15,8 +15,8 @@ import httpx
 from cue_agendas import quick_agenda
 from zoomorch.board.tokens import BoardTokens
 from zoomorch.cues import CueAgenda
-from zoomorch.service import RunningService, build_context
-from zoomorch.store import StateStore, open_store
+from zoomorch.db.store import StateStore, open_store
+from zoomorch.service.app import RunningService, build_context
 from zoomorch.zoom.webhooks import sign
 
 WEBHOOK_SECRET = "whsec-test-0123456789"
@@ -24,8 +24,9 @@ BOARD_KEY = "board-key-for-tests-0123456789-abcdefghij"
 
 
 def store_at(tmp_path: Path) -> StateStore:
-    import zoomorch.schedule
-    import zoomorch.webinar_events  # noqa: F401
+    import zoomorch.delivery.log
+    import zoomorch.live.state
+    import zoomorch.live.webhooks  # noqa: F401
 
     return open_store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from icalendar import Calendar
 
-from zoomorch.agenda import run_of_show, to_ics, to_json, zone_cell
 from zoomorch.event import load_event, parse_event
+from zoomorch.event.run_of_show import run_of_show, to_ics, to_json, zone_cell
 
 SEED = Path(__file__).resolve().parents[1] / "config" / "imrf-2022-latam.toml"
 

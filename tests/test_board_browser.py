@@ -43,7 +43,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     env = {**os.environ, "ZOOMORCH_STATE_DIR": str(tmp_path), "ZOOMORCH_BOARD_SECRET": BOARD_KEY}
     env.pop("ZOOMORCH_STATE_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "zoomorch.cli", "serve", str(SEED), "--start-at", "now-1m",
+        [sys.executable, "-m", "zoomorch.cli.main", "serve", str(SEED), "--start-at", "now-1m",
          "--port", str(port), "--no-console"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -70,7 +70,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
 
 def _board_link(base: str, env: dict[str, str], role: str) -> str:
     out = subprocess.run(
-        [sys.executable, "-m", "zoomorch.cli", "board-link", str(SEED), "--role", role,
+        [sys.executable, "-m", "zoomorch.cli.main", "board-link", str(SEED), "--role", role,
          "--expires", "10m", "--base-url", base],
         env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert out.startswith(f"{base}/board/imrf-2022-latam?token=")

@@ -32,9 +32,13 @@ from service_support import (
     wait_for,
     zoom_event,
 )
-from zoomorch.cli import app
+from zoomorch.cli.main import app
 from zoomorch.cues import LiveState, agenda_from_event, plan_cues
+from zoomorch.delivery.log import FINAL, deliveries
+from zoomorch.delivery.scheduler import CueScheduler
 from zoomorch.event import load_event, parse_event
+from zoomorch.live.plan import live_plan
+from zoomorch.live.state import load_live, record_actual_start, record_end
 from zoomorch.notify.base import DeliveryError
 from zoomorch.notify.board import BoardNotifier
 from zoomorch.notify.channels import (
@@ -45,15 +49,6 @@ from zoomorch.notify.channels import (
 )
 from zoomorch.notify.zoom_chat import ZoomChatNotifier
 from zoomorch.sandbox import Sandbox
-from zoomorch.schedule import (
-    FINAL,
-    CueScheduler,
-    deliveries,
-    live_plan,
-    load_live,
-    record_actual_start,
-    record_end,
-)
 from zoomorch.zoom import ZoomClient, ZoomCredentials
 
 REPO = Path(__file__).resolve().parents[1]
@@ -205,7 +200,7 @@ def test_cues_run_delivers_on_the_event_files_channels(tmp_path: Path,
     # At 600× the 30-minute tech check is 3 s before the start; the opening lasts 0.5 s.
     mark_started(event, tmp_path, start)
     process = subprocess.Popen(
-        [sys.executable, "-m", "zoomorch.cli", "cues", "run", str(event), "--speed", "600",
+        [sys.executable, "-m", "zoomorch.cli.main", "cues", "run", str(event), "--speed", "600",
          "--start-at", start.isoformat()],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -327,7 +322,7 @@ class DownAtTimeUp:
 @pytest.mark.parametrize("change", ["next", "end"])
 def test_a_retry_whose_cue_is_planned_away_is_cancelled_never_sent_and_shown_by_status(
         tmp_path: Path, change: str) -> None:
-    from zoomorch.schedule import next_segment
+    from zoomorch.live.state import next_segment
 
     store = store_at(tmp_path)
     slug = "imrf-2022-latam"  # the seed file's key, so `cues status SEED` reads these rows
@@ -431,7 +426,7 @@ def test_serve_builds_each_events_channels_from_its_file(tmp_path: Path,
     env.pop("ZOOMORCH_STATE_URL", None)
     mark_started(event, tmp_path, start)
     process = subprocess.Popen(
-        [sys.executable, "-m", "zoomorch.cli", "serve", str(event), "--port", "0",
+        [sys.executable, "-m", "zoomorch.cli.main", "serve", str(event), "--port", "0",
          "--speed", "600", "--start-at", start.isoformat(), "--no-console"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from smtp_support import Inbox, smtp_server
-from zoomorch.cli import app
+from zoomorch.cli.main import app
 from zoomorch.sandbox import Sandbox
 
 SEED = Path(__file__).resolve().parents[1] / "config" / "imrf-2022-latam.toml"
@@ -54,7 +54,7 @@ def test_a_chat_cue_to_a_non_contact_falls_back_to_email_and_status_says_so(
                                       "ZOOMORCH_STATE_URL": None})
     assert started.exit_code == 0, started.output
     process = subprocess.Popen(
-        [sys.executable, "-m", "zoomorch.cli", "cues", "run", str(event), "--speed", "600",
+        [sys.executable, "-m", "zoomorch.cli.main", "cues", "run", str(event), "--speed", "600",
          "--start-at", start.isoformat(), "--no-console"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -21,15 +21,12 @@ import pytest
 
 from cue_agendas import BrokenNotifier, RecordingNotifier, quick_agenda
 from zoomorch.cues import CueAgenda, Recipient, plan_cues
+from zoomorch.db.store import StateStore, open_store
+from zoomorch.delivery.log import deliveries
+from zoomorch.delivery.scheduler import CueScheduler
+from zoomorch.live.plan import live_plan
+from zoomorch.live.state import next_segment, record_actual_start
 from zoomorch.sandbox import Sandbox
-from zoomorch.schedule import (
-    CueScheduler,
-    deliveries,
-    live_plan,
-    next_segment,
-    record_actual_start,
-)
-from zoomorch.store import StateStore, open_store
 from zoomorch.zoom import ZoomClient, ZoomCredentials
 
 RUNNER = Path(__file__).resolve().parent / "cue_runner.py"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from zoomorch.cli import app
+from zoomorch.cli.main import app
 from zoomorch.cues import (
     Adjustment,
     Cue,

@@ -11,7 +11,7 @@ from typing import Any
 import typer.main
 import yaml
 
-from zoomorch.cli import app
+from zoomorch.cli.main import app
 
 REPO = Path(__file__).resolve().parents[1]
 

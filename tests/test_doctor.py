@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from zoomorch.cli import app
+from zoomorch.cli.main import app
 from zoomorch.sandbox import Sandbox
 from zoomorch.scopes import DEFAULT_GRANTED
 

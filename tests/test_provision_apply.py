@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from zoomorch.db.store import StateStore, open_store
 from zoomorch.event import EventSpec, load_event
 from zoomorch.provision import apply, plan
 from zoomorch.sandbox import Sandbox
-from zoomorch.store import StateStore, open_store
 from zoomorch.zoom import ZoomClient, load_settings
 
 SEED = Path(__file__).resolve().parents[1] / "config" / "imrf-2022-latam.toml"

@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 from typer.testing import CliRunner
 
-from zoomorch.cli import app
+from zoomorch.cli.main import app
 from zoomorch.sandbox import Sandbox
 
 SEED = str(Path(__file__).resolve().parents[1] / "config" / "imrf-2022-latam.toml")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from zoomorch.db.store import open_store
 from zoomorch.event import load_event
 from zoomorch.provision import apply, plan
 from zoomorch.sandbox import Sandbox
-from zoomorch.store import open_store
 from zoomorch.zoom import RetryPolicy, ZoomClient, load_settings
 
 SEED = Path(__file__).resolve().parents[1] / "config" / "imrf-2022-latam.toml"
@@ -84,7 +84,7 @@ KILLER = """
 import os, signal, sys
 from zoomorch.event import load_event
 from zoomorch.provision import apply
-from zoomorch.store import open_store
+from zoomorch.db.store import open_store
 from zoomorch.zoom import ZoomClient
 
 def die(step):

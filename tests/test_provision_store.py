@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from zoomorch.store import StateStore, default_state_url, open_store
+from zoomorch.db.store import StateStore, default_state_url, open_store
 
 
 def test_state_dir_env_selects_sqlite_file(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def prepare(
 
 
 def command(event: Path, source: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "zoomorch.cli", "registrants", "sync", str(event),
+    return [sys.executable, "-m", "zoomorch.cli.main", "registrants", "sync", str(event),
             "--source", str(source), "--out", str(out), *extra]
 
 

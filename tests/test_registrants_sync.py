@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from registrants_support import client_for, emails_by_status, load, make_webinar, store_at
+from zoomorch.db.store import StateStore
 from zoomorch.rate_labels import DAILY, Plan, RateLabel
 from zoomorch.registrants.ledger import SyncLedger
 from zoomorch.registrants.normalise import (
@@ -20,7 +21,6 @@ from zoomorch.registrants.output import write_registrants
 from zoomorch.registrants.plan import DeferralReason, Outcome
 from zoomorch.registrants.sync import RegistrantSync, SyncAborted, SyncReport
 from zoomorch.sandbox import Sandbox
-from zoomorch.store import StateStore
 from zoomorch.zoom import ZoomClient
 
 

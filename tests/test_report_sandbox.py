@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from zoomorch.db.store import StateStore, open_store
 from zoomorch.event import EventSpec, load_event
 from zoomorch.report.attendance import IdentifiedBy, Role
 from zoomorch.report.fetch import ReportPage, ReportSnapshot, StoredReport
 from zoomorch.report.run import ReportError, make_report
 from zoomorch.sandbox import Sandbox
-from zoomorch.store import StateStore, open_store
 from zoomorch.zoom import ZoomClient
 from zoomorch.zoom.config import load_settings
 
@@ -253,7 +253,7 @@ def test_offline_without_a_stored_copy_says_what_to_do(tmp_path: Path) -> None:
 def test_report_command_writes_every_format(staged: tuple[Sandbox, StateStore, Script],
                                             tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from zoomorch.cli import app
+    from zoomorch.cli.main import app
 
     sb, store, script = staged
     for key, value in sb.env().items():

@@ -14,7 +14,7 @@ import requests
 def test_sandbox_command_prints_env_that_works(tmp_path: Path) -> None:
     env = {**os.environ, "ZOOMORCH_SANDBOX_CLIENT_SECRET": "from-env-secret"}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from zoomorch.cli import main; main()", "sandbox", "--port", "0",
+        [sys.executable, "-m", "zoomorch", "sandbox", "--port", "0",
          "--plan", "free", "--state-file", str(tmp_path / "state.json")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -37,7 +37,7 @@ def test_sandbox_command_prints_env_that_works(tmp_path: Path) -> None:
 
 def test_sandbox_command_speed_runs_the_clock_fast() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from zoomorch.cli import main; main()", "sandbox", "--port", "0",
+        [sys.executable, "-m", "zoomorch", "sandbox", "--port", "0",
          "--speed", "600", "--client-secret", "x"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -224,7 +224,7 @@ def test_client_scope_error_lists_every_feature_of_a_shared_call(sandbox: Sandbo
 
 def test_sandbox_command_grants_the_scopes_it_is_given() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from zoomorch.cli import main; main()", "sandbox", "--port", "0",
+        [sys.executable, "-m", "zoomorch", "sandbox", "--port", "0",
          "--client-secret", "x", "--scopes", "webinar:read:admin, report:read:admin"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

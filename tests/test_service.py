@@ -21,10 +21,10 @@ from service_support import (
     zoom_event,
 )
 from zoomorch.board.tokens import BoardTokens
+from zoomorch.db.store import StateStore
+from zoomorch.live.state import live_revision, load_live, record_actual_start
+from zoomorch.live.webhooks import webinar_run
 from zoomorch.sandbox import Sandbox
-from zoomorch.schedule import live_revision, load_live, record_actual_start
-from zoomorch.store import StateStore
-from zoomorch.webinar_events import webinar_run
 from zoomorch.zoom.webhooks import url_validation_response
 
 WEBINAR_ID = 81234567890
@@ -326,7 +326,7 @@ def test_board_key_is_generated_once_with_owner_only_permissions(tmp_path: Path)
 
 
 def test_webhook_secret_comes_from_env_first_then_a_secrets_file(tmp_path: Path) -> None:
-    from zoomorch.service import load_webhook_secret
+    from zoomorch.service.app import load_webhook_secret
 
     secrets_file = tmp_path / "zoom.env"
     secrets_file.write_text("ZOOM_WEBHOOK_SECRET_TOKEN=from-file\n", encoding="utf-8")
@@ -342,7 +342,7 @@ def test_webhook_secret_comes_from_env_first_then_a_secrets_file(tmp_path: Path)
 def test_board_link_command_refuses_unknown_roles_and_bad_expiry(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from zoomorch.cli import app
+    from zoomorch.cli.main import app
 
     runner = CliRunner()
     env = {"ZOOMORCH_STATE_DIR": str(tmp_path), "ZOOMORCH_BOARD_SECRET": BOARD_KEY}

@@ -24,7 +24,12 @@ from registrants_support import client_for, make_webinar
 from test_report_sandbox import client_for as report_client_for
 from test_report_sandbox import stage_event
 from zoomorch.cues import plan_cues
+from zoomorch.db.store import StateStore, open_store
+from zoomorch.delivery.log import JOB_TABLE, deliveries
+from zoomorch.delivery.scheduler import CueScheduler
 from zoomorch.event import load_event
+from zoomorch.live.state import live_revision, load_live, shift
+from zoomorch.live.webhooks import WebinarEventProcessor, webinar_index, webinar_run
 from zoomorch.provision import apply, plan
 from zoomorch.registrants.ledger import SENT, SyncLedger
 from zoomorch.registrants.normalise import normalise_table
@@ -34,16 +39,6 @@ from zoomorch.registrants.sync import RegistrantSync
 from zoomorch.report.fetch import ReportPage, ReportSnapshot, StoredReport
 from zoomorch.report.run import make_report
 from zoomorch.sandbox import Sandbox
-from zoomorch.schedule import (
-    JOB_TABLE,
-    CueScheduler,
-    deliveries,
-    live_revision,
-    load_live,
-    shift,
-)
-from zoomorch.store import StateStore, open_store
-from zoomorch.webinar_events import WebinarEventProcessor, webinar_index, webinar_run
 from zoomorch.zoom import ZoomClient, load_settings
 
 SEED = Path(__file__).resolve().parents[1] / "config" / "imrf-2022-latam.toml"

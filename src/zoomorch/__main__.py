@@ -1,5 +1,5 @@
 """``python -m zoomorch``: the same as the ``zoomorch`` command."""
 
-from zoomorch.cli import main
+from zoomorch.cli.main import main
 
 main()

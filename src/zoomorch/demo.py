@@ -39,12 +39,12 @@ from rich.table import Table
 from rich.text import Text
 
 from zoomorch.cues import Cue, CueAgenda, LiveState, agenda_from_event, plan_cues
+from zoomorch.db.store import StateStore, open_store
 from zoomorch.event import EventFileError, EventSpec, Role, language_name, load_event
+from zoomorch.live.webhooks import AppliedEvent
 from zoomorch.notify.base import CueMessage
 from zoomorch.outcome import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from zoomorch.outcome import EXIT_ZOOM as EXIT_FAILED  # 1: any failure of the run
-from zoomorch.store import StateStore, open_store
-from zoomorch.webinar_events import AppliedEvent
 
 SAMPLE_EVENT = "imrf-2022-latam.toml"
 SAMPLE_REGISTRATIONS = "sample-registrations.csv"
@@ -447,10 +447,6 @@ class _Rehearsal:
         out_dir.mkdir(parents=True, exist_ok=True)
 
         # Every module with tables, before open_store creates them.
-        import zoomorch.registrants.ledger
-        import zoomorch.report.fetch
-        import zoomorch.schedule
-        import zoomorch.webinar_events  # noqa: F401
 
         store = open_store(f"sqlite:///{state_dir / 'zoomorch.sqlite3'}")
         self.stack.callback(store.close)
@@ -503,7 +499,7 @@ class _Rehearsal:
 
     def _start_service(self, store: StateStore) -> tuple[Any, Any, CueLines]:
         from zoomorch.board.tokens import BoardTokens
-        from zoomorch.service import RunningService, build_context
+        from zoomorch.service.app import RunningService, build_context
 
         cue_lines = CueLines(self.out, self.agenda)
         notifiers: list[Any] = [cue_lines] if self.spec.notifications.console else []
@@ -575,7 +571,7 @@ class _Rehearsal:
                   f"({len(members)} members, other organisations included)")
 
     def _team_chat_summary(self, store: StateStore, sandbox: Any) -> None:
-        from zoomorch.schedule import deliveries
+        from zoomorch.delivery.log import deliveries
 
         rows = deliveries(store, self.slug)
         chat = [d for d in rows if d.channel == "zoom_chat"]
@@ -658,7 +654,7 @@ class _Rehearsal:
     def _live(self, sandbox: Any, client: Any, store: StateStore, ctx: Any,
               webinar_id: int) -> tuple[Any, datetime | None]:
         from zoomorch.cues import current_segment
-        from zoomorch.schedule import load_live, next_segment
+        from zoomorch.live.state import load_live, next_segment
 
         o = self.o
         manual = self.agenda.settings.advance == "manual"
@@ -780,8 +776,9 @@ class _Rehearsal:
     def _report(self, client: Any, store: StateStore, out_dir: Path, webinar_id: int,
                 sim: Any, sync: Any, cue_lines: CueLines,
                 ended_at: datetime | None) -> RehearsalResult:
+        from zoomorch.delivery.log import deliveries
+        from zoomorch.live.state import load_live
         from zoomorch.report.run import make_report
-        from zoomorch.schedule import deliveries, load_live
 
         self.step("report: attendance per person and per segment, absentees, Q&A, polls")
         outcome = make_report(self.spec, store, client, out_dir=out_dir / "report")
@@ -848,7 +845,7 @@ def _hard_stop(agenda: CueAgenda, live_state: LiveState) -> datetime | None:
 
 def _delivered(store: StateStore, slug: str, kind: str) -> bool:
     """Whether a cue of ``kind`` went out (or was settled) on every channel."""
-    from zoomorch.schedule import FINAL, deliveries
+    from zoomorch.delivery.log import FINAL, deliveries
 
     rows = [d for d in deliveries(store, slug) if d.kind == kind]
     return bool(rows) and all(d.status in FINAL for d in rows)

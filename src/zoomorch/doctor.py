@@ -315,7 +315,7 @@ def _local_checks(out: Checklist, specs: Sequence[tuple[Path, EventSpec]],
 
 
 def _webhook_secret(out: Checklist, env: Mapping[str, str], env_file: Path | None) -> None:
-    from zoomorch.service import WEBHOOK_SECRET_ENV, load_webhook_secret
+    from zoomorch.service.app import WEBHOOK_SECRET_ENV, load_webhook_secret
 
     try:
         secret = load_webhook_secret(env, env_file)
@@ -391,7 +391,7 @@ def _smtp(out: Checklist, specs: Sequence[tuple[Path, EventSpec]],
 def _state_store(out: Checklist, env: Mapping[str, str]) -> None:
     from sqlalchemy import insert
 
-    from zoomorch.store import StateStore, WebinarBinding, default_state_url
+    from zoomorch.db.store import StateStore, WebinarBinding, default_state_url
 
     url = default_state_url(env)
     try:

@@ -8,11 +8,11 @@ from typing import Any, TypeVar
 from rich.console import Console
 from rich.table import Table
 
-from zoomorch.agenda import agenda_table, run_of_show, to_ics, to_json
+from zoomorch.db.store import StateStore, open_store
 from zoomorch.event import EventSpec, load_event
+from zoomorch.event.run_of_show import agenda_table, run_of_show, to_ics, to_json
 from zoomorch.outcome import EXIT_OK, EXIT_ZOOM, run_guarded
 from zoomorch.provision import ApplyResult, Plan, apply, plan
-from zoomorch.store import StateStore, open_store
 from zoomorch.zoom import ZoomClient
 
 T = TypeVar("T")

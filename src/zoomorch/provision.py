@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from zoomorch.db.store import StateStore, WebinarBinding, utcnow
 from zoomorch.event import EventSpec, Person, Role
-from zoomorch.store import StateStore, WebinarBinding, utcnow
 from zoomorch.zoom import Panelist, Webinar, ZoomClient, ZoomNotFound
 
 Snapshot = dict[str, Any]

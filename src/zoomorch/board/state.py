@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from zoomorch.cues import LANGUAGES, Cue, CueAgenda, default_warnings, render_text
-from zoomorch.schedule import LivePlan, live_plan
-from zoomorch.store import StateStore
+from zoomorch.db.store import StateStore
+from zoomorch.live.plan import LivePlan, live_plan
 
 # A segment without warnings still turns red shortly before its end.
 _RED_FALLBACK = timedelta(seconds=30)

@@ -23,6 +23,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from zoomorch.db.store import StateStore, open_store
 from zoomorch.event import EventSpec, load_event
 from zoomorch.outcome import EXIT_DEFERRED, EXIT_OK, EXIT_ZOOM, run_guarded
 from zoomorch.registrants.ledger import SyncLedger
@@ -48,7 +49,6 @@ from zoomorch.registrants.source import (
     read_source_bytes,
 )
 from zoomorch.registrants.sync import RegistrantSync, SyncAborted, SyncProgress, SyncReport
-from zoomorch.store import StateStore, open_store
 from zoomorch.zoom import ZoomClient
 from zoomorch.zoom.client import REGISTRANTS_PER_BATCH, REGISTRANTS_PER_STATUS_UPDATE
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
+from zoomorch.db.store import StateStore, utcnow
+from zoomorch.db.tables import RegistrantSyncCall, RegistrantSyncRun
 from zoomorch.registrants.values import email_key
-from zoomorch.store import Base, StateStore, utcnow
 
 SENDING = "sending"
 SENT = "sent"
@@ -27,40 +27,8 @@ RECONCILED = "reconciled"
 ADD_KINDS = ("batch_add", "add")
 
 
-class RegistrantSyncRun(Base):
-    """One ``registrants sync`` run."""
-
-    __tablename__ = "registrant_sync_run"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    event_key: Mapped[str] = mapped_column(String(200), index=True)
-    webinar_id: Mapped[int] = mapped_column(BigInteger)
-    source: Mapped[str] = mapped_column(String(1000))
-    source_sha256: Mapped[str] = mapped_column(String(64))
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(default=None)
-    outcome: Mapped[str | None] = mapped_column(Text, default=None)
-    counts: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
-class RegistrantSyncCall(Base):
-    """One write call of a sync: who it carried, and what Zoom answered."""
-
-    __tablename__ = "registrant_sync_call"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("registrant_sync_run.id"), index=True)
-    webinar_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    seq: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(20))  # batch_add | add | approve | deny | cancel
-    auto_approve: Mapped[bool | None] = mapped_column(default=None)
-    emails: Mapped[list[str]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(20), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(default=None)
-    # [{email, registrant_id, join_url}] for adds; the emails Zoom had for reconciled calls.
-    result: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
-    error: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from zoomorch.db.store import open_store
 from zoomorch.event import EventSpec, load_event
 from zoomorch.outcome import EXIT_OK, run_guarded
 from zoomorch.report.run import ReportError, ReportOutcome, make_report, parse_formats
-from zoomorch.store import open_store
 from zoomorch.zoom import ZoomClient
 
 

@@ -20,9 +20,10 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, delete, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import delete, select
 
+from zoomorch.db.store import StateStore
+from zoomorch.db.tables import ReportPage, ReportSnapshot
 from zoomorch.report.attendance import (
     ParticipantJoin,
     PollAnswer,
@@ -30,7 +31,6 @@ from zoomorch.report.attendance import (
     RegistrantAnswers,
     WebinarRun,
 )
-from zoomorch.store import Base, StateStore, utcnow
 from zoomorch.zoom import ZoomClient, ZoomError, ZoomNotFound, ZoomScopeError
 from zoomorch.zoom.pagination import MAX_PAGE_SIZE, iter_pages
 
@@ -51,31 +51,8 @@ def registrants_kind(status: str) -> str:
     return f"registrants:{status}"
 
 
-class ReportSnapshot(Base):
-    """One fetch of one webinar's reports."""
-
-    __tablename__ = "report_snapshot"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    event_key: Mapped[str] = mapped_column(String(200), index=True)
-    webinar_id: Mapped[int] = mapped_column(BigInteger)
-    webinar_uuid: Mapped[str] = mapped_column(String(200), default="")
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
-    completed_at: Mapped[datetime | None] = mapped_column(default=None)
-    # Reports Zoom refused (e.g. Q&A disabled): kind -> "code: message", shown in the report.
-    missing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class ReportPage(Base):
-    """One raw page (or one unpaginated report) exactly as Zoom returned it."""
-
-    __tablename__ = "report_page"
-
-    snapshot_id: Mapped[int] = mapped_column(
-        ForeignKey("report_snapshot.id", ondelete="CASCADE"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class NoStoredReport(LookupError):

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zoomorch.db.store import StateStore
 from zoomorch.event import EventSpec, Role
 from zoomorch.report.attendance import (
     AttendanceReport,
@@ -20,7 +21,6 @@ from zoomorch.report.export_html import write_html
 from zoomorch.report.export_xlsx import write_xlsx
 from zoomorch.report.fetch import FetchStats, NoStoredReport, StoredReport, fetch_reports
 from zoomorch.report.tables import report_tables
-from zoomorch.store import StateStore
 from zoomorch.zoom import ZoomClient, ZoomNotFound
 
 log = logging.getLogger("zoomorch.report")

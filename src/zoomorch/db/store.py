@@ -3,9 +3,8 @@
 SQLite by default (a file under ``$ZOOMORCH_STATE_DIR`` or the per-user state directory);
 ``ZOOMORCH_STATE_URL`` holds any SQLAlchemy URL instead (e.g. ``postgresql+psycopg://…``).
 
-Other modules add their own tables by subclassing :class:`Base`; :meth:`StateStore.create_all`
-creates every table whose module has been imported, so call it (or :func:`open_store`) after
-importing them. Datetimes are stored in UTC through :class:`UTCDateTime`.
+Every table is declared in :mod:`zoomorch.db.tables`, so :meth:`StateStore.create_all` always
+creates the whole schema, whichever command opened the store. Datetimes are stored in UTC.
 """
 
 from __future__ import annotations
@@ -13,78 +12,26 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import platformdirs
-from sqlalchemy import JSON, BigInteger, DateTime, Engine, String, create_engine, event, select
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from zoomorch.db.tables import Base, WebinarBinding, utcnow
 
 STATE_DIR_ENV = "ZOOMORCH_STATE_DIR"
 STATE_URL_ENV = "ZOOMORCH_STATE_URL"
 STATE_FILE_NAME = "zoomorch.sqlite3"
 
 
-def utcnow() -> datetime:
-    """The current time, tz-aware in UTC."""
-    return datetime.now(UTC)
 
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """A datetime column that only accepts aware values and always returns them in UTC.
-
-    SQLite has no time zone type, so values are normalised to UTC on the way in and marked
-    UTC on the way out; PostgreSQL keeps ``timestamptz`` semantics.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r} cannot be stored; attach a time zone")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
-class Base(DeclarativeBase):
-    """Declarative base every zoomorch table derives from."""
-
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
 
 
-class WebinarBinding(Base):
-    """One event file's webinar in Zoom, plus what the last successful apply wrote.
-
-    ``intent_*`` is written *before* the create call, so that a crash between Zoom creating the
-    webinar and us storing its id can be recovered by adopting the webinar instead of creating
-    a second one.
-    """
-
-    __tablename__ = "webinar_binding"
-
-    event_key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    webinar_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    intent_topic: Mapped[str | None] = mapped_column(String(300), default=None)
-    intent_start_time: Mapped[datetime | None] = mapped_column(default=None)
-    intent_at: Mapped[datetime | None] = mapped_column(default=None)
-    # The comparable snapshot of the webinar as we last left it (see provision.py); drift is
-    # "Zoom now differs from this".
-    last_applied: Mapped[dict[str, Any] | None] = mapped_column(default=None)
-    applied_at: Mapped[datetime | None] = mapped_column(default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 def default_state_url(env: Mapping[str, str] | None = None) -> str:
@@ -179,3 +126,5 @@ def open_store(url: str | None = None) -> StateStore:
     store = StateStore(url)
     store.create_all()
     return store
+
+__all__ = ["Base", "StateStore", "WebinarBinding", "default_state_url", "open_store", "utcnow"]

@@ -2,8 +2,8 @@
 
 The receiver answers Zoom at once and queues the event here; one worker thread applies events
 in arrival order. ``webinar.started`` fixes the actual start of the cue plan (through the cue
-use case :func:`zoomorch.schedule.record_actual_start`); ``webinar.ended`` marks the event
-ended and cancels its remaining cues (:func:`zoomorch.schedule.record_end`). Zoom retries a
+use case :func:`zoomorch.live.state.record_actual_start`); ``webinar.ended`` marks the event
+ended and cancels its remaining cues (:func:`zoomorch.live.state.record_end`). Zoom retries a
 delivery it thinks failed, so applying an event twice changes nothing.
 
 The times Zoom stamps (``start_time``/``end_time``, ``event_ts``) are read on Zoom's clock. Real
@@ -23,12 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, String
-from sqlalchemy.orm import Mapped, mapped_column
-
 from zoomorch.cues import CueAgenda
-from zoomorch.schedule import record_actual_start, record_end
-from zoomorch.store import Base, StateStore, utcnow
+from zoomorch.db.store import StateStore, utcnow
+from zoomorch.db.tables import WebinarRun
+from zoomorch.live.state import record_actual_start, record_end
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +69,6 @@ class AppliedEvent:
     at: datetime  # the wall time recorded
 
 
-class WebinarRun(Base):
-    """What Zoom told us about one event's webinar: when it really started and ended."""
-
-    __tablename__ = "webinar_run"
-
-    event_slug: Mapped[str] = mapped_column(String(200), primary_key=True)
-    webinar_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    started_at: Mapped[datetime | None] = mapped_column(default=None)
-    ended_at: Mapped[datetime | None] = mapped_column(default=None)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 def webinar_run(store: StateStore, event_slug: str) -> WebinarRun | None:

@@ -38,9 +38,10 @@ from zoomorch.board.page import board_page, error_page
 from zoomorch.board.state import board_state, fingerprint
 from zoomorch.board.tokens import BoardAuthError, BoardGrant, BoardTokens, Role
 from zoomorch.cues import CueAgenda, parse_amount, plan_cues
-from zoomorch.schedule import CueScheduler, extend, load_live, next_segment, shift
-from zoomorch.store import StateStore
-from zoomorch.webinar_events import (
+from zoomorch.db.store import StateStore
+from zoomorch.delivery.scheduler import CueScheduler
+from zoomorch.live.state import extend, load_live, next_segment, shift
+from zoomorch.live.webhooks import (
     WebinarEventProcessor,
     agenda_time_translator,
     webinar_index,

@@ -128,8 +128,7 @@ def plan_cmd(
 
 
 def _store() -> Any:
-    import zoomorch.schedule  # noqa: F401  (registers the cue tables before create_all)
-    from zoomorch.store import open_store
+    from zoomorch.db.store import open_store
 
     return open_store()
 
@@ -142,7 +141,7 @@ def start_cmd(event: Path = _EVENT, start_at: str | None = _START_AT,
                   help="Correct a start already recorded (the first one stands otherwise).")
               ) -> None:
     """Fix the actual start of the webinar (default: now); every agenda cue follows it."""
-    from zoomorch.schedule import load_live, record_actual_start
+    from zoomorch.live.state import load_live, record_actual_start
 
     agenda = _agenda(event, start_at)
     store = _store()
@@ -163,7 +162,7 @@ def shift_cmd(event: Path = _EVENT,
               amount: str = typer.Argument(..., help="e.g. +3m or -2m (write -- -2m)."),
               at: str | None = _AT) -> None:
     """Move every cue still to come by AMOUNT."""
-    from zoomorch.schedule import shift
+    from zoomorch.live.state import shift
 
     agenda = _agenda(event, None)
     shift(_store(), agenda.slug, _amount(amount), _when(at, agenda))
@@ -175,7 +174,7 @@ def next_cmd(event: Path = _EVENT, start_at: str | None = _START_AT,
              at: str | None = _AT) -> None:
     """End the current segment now; the next one starts. Before the webinar has started
     (no start recorded, no segment in progress) it records the start instead."""
-    from zoomorch.schedule import load_live, next_segment
+    from zoomorch.live.state import load_live, next_segment
 
     agenda = _agenda(event, start_at)
     store = _store()
@@ -194,7 +193,7 @@ def extend_cmd(event: Path = _EVENT,
                amount: str = typer.Argument(..., help="e.g. 2m."),
                at: str | None = _AT) -> None:
     """Give the current segment AMOUNT more time; later segments follow, the hard stop stays."""
-    from zoomorch.schedule import extend
+    from zoomorch.live.state import extend
 
     agenda = _agenda(event, None)
     try:
@@ -207,7 +206,7 @@ def extend_cmd(event: Path = _EVENT,
 @cues_app.command("end")
 def end_cmd(event: Path = _EVENT, at: str | None = _AT) -> None:
     """Record that the webinar ended (default: now); every cue still to come is cancelled."""
-    from zoomorch.schedule import record_end
+    from zoomorch.live.state import record_end
 
     agenda = _agenda(event, None)
     live = record_end(_store(), agenda.slug, _when(at, agenda))
@@ -224,7 +223,7 @@ def status_cmd(
     language: str = typer.Option("en", "--lang", help="Language of the texts: en, es or fr."),
 ) -> None:
     """The live plan, what was delivered on which channel, and failures."""
-    from zoomorch.schedule import live_plan
+    from zoomorch.live.plan import live_plan
 
     agenda = _agenda(event, start_at)
     plan = live_plan(_store(), agenda)
@@ -330,6 +329,7 @@ def run_cmd(
     event file's notifications section (the cue board needs `zoomorch serve`)."""
     from dataclasses import replace
 
+    from zoomorch.delivery.scheduler import CueScheduler
     from zoomorch.notify.channels import (
         ChannelOverrides,
         ChannelSetupError,
@@ -337,7 +337,6 @@ def run_cmd(
         channel_names,
         resolve_channels,
     )
-    from zoomorch.schedule import CueScheduler
 
     if advance not in (None, "manual", "auto"):
         raise typer.BadParameter("use manual or auto", param_hint="--advance")

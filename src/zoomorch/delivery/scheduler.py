@@ -28,10 +28,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -40,96 +40,39 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy import (
-    JSON,
-    Boolean,
-    Integer,
-    String,
-    Table,
-    Text,
     event,
     select,
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.orm.exc import StaleDataError
 
 from zoomorch.cues import (
-    Adjustment,
     Cue,
     CueAgenda,
     LiveState,
     Recipient,
     agenda_from_event,
-    current_segment,
     plan_cues,
 )
+from zoomorch.db.store import StateStore, utcnow
 from zoomorch.notify.base import CueMessage, DeliveryError, Notifier, RecipientUnreachable
-from zoomorch.store import Base, StateStore, utcnow
 
 if TYPE_CHECKING:
     from zoomorch.event import EventSpec
 
+from zoomorch.delivery.log import (
+    FINAL,
+    JOB_TABLE,
+    WAITING,
+    ZOOM_CHANNEL,
+    CueDelivery,
+    DeliveryLog,
+    delivery_key,
+)
+from zoomorch.live.state import CueLive, load_live_revision
+
 log = logging.getLogger(__name__)
 
-JOB_TABLE = "cue_jobs"
-FINAL = frozenset({"delivered", "missed", "failed", "interrupted", "cancelled", "fell_back"})
-# Rows still waiting to be sent: the ones a re-plan must cancel when their cue leaves the plan.
-WAITING = ("pending", "retrying")
-# Enforcement actions travel through the delivery log like any channel, so they are
-# idempotent, retried and visible in `cues status` too.
-ZOOM_CHANNEL = "zoom"
-
-
-# --------------------------------------------------------------------------- tables
-
-
-class CueLive(Base):
-    """The live state of one event: its actual start and every adjustment."""
-
-    __tablename__ = "cue_live_state"
-
-    event_slug: Mapped[str] = mapped_column(String(200), primary_key=True)
-    actual_start: Mapped[datetime | None] = mapped_column(default=None)
-    adjustments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    revision: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    # Every UPDATE carries "WHERE revision = <the one read>": two writers (the board, a
-    # webhook, `cues shift` in another process) cannot silently overwrite each other's
-    # adjustments; the loser gets StaleDataError and :func:`_change` re-applies its change.
-    __mapper_args__ = {  # noqa: RUF012 (SQLAlchemy reads it once, at mapping)
-        "version_id_col": revision, "version_id_generator": False}
-
-
-class CueDelivery(Base):
-    """One cue × channel × recipient: the idempotency key and what became of it."""
-
-    __tablename__ = "cue_delivery"
-
-    key: Mapped[str] = mapped_column(String(500), primary_key=True)
-    event_slug: Mapped[str] = mapped_column(String(200), index=True)
-    cue_id: Mapped[str] = mapped_column(String(200), index=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    # The segment's title as the event file has it: no length limit there, so none here
-    # (PostgreSQL, unlike SQLite, refuses a longer value and the whole delivery batch with it).
-    segment: Mapped[str | None] = mapped_column(Text, default=None)
-    channel: Mapped[str] = mapped_column(String(60))
-    recipient: Mapped[str] = mapped_column(String(200))
-    due: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    late: Mapped[bool] = mapped_column(Boolean, default=False)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text, default=None)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
-    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-def delivery_key(event_slug: str, cue_id: str, channel: str, recipient: str) -> str:
-    """The idempotency key of one delivery."""
-    return f"{event_slug}|{cue_id}|{channel}|{recipient}"
 
 
 @dataclass(frozen=True)
@@ -140,290 +83,6 @@ class Everyone:
     recipients: tuple[Recipient, ...]
     id: str = "everyone"
 
-
-# --------------------------------------------------------------------------- live state
-
-
-def load_live(store: StateStore, event_slug: str) -> LiveState:
-    """The stored live state of an event (empty if nothing happened yet)."""
-    return _load_live(store, event_slug)[0]
-
-
-def _load_live(store: StateStore, event_slug: str) -> tuple[LiveState, int]:
-    """The stored live state and its revision (0: nothing stored), from one read of its row."""
-    with store.session() as session:
-        row = session.get(CueLive, event_slug)
-        if row is None:
-            return LiveState(), 0
-        entries = list(row.adjustments or [])
-        adjustments = tuple(
-            Adjustment(a["kind"], datetime.fromisoformat(a["at"]),
-                       timedelta(seconds=float(a.get("seconds", 0))))
-            for a in entries if a["kind"] != "end"
-        )
-        # The end is kept among the adjustments' entries: no new column, old databases work.
-        ended_at = next((datetime.fromisoformat(a["at"]) for a in entries if a["kind"] == "end"),
-                        None)
-        return LiveState(row.actual_start, adjustments, ended_at), row.revision
-
-
-def live_revision(store: StateStore, event_slug: str) -> int:
-    with store.session() as session:
-        row = session.get(CueLive, event_slug)
-        return row.revision if row else 0
-
-
-_CHANGE_ATTEMPTS = 50
-
-
-def _change(store: StateStore, event_slug: str,
-            change: Callable[[CueLive], None]) -> LiveState:
-    # Neither SQLite (pysqlite reads outside the write transaction) nor PostgreSQL (read
-    # committed) stops a concurrent writer between our read and our write: the revision check
-    # refuses a write based on a stale read, and the change is applied again to a fresh one.
-    for attempt in range(_CHANGE_ATTEMPTS):
-        try:
-            with store.session() as session:
-                row = session.get(CueLive, event_slug)
-                if row is None:
-                    row = CueLive(event_slug=event_slug, adjustments=[], revision=0)
-                    session.add(row)
-                change(row)
-                row.revision = (row.revision or 0) + 1
-                row.updated_at = utcnow()
-            break
-        except (StaleDataError, IntegrityError):
-            if attempt + 1 == _CHANGE_ATTEMPTS:
-                raise
-            log.debug("live state of %s changed concurrently; applying again", event_slug)
-    return load_live(store, event_slug)
-
-
-def _aware(at: datetime | None) -> datetime:
-    if at is None:
-        return utcnow()
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"{at!r} has no time zone; give an aware datetime")
-    return at.astimezone(UTC)
-
-
-def record_actual_start(store: StateStore, event_slug: str,
-                        at: datetime | None = None, *, replace: bool = False) -> LiveState:
-    """Fix the actual start (``webinar.started``, ``cues start``, or ``next`` before any
-    start); every agenda cue follows it.
-
-    The first start recorded stands: Zoom's webhook arriving after the host's ``next`` (or a
-    retried delivery) changes nothing, so nothing is announced twice. ``replace=True``
-    (``cues start --replace``) corrects a recorded start; the plan is then worked out again
-    from the corrected start.
-    """
-    when = _aware(at)
-    if not replace:
-        live = load_live(store, event_slug)
-        if live.actual_start is not None:
-            if live.actual_start != when:
-                log.info("start of %s already recorded at %s; %s not recorded", event_slug,
-                         live.actual_start.isoformat(), when.isoformat())
-            return live
-
-    def change(row: CueLive) -> None:
-        if replace or row.actual_start is None:
-            row.actual_start = when
-
-    return _change(store, event_slug, change)
-
-
-def _adjust(store: StateStore, event_slug: str, kind: str, amount: timedelta,
-            at: datetime | None) -> LiveState:
-    when = _aware(at)
-    entry = {"kind": kind, "at": when.isoformat(), "seconds": amount.total_seconds()}
-
-    def change(row: CueLive) -> None:
-        row.adjustments = [*(row.adjustments or []), entry]
-
-    return _change(store, event_slug, change)
-
-
-def shift(store: StateStore, event_slug: str, amount: timedelta,
-          at: datetime | None = None) -> LiveState:
-    """Move every cue still to come by ``amount`` (may be negative)."""
-    return _adjust(store, event_slug, "shift", amount, at)
-
-
-def next_segment(store: StateStore, event_slug: str, at: datetime | None = None, *,
-                 agenda: CueAgenda | None = None) -> LiveState:
-    """End the current segment now; the next one starts.
-
-    With no start recorded and no segment in progress (manual advance before the start; auto
-    before the scheduled start) ``next`` means "we are starting now": it records the actual
-    start (give ``agenda`` so this can be told; without it the planner still reads such a
-    ``next`` as the start, but the start is not recorded as such).
-    """
-    when = _aware(at)
-    if agenda is not None:
-        live = load_live(store, event_slug)
-        if not live.started_by(when) and live.ended_at is None and \
-                current_segment(agenda, live, when)[0] is None:
-            return record_actual_start(store, event_slug, when)
-    return _adjust(store, event_slug, "next", timedelta(0), when)
-
-
-def extend(store: StateStore, event_slug: str, amount: timedelta,
-           at: datetime | None = None) -> LiveState:
-    """Give the current segment ``amount`` more (from now if it is already over time)."""
-    if amount <= timedelta(0):
-        raise ValueError("extend needs a positive amount, e.g. 2m; use shift for moving back")
-    return _adjust(store, event_slug, "extend", amount, at)
-
-
-def record_end(store: StateStore, event_slug: str, at: datetime | None = None) -> LiveState:
-    """Record that the webinar ended (``webinar.ended`` or ``cues end``): every cue due from
-    ``at`` on is cancelled. The first end recorded stands (Zoom retries its deliveries)."""
-    when = _aware(at)
-    live = load_live(store, event_slug)
-    if live.ended_at is not None:
-        return live
-    entry = {"kind": "end", "at": when.isoformat(), "seconds": 0.0}
-
-    def change(row: CueLive) -> None:
-        if not any(a.get("kind") == "end" for a in row.adjustments or []):
-            row.adjustments = [*(row.adjustments or []), entry]
-
-    return _change(store, event_slug, change)
-
-
-def reset_live(store: StateStore, event_slug: str) -> None:
-    """Forget the live state and delivery log of an event (before a rehearsal is re-run)."""
-    with store.session() as session:
-        row = session.get(CueLive, event_slug)
-        if row is not None:
-            session.delete(row)
-        for delivery in session.scalars(select(CueDelivery).where(
-                CueDelivery.event_slug == event_slug)):
-            session.delete(delivery)
-
-
-# --------------------------------------------------------------------------- reading
-
-
-@dataclass(frozen=True)
-class DeliveryRecord:
-    """One row of the delivery log, detached."""
-
-    key: str
-    cue_id: str
-    kind: str
-    segment: str | None
-    channel: str
-    recipient: str
-    due: datetime
-    status: str
-    late: bool
-    attempts: int
-    last_error: str | None
-    delivered_at: datetime | None
-
-
-def deliveries(store: StateStore, event_slug: str) -> list[DeliveryRecord]:
-    """Every delivery of an event, in due order."""
-    with store.session() as session:
-        rows = session.scalars(select(CueDelivery).where(CueDelivery.event_slug == event_slug)
-                               .order_by(CueDelivery.due, CueDelivery.key))
-        return [DeliveryRecord(r.key, r.cue_id, r.kind, r.segment, r.channel, r.recipient,
-                               r.due, r.status, r.late, r.attempts, r.last_error,
-                               r.delivered_at) for r in rows]
-
-
-@dataclass(frozen=True)
-class LivePlan:
-    """The plan as it stands, with what became of each cue and where we are now."""
-
-    agenda: CueAgenda
-    live: LiveState
-    cues: list[Cue]
-    deliveries: dict[str, list[DeliveryRecord]]  # cue id -> its deliveries
-    current_index: int | None
-    current_start: datetime | None
-    current_end: datetime | None
-    now: datetime
-    revision: int  # of the stored live state read
-
-    @property
-    def current_segment(self) -> str | None:
-        if self.current_index is None:
-            return None
-        return self.agenda.segments[self.current_index].title
-
-    @property
-    def next_segment(self) -> str | None:
-        nxt = 0 if self.current_index is None else self.current_index + 1
-        if self.current_index is None and self.state not in ("before", "late"):
-            return None
-        if nxt < len(self.agenda.segments):
-            return self.agenda.segments[nxt].title
-        return None
-
-    @property
-    def started(self) -> bool:
-        """Whether the webinar's start is known (recorded, or a ``next`` read as the start)."""
-        return self.live.started_by(self.now)
-
-    @property
-    def state(self) -> str:
-        """``before`` the start, ``late`` (manual advance: past the scheduled start, not
-        started yet), ``live``, ``ended`` (recorded end), or ``after`` (past the hard stop
-        with no end recorded)."""
-        if self.live.ended_at is not None and self.now >= self.live.ended_at:
-            return "ended"
-        start = self.live.actual_start or self.agenda.real_start
-        stop = next((c.due for c in self.cues if c.kind == "hard_stop"), None)
-        if self.now < start:
-            return "before"
-        if self.agenda.settings.advance == "manual" and not self.started and (
-                stop is None or self.now <= stop):
-            return "late"
-        if stop is not None and self.now > stop and self.current_index is None:
-            return "after"
-        return "live"
-
-    def upcoming(self) -> list[Cue]:
-        return [c for c in self.cues if c.due >= self.now and not c.projected and not c.quiet]
-
-    def failures(self) -> list[DeliveryRecord]:
-        return [d for rows in self.deliveries.values() for d in rows
-                if d.status in ("failed", "retrying")
-                or (d.status != "cancelled" and d.attempts > 1 and d.last_error)]
-
-    def fell_back(self) -> list[DeliveryRecord]:
-        """Deliveries a channel could not make to that person, who got the cue elsewhere."""
-        return [d for rows in self.deliveries.values() for d in rows if d.status == "fell_back"]
-
-    def cancelled(self) -> list[DeliveryRecord]:
-        """Deliveries whose cue left the plan before they could be (re)sent."""
-        return [d for rows in self.deliveries.values() for d in rows if d.status == "cancelled"]
-
-    def per_channel(self) -> dict[str, dict[str, int]]:
-        """channel -> status -> count (``late`` counted among delivered and on its own)."""
-        out: dict[str, dict[str, int]] = {}
-        for rows in self.deliveries.values():
-            for d in rows:
-                counts = out.setdefault(d.channel, {})
-                counts[d.status] = counts.get(d.status, 0) + 1
-                if d.late:
-                    counts["late"] = counts.get("late", 0) + 1
-        return out
-
-
-def live_plan(store: StateStore, agenda: CueAgenda, now: datetime | None = None) -> LivePlan:
-    """The live plan of an event: cues under the stored live state, deliveries, position."""
-    when = _aware(now)
-    live, revision = _load_live(store, agenda.slug)
-    cues = plan_cues(agenda, live)
-    by_cue: dict[str, list[DeliveryRecord]] = {}
-    for record in deliveries(store, agenda.slug):
-        by_cue.setdefault(record.cue_id, []).append(record)
-    index, start, end = current_segment(agenda, live, when)
-    return LivePlan(agenda, live, cues, by_cue, index, start, end, when, revision)
 
 
 # --------------------------------------------------------------------------- the scheduler
@@ -541,7 +200,7 @@ class CueScheduler:
             store.engine.dispose()
         store.create_all()
         self.scheduler = make_scheduler(store)
-        self._log = _DeliveryLog(store)
+        self._log = DeliveryLog(store)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -597,7 +256,7 @@ class CueScheduler:
                                        speed=known.speed if known else 1.0)
         slug = agenda.slug
         with self._lock:
-            live, revision = _load_live(self.store, slug)
+            live, revision = load_live_revision(self.store, slug)
             cues = [c for c in plan_cues(agenda, live) if not c.projected]
             self._agendas[slug] = agenda
             self._plans[slug] = {c.id: c for c in cues}
@@ -873,126 +532,3 @@ class CueScheduler:
                                    jobstore="default", replace_existing=True)
 
 
-class _DeliveryLog:
-    """The one writer of the delivery log: batches statements into few transactions.
-
-    SQLite allows one writer at a time and makes waiting writers sleep in coarse steps, so
-    many delivery threads each committing would queue for tens of milliseconds. Here the
-    threads hand their statements to one thread that commits them together (group commit).
-    Claims wait for their commit; outcomes do not (a crash before they are written leaves the
-    claim, read as "interrupted" on restart: lost, never repeated).
-    """
-
-    def __init__(self, store: StateStore) -> None:
-        self.store = store
-        self.table = cast(Table, CueDelivery.__table__)
-        self._queue: list[tuple[str, dict[str, Any], Future[Any] | None]] = []
-        self._cond = threading.Condition()
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="cue-delivery-log", daemon=True)
-        self._thread.start()
-
-    def claim(self, row: dict[str, Any]) -> int | None:
-        """Mark a delivery as being sent; the attempt number, or None if it is not ours."""
-        result: int | None = self._submit("claim", row, wait=True)
-        return result
-
-    def missed(self, row: dict[str, Any], reason: str) -> None:
-        self._submit("missed", {**row, "last_error": reason}, wait=False)
-
-    def cancel(self, key: str, reason: str, *, wait: bool = False) -> None:
-        """A delivery still waiting whose cue left the plan: cancelled, never sent later."""
-        self._submit("cancel", {"key": key, "last_error": reason[:500],
-                                "updated_at": utcnow()}, wait=wait)
-
-    def finish(self, key: str, *, wait: bool = False, **values: Any) -> None:
-        self._submit("finish", {"key": key, "updated_at": utcnow(), **values}, wait=wait)
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
-        self._thread.join(timeout=10)
-
-    def _submit(self, op: str, params: dict[str, Any], *, wait: bool) -> Any:
-        future: Future[Any] | None = Future() if wait else None
-        with self._cond:
-            if self._closed:
-                raise RuntimeError("the delivery log is closed")
-            self._queue.append((op, params, future))
-            self._cond.notify()
-        return future.result() if future is not None else None
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._closed:
-                    self._cond.wait()
-                batch, self._queue = self._queue, []
-                if not batch and self._closed:
-                    return
-            try:
-                results = self._write(batch)
-            except Exception as exc:
-                log.exception("writing the delivery log failed")
-                for _, _, future in batch:
-                    if future is not None:
-                        future.set_exception(exc)
-                continue
-            for (_, _, future), result in zip(batch, results, strict=True):
-                if future is not None:
-                    future.set_result(result)
-
-    def _write(self, batch: list[tuple[str, dict[str, Any], Future[Any] | None]]) -> list[Any]:
-        t = self.table
-        results: list[Any] = []
-        with self.store.engine.begin() as conn:
-            for op, params, _ in batch:
-                if op == "claim":
-                    # RETURNING, not rowcount: SQLAlchemy leaves an INSERT's rowcount -1 on
-                    # psycopg, which read as "inserted" every time and resent delivered cues.
-                    inserted = conn.execute(_insert_new(conn, t).returning(t.c.key),
-                                            params).first()
-                    if inserted is not None:
-                        results.append(1)
-                        continue
-                    # A retry: only a row waiting for one can be claimed again.
-                    retried = conn.execute(
-                        update(t).where(t.c.key == params["key"],
-                                        t.c.status.in_(WAITING))
-                        .values(status="sending", attempts=t.c.attempts + 1,
-                                updated_at=params["updated_at"], next_attempt_at=None)
-                    ).rowcount
-                    results.append(conn.execute(select(t.c.attempts).where(
-                        t.c.key == params["key"])).scalar_one() if retried else None)
-                elif op == "missed":
-                    conn.execute(_insert_new(conn, t), params)
-                    conn.execute(update(t).where(t.c.key == params["key"],
-                                                 t.c.status.in_(WAITING))
-                                 .values(status="missed", last_error=params["last_error"],
-                                         updated_at=params["updated_at"]))
-                    results.append(None)
-                elif op == "cancel":
-                    # Only a row still waiting: one being sent right now finishes on its own.
-                    conn.execute(update(t).where(t.c.key == params["key"],
-                                                 t.c.status.in_(WAITING))
-                                 .values(status="cancelled", last_error=params["last_error"],
-                                         next_attempt_at=None,
-                                         updated_at=params["updated_at"]))
-                    results.append(None)
-                else:
-                    key = params.pop("key")
-                    conn.execute(update(t).where(t.c.key == key).values(**params))
-                    results.append(None)
-        return results
-
-
-def _insert_new(conn: Any, table: Any) -> Any:
-    """INSERT that does nothing when the key exists (the idempotency check itself)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing(index_elements=["key"])
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table).on_conflict_do_nothing(index_elements=["key"])

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
-from zoomorch.cli_cues import load_event_or_exit
-from zoomorch.service import DEFAULT_PORT
+from zoomorch.cli.cues import load_event_or_exit
+from zoomorch.service.app import DEFAULT_PORT
 
 _DEFAULT_BASE_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 
@@ -80,8 +80,8 @@ def serve_cmd(
         resolve_channels,
     )
     from zoomorch.notify.console import ConsoleNotifier
-    from zoomorch.service import build_context, load_webhook_secret
-    from zoomorch.service import serve as run
+    from zoomorch.service.app import build_context, load_webhook_secret
+    from zoomorch.service.app import serve as run
 
     files = _event_files(events or [Path("config")])
     specs = [(f, load_event_or_exit(f, start_at)) for f in files]
@@ -120,9 +120,10 @@ def serve_cmd(
     except ChannelSetupError as exc:
         typer.echo(f"zoomorch serve: {exc}", err=True)
         raise typer.Exit(2) from None
-    import zoomorch.schedule
-    import zoomorch.webinar_events  # noqa: F401
-    from zoomorch.store import open_store
+    import zoomorch.delivery.log
+    import zoomorch.live.state
+    import zoomorch.live.webhooks  # noqa: F401
+    from zoomorch.db.store import open_store
 
     ctx = build_context(open_store(), agendas, tokens, webhook_secret=secret, zoom=zoom,
                         run_scheduler=not no_scheduler, event_notifiers=per_event, hub=hub)

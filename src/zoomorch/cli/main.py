@@ -267,13 +267,13 @@ def rehearse_cmd(
                                       seed=seed))
 
 
-# --- live cues (zoomorch.cli_cues) ------------------------------------------------------
-from zoomorch.cli_cues import cues_app  # noqa: E402
+# --- live cues (zoomorch.cli.cues) ------------------------------------------------------
+from zoomorch.cli.cues import cues_app  # noqa: E402
 
 app.add_typer(cues_app, name="cues")
 
-# --- the service and the cue board (zoomorch.cli_service) -------------------------------
-from zoomorch.cli_service import board_link_cmd, serve_cmd  # noqa: E402
+# --- the service and the cue board (zoomorch.cli.service) -------------------------------
+from zoomorch.cli.service import board_link_cmd, serve_cmd  # noqa: E402
 
 app.command("serve")(serve_cmd)
 app.command("board-link")(board_link_cmd)

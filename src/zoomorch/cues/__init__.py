@@ -1,0 +1,43 @@
+"""cues"""
+
+from zoomorch.cues.model import (
+    LANGUAGES,
+    Adjustment,
+    Booth,
+    Cue,
+    CueAgenda,
+    CueSettings,
+    Language,
+    LiveState,
+    Recipient,
+    SegmentPlan,
+    agenda_from_event,
+    current_segment,
+    default_warnings,
+    parse_amount,
+    place_of,
+    plan_cues,
+    render_text,
+    with_settings,
+)
+
+__all__ = [
+    "LANGUAGES",
+    "Adjustment",
+    "Booth",
+    "Cue",
+    "CueAgenda",
+    "CueSettings",
+    "Language",
+    "LiveState",
+    "Recipient",
+    "SegmentPlan",
+    "agenda_from_event",
+    "current_segment",
+    "default_warnings",
+    "parse_amount",
+    "place_of",
+    "plan_cues",
+    "render_text",
+    "with_settings",
+]

@@ -1,0 +1,201 @@
+"""The delivery log: one row per cue × channel × recipient, its idempotency key and what
+became of it, written by one group-commit writer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import (
+    Table,
+    select,
+    update,
+)
+
+from zoomorch.db.store import StateStore, utcnow
+from zoomorch.db.tables import CueDelivery
+
+if TYPE_CHECKING:
+    pass
+
+log = logging.getLogger(__name__)
+
+
+JOB_TABLE = "cue_jobs"
+FINAL = frozenset({"delivered", "missed", "failed", "interrupted", "cancelled", "fell_back"})
+# Rows still waiting to be sent: the ones a re-plan must cancel when their cue leaves the plan.
+WAITING = ("pending", "retrying")
+# Enforcement actions travel through the delivery log like any channel, so they are
+# idempotent, retried and visible in `cues status` too.
+ZOOM_CHANNEL = "zoom"
+
+
+
+
+
+def delivery_key(event_slug: str, cue_id: str, channel: str, recipient: str) -> str:
+    """The idempotency key of one delivery."""
+    return f"{event_slug}|{cue_id}|{channel}|{recipient}"
+
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """One row of the delivery log, detached."""
+
+    key: str
+    cue_id: str
+    kind: str
+    segment: str | None
+    channel: str
+    recipient: str
+    due: datetime
+    status: str
+    late: bool
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+def deliveries(store: StateStore, event_slug: str) -> list[DeliveryRecord]:
+    """Every delivery of an event, in due order."""
+    with store.session() as session:
+        rows = session.scalars(select(CueDelivery).where(CueDelivery.event_slug == event_slug)
+                               .order_by(CueDelivery.due, CueDelivery.key))
+        return [DeliveryRecord(r.key, r.cue_id, r.kind, r.segment, r.channel, r.recipient,
+                               r.due, r.status, r.late, r.attempts, r.last_error,
+                               r.delivered_at) for r in rows]
+
+
+
+class DeliveryLog:
+    """The one writer of the delivery log: batches statements into few transactions.
+
+    SQLite allows one writer at a time and makes waiting writers sleep in coarse steps, so
+    many delivery threads each committing would queue for tens of milliseconds. Here the
+    threads hand their statements to one thread that commits them together (group commit).
+    Claims wait for their commit; outcomes do not (a crash before they are written leaves the
+    claim, read as "interrupted" on restart: lost, never repeated).
+    """
+
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+        self.table = cast(Table, CueDelivery.__table__)
+        self._queue: list[tuple[str, dict[str, Any], Future[Any] | None]] = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="cue-delivery-log", daemon=True)
+        self._thread.start()
+
+    def claim(self, row: dict[str, Any]) -> int | None:
+        """Mark a delivery as being sent; the attempt number, or None if it is not ours."""
+        result: int | None = self._submit("claim", row, wait=True)
+        return result
+
+    def missed(self, row: dict[str, Any], reason: str) -> None:
+        self._submit("missed", {**row, "last_error": reason}, wait=False)
+
+    def cancel(self, key: str, reason: str, *, wait: bool = False) -> None:
+        """A delivery still waiting whose cue left the plan: cancelled, never sent later."""
+        self._submit("cancel", {"key": key, "last_error": reason[:500],
+                                "updated_at": utcnow()}, wait=wait)
+
+    def finish(self, key: str, *, wait: bool = False, **values: Any) -> None:
+        self._submit("finish", {"key": key, "updated_at": utcnow(), **values}, wait=wait)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join(timeout=10)
+
+    def _submit(self, op: str, params: dict[str, Any], *, wait: bool) -> Any:
+        future: Future[Any] | None = Future() if wait else None
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the delivery log is closed")
+            self._queue.append((op, params, future))
+            self._cond.notify()
+        return future.result() if future is not None else None
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closed:
+                    self._cond.wait()
+                batch, self._queue = self._queue, []
+                if not batch and self._closed:
+                    return
+            try:
+                results = self._write(batch)
+            except Exception as exc:
+                log.exception("writing the delivery log failed")
+                for _, _, future in batch:
+                    if future is not None:
+                        future.set_exception(exc)
+                continue
+            for (_, _, future), result in zip(batch, results, strict=True):
+                if future is not None:
+                    future.set_result(result)
+
+    def _write(self, batch: list[tuple[str, dict[str, Any], Future[Any] | None]]) -> list[Any]:
+        t = self.table
+        results: list[Any] = []
+        with self.store.engine.begin() as conn:
+            for op, params, _ in batch:
+                if op == "claim":
+                    # RETURNING, not rowcount: SQLAlchemy leaves an INSERT's rowcount -1 on
+                    # psycopg, which read as "inserted" every time and resent delivered cues.
+                    inserted = conn.execute(_insert_new(conn, t).returning(t.c.key),
+                                            params).first()
+                    if inserted is not None:
+                        results.append(1)
+                        continue
+                    # A retry: only a row waiting for one can be claimed again.
+                    retried = conn.execute(
+                        update(t).where(t.c.key == params["key"],
+                                        t.c.status.in_(WAITING))
+                        .values(status="sending", attempts=t.c.attempts + 1,
+                                updated_at=params["updated_at"], next_attempt_at=None)
+                    ).rowcount
+                    results.append(conn.execute(select(t.c.attempts).where(
+                        t.c.key == params["key"])).scalar_one() if retried else None)
+                elif op == "missed":
+                    conn.execute(_insert_new(conn, t), params)
+                    conn.execute(update(t).where(t.c.key == params["key"],
+                                                 t.c.status.in_(WAITING))
+                                 .values(status="missed", last_error=params["last_error"],
+                                         updated_at=params["updated_at"]))
+                    results.append(None)
+                elif op == "cancel":
+                    # Only a row still waiting: one being sent right now finishes on its own.
+                    conn.execute(update(t).where(t.c.key == params["key"],
+                                                 t.c.status.in_(WAITING))
+                                 .values(status="cancelled", last_error=params["last_error"],
+                                         next_attempt_at=None,
+                                         updated_at=params["updated_at"]))
+                    results.append(None)
+                else:
+                    key = params.pop("key")
+                    conn.execute(update(t).where(t.c.key == key).values(**params))
+                    results.append(None)
+        return results
+
+
+def _insert_new(conn: Any, table: Any) -> Any:
+    """INSERT that does nothing when the key exists (the idempotency check itself)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=["key"])
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=["key"])
