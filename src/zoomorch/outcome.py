@@ -8,12 +8,12 @@ after what was already done is recorded.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-
-from zoomorch.event import EventFileError
-from zoomorch.zoom import ZoomConfigError, ZoomError
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_OK, EXIT_ZOOM, EXIT_INPUT, EXIT_DEFERRED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -31,16 +31,18 @@ def run_guarded(
     ``input_errors`` are the command's own bad-input errors (the event file's always are);
     with ``interrupted`` set, Ctrl-C prints it and exits 130 instead of a traceback.
     """
+    from zoomorch.event import EventFileError
+
     bad_input: tuple[type[Exception], ...] = (EventFileError, *input_errors)
     try:
         return work()
-    except ZoomConfigError as exc:  # first: it is a ValueError too
+    except _zoom_errors("ZoomConfigError") as exc:  # first: it is a ValueError too
         console.print(f"Zoom credentials: {exc}{credentials_hint}", markup=False)
         return EXIT_INPUT
     except bad_input as exc:
         console.print(str(exc), markup=False, highlight=False)
         return EXIT_INPUT
-    except ZoomError as exc:
+    except _zoom_errors("ZoomError") as exc:
         console.print(f"Zoom said no: {exc}", markup=False)
         return EXIT_ZOOM
     except KeyboardInterrupt:
@@ -48,3 +50,13 @@ def run_guarded(
             raise
         console.print(interrupted, markup=False, highlight=False)
         return EXIT_INTERRUPTED
+
+
+def _zoom_errors(name: str) -> tuple[type[Exception], ...]:
+    """The Zoom client's error class ``name``, if the client was loaded; else nothing to catch.
+
+    A command that never loaded the client (``agenda``) cannot have raised its errors, so it
+    need not import it (and its dependencies) just to recognise them.
+    """
+    errors = sys.modules.get("zoomorch.zoom.errors")
+    return (getattr(errors, name),) if errors is not None else ()

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 
-from zoomorch.db.store import StateStore, open_store
 from zoomorch.event import EventSpec, load_event
 from zoomorch.event.run_of_show import agenda_table, run_of_show, to_ics, to_json
 from zoomorch.outcome import EXIT_OK, EXIT_ZOOM, run_guarded
-from zoomorch.provision import ApplyResult, Plan, apply, plan
-from zoomorch.zoom import ZoomClient
+
+if TYPE_CHECKING:  # loaded by the commands that talk to Zoom, not by `agenda`
+    from zoomorch.db.store import StateStore
+    from zoomorch.provision import ApplyResult, Plan
+    from zoomorch.zoom import ZoomClient
 
 T = TypeVar("T")
 
@@ -99,6 +101,9 @@ def render_result(result: ApplyResult, console: Console) -> None:
 def _context(event: Path, start_at: str | None, env_file: Path | None
              ) -> tuple[EventSpec, ZoomClient, StateStore]:
     spec = load_event(event, start_at=start_at)
+    from zoomorch.db.store import open_store
+    from zoomorch.zoom import ZoomClient
+
     client = ZoomClient.from_env(env_file)
     return spec, client, open_store()
 
@@ -110,6 +115,8 @@ def plan_command(event: Path, *, start_at: str | None = None, prune: bool = Fals
     err = Console(stderr=True, soft_wrap=True)
 
     def work() -> int:
+        from zoomorch.provision import plan
+
         spec, client, store = _context(event, start_at, env_file)
         with client:
             render_plan(plan(spec, client, store, prune=prune), out)
@@ -125,6 +132,8 @@ def apply_command(event: Path, *, start_at: str | None = None, prune: bool = Fal
     err = Console(stderr=True, soft_wrap=True)
 
     def work() -> int:
+        from zoomorch.provision import apply
+
         spec, client, store = _context(event, start_at, env_file)
         with client:
             result = apply(spec, client, store, prune=prune)

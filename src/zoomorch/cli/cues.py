@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from zoomorch.cues import LANGUAGES, Cue, CueAgenda, Language, agenda_from_event, parse_amount
+from zoomorch.cli.common import exit_with, load_event_or_exit
 
 if TYPE_CHECKING:
-    from zoomorch.event import EventSpec
+    from zoomorch.cues import Cue, CueAgenda, Language
 
 cues_app = typer.Typer(
     name="cues",
     help="Live cues: the plan, the scheduler, and shift / next / extend during the event.",
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain help, fast (see zoomorch.cli.main)
 )
 
 _EVENT = typer.Argument(..., exists=True, dir_okay=False, help="The event file (TOML).")
@@ -31,18 +32,9 @@ _SPEED = typer.Option(1.0, "--speed", min=0.001,
 _AT = typer.Option(None, "--at", help="When it happened (ISO datetime; default: now).")
 
 
-def load_event_or_exit(event: Path, start_at: str | None) -> EventSpec:
-    """The event file, or its error on stderr and exit code 2 (every command that reads one)."""
-    from zoomorch.event import EventFileError, load_event
-
-    try:
-        return load_event(event, start_at=start_at)
-    except EventFileError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-
-
 def _agenda(event: Path, start_at: str | None, speed: float = 1.0) -> CueAgenda:
+    from zoomorch.cues import agenda_from_event
+
     return agenda_from_event(load_event_or_exit(event, start_at), speed=speed)
 
 
@@ -58,6 +50,8 @@ def _when(value: str | None, agenda: CueAgenda) -> datetime | None:
 
 
 def _amount(value: str) -> timedelta:
+    from zoomorch.cues import parse_amount
+
     try:
         return parse_amount(value)
     except ValueError as exc:
@@ -111,7 +105,7 @@ def plan_cmd(
     speed: float = _SPEED,
 ) -> None:
     """The cue plan of an event as written (no live adjustments). Writes nothing."""
-    from zoomorch.cues import plan_cues
+    from zoomorch.cues import LANGUAGES, plan_cues
 
     if language not in LANGUAGES:
         raise typer.BadParameter("use en, es or fr", param_hint="--lang")
@@ -327,48 +321,32 @@ def run_cmd(
 ) -> None:
     """Run the cue scheduler in the foreground until Ctrl-C, on the channels named in the
     event file's notifications section (the cue board needs `zoomorch serve`)."""
-    from dataclasses import replace
-
-    from zoomorch.delivery.scheduler import CueScheduler
-    from zoomorch.notify.channels import (
-        ChannelOverrides,
-        ChannelSetupError,
-        build_notifiers,
-        channel_names,
-        resolve_channels,
-    )
+    from zoomorch.notify.channels import ChannelOverrides
+    from zoomorch.runtime import LiveOptions, SetupError, assemble
 
     if advance not in (None, "manual", "auto"):
         raise typer.BadParameter("use manual or auto", param_hint="--advance")
     spec = load_event_or_exit(event, start_at)
-    agenda = agenda_from_event(spec, speed=speed)
-    s = agenda.settings
-    agenda = replace(agenda, settings=replace(
-        s, advance="auto" if (advance or s.advance) == "auto" else "manual",
-        end_webinar_at_hard_stop=s.end_webinar_at_hard_stop if end_at_hard_stop is None
-        else end_at_hard_stop))
+    options = LiveOptions(
+        speed=speed, advance=advance,  # type: ignore[arg-type]
+        end_at_hard_stop=end_at_hard_stop, env_file=env_file,
+        channels=ChannelOverrides(console=console, zoom_chat=zoom_chat, webhooks=tuple(webhook)))
     try:
-        plan = resolve_channels(spec.notifications, source=event, overrides=ChannelOverrides(
-            console=console, zoom_chat=zoom_chat, webhooks=tuple(webhook)))
-    except ChannelSetupError as exc:
-        typer.echo(f"zoomorch cues run: {exc}", err=True)
-        raise typer.Exit(2) from None
-    zoom = None
-    if plan.zoom_chat is not None or agenda.settings.end_webinar_at_hard_stop:
-        from zoomorch.zoom import ZoomClient
-
-        zoom = ZoomClient.from_env(env_file)
-    notifiers = build_notifiers(plan, zoom=zoom)
+        runtime = assemble([(event, spec)], options)
+    except SetupError as exc:
+        raise exit_with("cues run", exc) from None
+    agenda = runtime.agendas[spec.key]
     stop = threading.Event()
 
     def _terminate(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, _terminate)
-    scheduler = CueScheduler(_store(), notifiers, [agenda], zoom=zoom)
+    scheduler = runtime.scheduler()
     scheduler.start()
     typer.echo(f"# running the cues of {agenda.slug} (advance: {agenda.settings.advance}; "
-               f"channels: {channel_names(notifiers)}); Ctrl-C stops (jobs stay stored)",
+               f"channels: {runtime.channel_names(agenda.slug)}); Ctrl-C stops (a restart resumes "
+               "from the delivery log)",
                err=True)
     try:
         while not stop.wait(1.0):

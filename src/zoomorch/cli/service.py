@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
-from zoomorch.cli.cues import load_event_or_exit
-from zoomorch.service.app import DEFAULT_PORT
+from zoomorch.cli.common import exit_with, load_event_or_exit
+from zoomorch.service import DEFAULT_PORT
 
 _DEFAULT_BASE_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 
@@ -69,77 +69,37 @@ def serve_cmd(
                                       help="Serve the board and webhooks only; fire no cues."),
 ) -> None:
     """Run the cue scheduler, the Zoom webhook receiver, the cue board and the JSON API."""
-    from zoomorch.board.hub import BoardHub
     from zoomorch.board.tokens import BoardTokens
-    from zoomorch.cues import agenda_from_event
-    from zoomorch.notify.channels import (
-        ChannelOverrides,
-        ChannelSetupError,
-        build_notifiers,
-        channel_names,
-        resolve_channels,
-    )
-    from zoomorch.notify.console import ConsoleNotifier
-    from zoomorch.service.app import build_context, load_webhook_secret
-    from zoomorch.service.app import serve as run
+    from zoomorch.notify.channels import ChannelOverrides
+    from zoomorch.runtime import LiveOptions, SetupError, assemble
+    from zoomorch.service.app import load_webhook_secret
 
     files = _event_files(events or [Path("config")])
     specs = [(f, load_event_or_exit(f, start_at)) for f in files]
-    agendas = [agenda_from_event(spec, speed=speed) for _, spec in specs]
-    slugs = [a.slug for a in agendas]
-    if len(set(slugs)) != len(slugs):
-        raise typer.BadParameter(f"two event files share a key: {sorted(slugs)}",
-                                 param_hint="EVENTS")
     try:
         secret = load_webhook_secret(secrets_file=webhook_secret_file)
         tokens = BoardTokens.from_env()
     except ValueError as exc:
-        typer.echo(f"zoomorch serve: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise exit_with("serve", exc) from None
     overrides = ChannelOverrides(
         console=console, zoom_chat=zoom_chat, board=board, webhooks=tuple(webhook),
         smtp_host=smtp_host, smtp_port=smtp_port, smtp_from=smtp_from, smtp_user=smtp_user,
         smtp_starttls=smtp_starttls)
     try:
-        plans = {spec.key: resolve_channels(spec.notifications, source=path,
-                                            overrides=overrides) for path, spec in specs}
-    except ChannelSetupError as exc:
-        typer.echo(f"zoomorch serve: {exc}", err=True)
-        raise typer.Exit(2) from None
-    zoom = None
-    if any(p.zoom_chat is not None for p in plans.values()) or any(
-            a.settings.end_webinar_at_hard_stop for a in agendas):
-        from zoomorch.zoom import ZoomClient
-
-        zoom = ZoomClient.from_env(env_file)
-    hub = BoardHub()
-    shared_console = ConsoleNotifier()
-    try:
-        per_event = {slug: build_notifiers(plan, zoom=zoom, console=shared_console, hub=hub)
-                     for slug, plan in plans.items()}
-    except ChannelSetupError as exc:
-        typer.echo(f"zoomorch serve: {exc}", err=True)
-        raise typer.Exit(2) from None
-    import zoomorch.delivery.log
-    import zoomorch.live.state
-    import zoomorch.live.webhooks  # noqa: F401
-    from zoomorch.db.store import open_store
-
-    ctx = build_context(open_store(), agendas, tokens, webhook_secret=secret, zoom=zoom,
-                        run_scheduler=not no_scheduler, event_notifiers=per_event, hub=hub)
-    typer.echo(f"# zoomorch serve on http://{host}:{port}: {len(agendas)} event(s); Zoom "
-               f"webhooks {'on' if secret else 'off (set ZOOM_WEBHOOK_SECRET_TOKEN)'}", err=True)
-    for slug, notifiers in per_event.items():
-        typer.echo(f"#   {slug}: channels {channel_names(notifiers)}", err=True)
-    if speed != 1:
-        for agenda in agendas:
-            anchor = agenda.scheduled_start.strftime("%Y-%m-%dT%H:%M:%SZ")
-            typer.echo(f"#   {agenda.slug}: at {speed:g}x, Zoom webhook times are read as event "
-                       f"time = {anchor} + (wall - {anchor}) x {speed:g}; a sandbox's clock "
-                       "must show the same (POST /_sandbox/clock {\"set\": ..., \"speed\": "
-                       f"{speed:g}}})", err=True)
+        runtime = assemble(specs, LiveOptions(speed=speed, channels=overrides,
+                                              env_file=env_file, board=True))
+    except SetupError as exc:
+        raise exit_with("serve", exc) from None
+    ctx = runtime.service_context(tokens, webhook_secret=secret, run_scheduler=not no_scheduler)
+    typer.echo(f"# zoomorch serve on http://{host}:{port}: {len(runtime.agendas)} event(s); "
+               f"Zoom webhooks {'on' if secret else 'off (set ZOOM_WEBHOOK_SECRET_TOKEN)'}",
+               err=True)
+    for line in runtime.channel_lines() + runtime.speed_lines():
+        typer.echo(f"#   {line}", err=True)
     typer.echo("# board links: zoomorch board-link EVENT --role controller", err=True)
-    run(ctx, host=host, port=port)
+    from zoomorch.service.app import serve
+
+    serve(ctx, host=host, port=port)
 
 
 def board_link_cmd(
@@ -167,7 +127,6 @@ def board_link_cmd(
     try:
         tokens = BoardTokens.from_env()
     except ValueError as exc:
-        typer.echo(f"zoomorch board-link: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise exit_with("board-link", exc) from None
     token = tokens.issue(slug, role, lifetime, language=language)
     typer.echo(f"{base_url.rstrip('/')}/board/{slug}?token={token}")

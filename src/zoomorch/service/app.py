@@ -47,12 +47,12 @@ from zoomorch.live.webhooks import (
     webinar_index,
     webinar_run,
 )
+from zoomorch.service import DEFAULT_PORT
 from zoomorch.zoom import webhooks as zoom_webhooks
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_SECRET_ENV = "ZOOM_WEBHOOK_SECRET_TOKEN"  # noqa: S105 - a variable name, not a secret
-DEFAULT_PORT = 8400
 MAX_WEBHOOK_BODY = 256 * 1024
 
 

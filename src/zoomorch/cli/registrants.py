@@ -1,0 +1,33 @@
+"""``zoomorch registrants …``: Zoom's registrants kept in step with the organisers' list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+registrants_app = typer.Typer(help="Zoom's registrants, kept in step with the organisers' list.",
+                              rich_markup_mode=None,
+                              no_args_is_help=True)
+
+
+@registrants_app.command("sync")
+def registrants_sync_cmd(
+    event: Path = typer.Argument(..., exists=True, dir_okay=False, help="The event file (TOML)."),
+    source: Path | None = typer.Option(
+        None, "--source", help="The registration list (CSV/TSV; UTF-8, UTF-16 or Windows-1252). "
+        "Default: registrants.source in the event file."),
+    prune: bool = typer.Option(False, "--prune",
+                               help="Cancel registrants who are no longer on the list."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; write nothing."),
+    out: Path = typer.Option(Path("."), "--out",
+                             help="Folder for registrants-KEY.csv and the rejects CSV."),
+    workers: int = typer.Option(4, "--workers", min=1, max=16,
+                                help="Calls in flight at once (paced within Zoom's limits)."),
+    env_file: Path | None = typer.Option(None, "--env-file", help="A .env file with ZOOM_*."),
+) -> None:
+    """Add, approve, deny or cancel Zoom registrants so they follow the list; safe to re-run."""
+    from zoomorch.registrants.command import sync_command
+
+    raise typer.Exit(sync_command(event, source=source, prune=prune, dry_run=dry_run,
+                                  out_dir=out, env_file=env_file, workers=workers))

@@ -1,0 +1,22 @@
+"""``zoomorch report``: attendance after the event."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def report_cmd(
+    event: Path = typer.Argument(..., exists=True, dir_okay=False, help="The event file (TOML)."),
+    out: Path | None = typer.Option(None, "--out", help="Output folder (default reports/KEY)."),
+    formats: str = typer.Option("csv,xlsx,html", "--format", help="Any of csv,xlsx,html."),
+    offline: bool = typer.Option(False, "--offline",
+                                 help="Use the reports stored by an earlier run; no Zoom calls."),
+    env_file: Path | None = typer.Option(None, "--env-file", help="A .env file with ZOOM_*."),
+) -> None:
+    """Attendance per person and per agenda segment, absentees, Q&A, polls, charts."""
+    from zoomorch.report.command import report_command
+
+    raise typer.Exit(report_command(event, out=out, formats=formats, offline=offline,
+                                    env_file=env_file))
