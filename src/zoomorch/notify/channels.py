@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from zoomorch.notify.base import Notifier
 from zoomorch.notify.email import SMTP_PASSWORD_ENV, SmtpSettings
+from zoomorch.notify.webhook import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from zoomorch.board.hub import BoardHub
@@ -65,6 +66,8 @@ class ChannelPlan:
     zoom_chat: ChatPlan | None = None
     board: bool = True
     webhooks: tuple[str, ...] = field(default=(), repr=False)
+    # Seconds: the file's notifications.webhook.timeout_seconds (for --webhook URLs too).
+    webhook_timeout: float = DEFAULT_TIMEOUT
     email: SmtpSettings | None = None
 
     def names(self) -> list[str]:
@@ -102,6 +105,7 @@ def resolve_channels(notifications: Notifications, *, source: str | Path = "<eve
         return file if cli is None else cli
 
     webhooks: tuple[str, ...] = tuple(o.webhooks)
+    webhook_timeout = n.webhook.timeout_seconds if n.webhook is not None else DEFAULT_TIMEOUT
     if not webhooks and n.webhook is not None:
         hook = n.webhook
         if hook.url_env is not None:
@@ -128,7 +132,8 @@ def resolve_channels(notifications: Notifications, *, source: str | Path = "<eve
         )
     return ChannelPlan(console=pick(o.console, n.console),
                        zoom_chat=_chat_plan(n, pick(o.zoom_chat, bool(n.zoom_chat)), source, env),
-                       board=pick(o.board, n.board), webhooks=webhooks, email=email)
+                       board=pick(o.board, n.board), webhooks=webhooks,
+                       webhook_timeout=webhook_timeout, email=email)
 
 
 def _chat_plan(notifications: Notifications, on: bool, source: str | Path,
@@ -179,7 +184,7 @@ def build_notifiers(plan: ChannelPlan, *, zoom: ChatSender | None = None,
         from zoomorch.notify.webhook import WebhookNotifier
 
         try:
-            out.append(WebhookNotifier(url, name=_webhook_name(i)))
+            out.append(WebhookNotifier(url, name=_webhook_name(i), timeout=plan.webhook_timeout))
         except ValueError as exc:
             raise ChannelSetupError(str(exc)) from None
     if plan.email is not None:

@@ -15,6 +15,10 @@ import requests
 
 from zoomorch.notify.base import CueMessage, DeliveryError
 
+# Seconds to wait for the receiver (to connect, then for its answer), unless the event file's
+# notifications.webhook.timeout_seconds says otherwise.
+DEFAULT_TIMEOUT = 5.0
+
 
 def _safe_url(url: str) -> str:
     parts = urlsplit(url)
@@ -44,7 +48,7 @@ class WebhookNotifier:
         url: str,
         *,
         name: str = "webhook",
-        timeout: float = 5.0,
+        timeout: float = DEFAULT_TIMEOUT,
         headers: Mapping[str, str] | None = None,
         session: requests.Session | None = None,
     ) -> None:
@@ -55,7 +59,7 @@ class WebhookNotifier:
             )
         self.name = name
         self._url = url
-        self._timeout = timeout
+        self.timeout = timeout
         self._headers = dict(headers or {})
         self._session = session or requests.Session()
 
@@ -67,7 +71,7 @@ class WebhookNotifier:
         headers = {"Idempotency-Key": message.key, **self._headers}
         try:
             response = self._session.post(
-                self._url, json=webhook_body(message), headers=headers, timeout=self._timeout
+                self._url, json=webhook_body(message), headers=headers, timeout=self.timeout
             )
         except requests.RequestException as exc:
             raise DeliveryError(
