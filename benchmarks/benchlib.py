@@ -33,11 +33,14 @@ class LoadWatch:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="load-watch", daemon=True)
 
-    def __enter__(self) -> LoadWatch:
+    def start(self) -> LoadWatch:
         self.start_avg = os.getloadavg()
         self.samples = [self.start_avg[0]]
         self._thread.start()
         return self
+
+    def __enter__(self) -> LoadWatch:
+        return self.start()
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  tb: TracebackType | None) -> None:
