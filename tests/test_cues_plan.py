@@ -449,10 +449,12 @@ def test_minute_counts_agree_in_number_in_every_language(seed: CueAgenda) -> Non
     assert one.text["en"].startswith("1 min left for") and two.text["en"].startswith("2 min")
     assert one.text["fr"].startswith("Il reste 1 min pour")
     assert two.text["fr"].startswith("Il reste 2 min pour")
+    assert one.text["de"].startswith("Noch 1 min für Opening Remarks")
     overrun = next(c for c in plan_cues(seed, live) if c.kind == "overrun")
     assert overrun.text == {"en": "Opening Remarks: +1 min over time.",
                             "es": "Opening Remarks: +1 min fuera de tiempo.",
-                            "fr": "Opening Remarks : +1 min de dépassement."}
+                            "fr": "Opening Remarks : +1 min de dépassement.",
+                            "de": "Opening Remarks: +1 min überzogen."}
     odd = with_settings(seed, warnings={0: (timedelta(seconds=90),)})
     ninety = next(c for c in plan_cues(odd, live) if c.kind == "warning")
     assert ninety.text["es"].startswith("Quedan 1 min 30 s para")
