@@ -499,7 +499,8 @@ class _Rehearsal:
 
     def _start_service(self, store: StateStore) -> tuple[Any, Any, CueLines]:
         from zoomorch.board.tokens import BoardTokens
-        from zoomorch.service.app import RunningService, build_context
+        from zoomorch.runtime import LiveOptions, assemble
+        from zoomorch.service.app import RunningService
 
         cue_lines = CueLines(self.out, self.agenda)
         notifiers: list[Any] = [cue_lines] if self.spec.notifications.console else []
@@ -510,15 +511,20 @@ class _Rehearsal:
             notifiers += [ZoomChatNotifier(self.chat, sender=sender),
                           ZoomChatChannelNotifier(self.chat, sender=sender,
                                                   channel=DEMO_CHAT_CHANNEL)]
-        ctx = build_context(store, [self.agenda], BoardTokens(secrets.token_urlsafe(48)),
-                            notifiers=notifiers, webhook_secret=secrets.token_urlsafe(24))
+        # The rehearsal's own channels (its console lines, Team Chat through its client) and
+        # agenda (tied to the sandbox's clock); the cue board is added as for any served event.
+        runtime = assemble([(self.slug, self.spec)], LiveOptions(speed=self.o.speed, board=True),
+                           store=store, channels={self.slug: notifiers},
+                           agendas={self.slug: self.agenda})
+        ctx = runtime.service_context(BoardTokens(secrets.token_urlsafe(48)),
+                                      webhook_secret=secrets.token_urlsafe(24))
         assert ctx.events is not None
         ctx.events.add_listener(webhook_announcer(
             self.agenda, lambda text: self.out.print(text, soft_wrap=True)))
         service = RunningService(ctx).start()
         self.stack.callback(service.stop)
         self.step(f"service: {service.base_url} (cue scheduler, signed Zoom webhooks, cue "
-                  f"board; channels: {', '.join([n.name for n in notifiers] + ['board'])})")
+                  f"board; channels: {runtime.channel_names(self.slug)})")
         return ctx, service, cue_lines
 
     @staticmethod

@@ -128,17 +128,20 @@ class LiveRuntime:
 def assemble(events: Sequence[tuple[str | Path, EventSpec]], options: LiveOptions | None = None,
              *, store: StateStore | None = None, zoom: Any = None,
              console: ConsoleNotifier | None = None,
-             channels: Mapping[str, Sequence[Notifier]] | None = None) -> LiveRuntime:
+             channels: Mapping[str, Sequence[Notifier]] | None = None,
+             agendas: Mapping[str, CueAgenda] | None = None) -> LiveRuntime:
     """Put a live run together from its event files (``(source, spec)`` pairs).
 
     Each event's channels come from its ``[notifications]`` with ``options.channels``
     applied, unless ``channels`` gives an event's complete list (the demo's own console
-    lines). A Zoom client is made from the environment (``options.env_file``) only when a
+    lines); ``agendas`` may give an event's agenda ready-made (a rehearsal's, tied to its
+    own clock). A Zoom client is made from the environment (``options.env_file``) only when a
     channel or the hard stop needs one and ``zoom`` is not given. Raises :class:`SetupError`.
     """
     options = options or LiveOptions()
-    agendas = [event_agenda(spec, options) for _, spec in events]
-    keys = [a.slug for a in agendas]
+    made = dict(agendas or {})
+    ready = [made.get(spec.key) or event_agenda(spec, options) for _, spec in events]
+    keys = [a.slug for a in ready]
     duplicated = sorted({k for k in keys if keys.count(k) > 1})
     if duplicated:
         raise SetupError(f"two event files share the key {', '.join(duplicated)}; give each "
@@ -150,7 +153,7 @@ def assemble(events: Sequence[tuple[str | Path, EventSpec]], options: LiveOption
                  for source, spec in events if spec.key not in given}
     except ChannelSetupError as exc:
         raise SetupError(str(exc)) from None
-    if zoom is None and needs_zoom(plans, [a for a in agendas if a.slug not in given]):
+    if zoom is None and needs_zoom(plans, [a for a in ready if a.slug not in given]):
         from zoomorch.zoom import ZoomClient, ZoomConfigError
 
         try:
@@ -179,5 +182,5 @@ def assemble(events: Sequence[tuple[str | Path, EventSpec]], options: LiveOption
         for key in given:  # the board of a served event always shows its cues
             if not any(n.name == "board" for n in per_event[key]):
                 per_event[key].append(BoardNotifier(hub))
-    return LiveRuntime(store=store or open_store(), agendas={a.slug: a for a in agendas},
+    return LiveRuntime(store=store or open_store(), agendas={a.slug: a for a in ready},
                        channels=per_event, zoom=zoom, hub=hub)
