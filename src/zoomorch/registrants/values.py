@@ -11,6 +11,7 @@ from functools import cache
 import pycountry
 
 from zoomorch.registrants.columns import header_key
+from zoomorch.vocab.languages import by_iso, fold, language_in_answer
 
 MAX_EMAIL = 128
 MAX_NAME = 64
@@ -55,6 +56,10 @@ def email_problem(email: str) -> str | None:
 
 
 class Language(StrEnum):
+    """A preferred language a list may ask for: the languages of the events zoomorch's lists
+    serve (ES, EN, FR); any other language of the table is recognised and refused by name.
+    The words and Zoom's locale come from the one table, :mod:`zoomorch.vocab.languages`."""
+
     ES = "ES"
     EN = "EN"
     FR = "FR"
@@ -62,26 +67,18 @@ class Language(StrEnum):
     @property
     def zoom_code(self) -> str:
         """Zoom's ``language`` value (the language of the registrant's confirmation emails)."""
-        return {"ES": "es-ES", "EN": "en-US", "FR": "fr-FR"}[self.value]
-
-
-_LANGUAGE_WORDS = {
-    Language.ES: ("es", "esp", "spa", "spanish", "espanol", "castellano", "espagnol", "espanhol"),
-    Language.EN: ("en", "eng", "english", "ingles", "anglais", "inglese"),
-    Language.FR: ("fr", "fra", "fre", "french", "frances", "francais", "francese"),
-}
+        return by_iso(self.value).zoom_locale
 
 
 def parse_language(value: str) -> Language | None:
-    """ES / EN / FR from a code or a language name in English, Spanish or French."""
-    key = header_key(value)
-    if not key:
+    """ES / EN / FR from a code, a locale or a language name in any language of the table
+    (``es``, ``es-ES``, ``castellano``, ``anglais``, ``Française``); None when blank."""
+    if not fold(value):
         return None
-    first = key.split()[0]  # "es es", "en us", "fr ca" -> the language part
-    for language, words in _LANGUAGE_WORDS.items():
-        if key in words or first in words:
-            return language
-    raise ValueError(f"preferred language {value!r} is not ES, EN or FR")
+    found = language_in_answer(value)
+    if found is None or found.iso.upper() not in Language.__members__:
+        raise ValueError(f"preferred language {value!r} is not ES, EN or FR")
+    return Language(found.iso.upper())
 
 
 class RequestedStatus(StrEnum):
