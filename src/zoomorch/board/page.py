@@ -8,6 +8,40 @@ server's clocks. Every text from the server is set with ``textContent``, never a
 from __future__ import annotations
 
 import html
+import json
+
+from zoomorch.cues.model import LANGUAGES, Language
+
+# The board's own words in each cue language (the cues themselves come translated from the
+# server); the board's language is its link's, else English.
+BOARD_WORDS: dict[Language, dict[str, str]] = {
+    "en": {"now": "Now", "next": "Next", "latest": "Latest cues", "until": "until",
+           "starts": "Starts in", "before": "Before the start", "after": "Agenda finished",
+           "ended": "Webinar ended", "late": "Not started yet", "start": "Start now ▶",
+           "next_btn": "Next segment ▶", "over": "over time", "live": "live",
+           "lost": "reconnecting…", "expired": "link expired"},
+    "es": {"now": "Ahora", "next": "Sigue", "latest": "Últimos avisos", "until": "hasta las",
+           "starts": "Empieza en", "before": "Antes del inicio", "after": "Agenda terminada",
+           "ended": "Webinar terminado", "late": "Aún no ha empezado",
+           "start": "Empezar ahora ▶", "next_btn": "Siguiente segmento ▶",
+           "over": "fuera de tiempo", "live": "en vivo", "lost": "reconectando…",
+           "expired": "enlace caducado"},
+    "fr": {"now": "Maintenant", "next": "Ensuite", "latest": "Derniers signaux",
+           "until": "jusqu'à", "starts": "Début dans", "before": "Avant le début",
+           "after": "Programme terminé", "ended": "Webinaire terminé",
+           "late": "Pas encore commencé", "start": "Commencer ▶",
+           "next_btn": "Segment suivant ▶", "over": "de dépassement", "live": "en direct",
+           "lost": "reconnexion…", "expired": "lien expiré"},
+    "de": {"now": "Jetzt", "next": "Danach", "latest": "Letzte Hinweise", "until": "bis",
+           "starts": "Beginn in", "before": "Vor dem Beginn", "after": "Programm beendet",
+           "ended": "Webinar beendet", "late": "Noch nicht begonnen",
+           "start": "Jetzt starten ▶", "next_btn": "Nächster Abschnitt ▶",
+           "over": "überzogen", "live": "live", "lost": "Verbindung wird aufgebaut…",
+           "expired": "Link abgelaufen"},
+}
+if set(BOARD_WORDS) != set(LANGUAGES):
+    raise RuntimeError(f"the board has words for {sorted(BOARD_WORDS)}, cues are written in "
+                       f"{sorted(LANGUAGES)}: give zoomorch/board/page.py the same languages")
 
 _PAGE = """<!doctype html>
 <html lang="en">
@@ -96,22 +130,7 @@ _PAGE = """<!doctype html>
   const params = new URLSearchParams(location.search);
   const token = params.get("token") || "";
   const slug = decodeURIComponent(location.pathname.split("/")[2] || "");
-  const WORDS = {
-    en: {now: "Now", next: "Next", latest: "Latest cues", until: "until", starts: "Starts in",
-         before: "Before the start", after: "Agenda finished", ended: "Webinar ended",
-         late: "Not started yet", start: "Start now ▶", next_btn: "Next segment ▶",
-         over: "over time", live: "live", lost: "reconnecting…", expired: "link expired"},
-    es: {now: "Ahora", next: "Sigue", latest: "Últimos avisos", until: "hasta las",
-         starts: "Empieza en", before: "Antes del inicio", after: "Agenda terminada",
-         ended: "Webinar terminado", late: "Aún no ha empezado", start: "Empezar ahora ▶",
-         next_btn: "Siguiente segmento ▶", over: "fuera de tiempo", live: "en vivo",
-         lost: "reconectando…", expired: "enlace caducado"},
-    fr: {now: "Maintenant", next: "Ensuite", latest: "Derniers signaux", until: "jusqu'à",
-         starts: "Début dans", before: "Avant le début", after: "Programme terminé",
-         ended: "Webinaire terminé", late: "Pas encore commencé", start: "Commencer ▶",
-         next_btn: "Segment suivant ▶", over: "de dépassement", live: "en direct",
-         lost: "reconnexion…", expired: "lien expiré"}
-  };
+  const WORDS = __WORDS__;
   let state = null, skew = 0, words = WORDS.en;
   const $ = (id) => document.getElementById(id);
 
@@ -271,8 +290,11 @@ _ERROR = """<!doctype html>
 
 def board_page(title: str, can_control: bool) -> str:
     """The board page for one event; controls are shown only to a controller."""
-    return (_PAGE.replace("__TITLE__", html.escape(title))
-            .replace("__ROLE__", "controller" if can_control else "viewer"))
+    # JSON inside <script>: no "</" may close the element early.
+    words = json.dumps(BOARD_WORDS, ensure_ascii=False).replace("</", "<\\/")
+    return (_PAGE.replace("__WORDS__", words)
+            .replace("__ROLE__", "controller" if can_control else "viewer")
+            .replace("__TITLE__", html.escape(title)))
 
 
 def error_page(message: str) -> str:
