@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from zoomorch.outcome import EXIT_ZOOM
+
 
 def sandbox_command(
     port: int = typer.Option(8765, "--port", help="Port to serve on (0 picks a free one)."),
@@ -68,8 +70,9 @@ def sandbox_command(
                      scopes=None if scopes is None else parse_scopes(scopes))
         sb.start(host=host, port=port)
     except (OSError, ValueError) as exc:
+        # The local Zoom could not be reached by its clients: the code of an unreachable Zoom.
         typer.echo(f"zoomorch sandbox: cannot start: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_ZOOM) from None
     for key, value in sb.env().items():
         typer.echo(f"{key}={value}")
     typer.echo(f"# admin API: {sb.admin_url}/  (plan {plan}; clock speed {speed:g}; "
