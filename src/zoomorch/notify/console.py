@@ -1,11 +1,25 @@
-"""Console channel: one rich line per cue, for the operator's terminal and `zoomorch demo`."""
+"""Console channel: one rich line per cue, for the operator's terminal and `zoomorch demo`.
+
+On with ``[notifications] console = true`` (the default) or ``--console``.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from rich.console import Console
 from rich.markup import escape
 
-from zoomorch.notify.base import CueMessage, DeliveryError
+from zoomorch.notify.base import (
+    BuildContext,
+    CueMessage,
+    DeliveryError,
+    Notifier,
+    ReadContext,
+    choose,
+)
+
+NAME = "console"
 
 # Urgency reads at a glance: the closer to (or past) the end, the hotter the colour.
 _STYLE_BY_KIND = {
@@ -21,10 +35,10 @@ _STYLE_BY_KIND = {
 }
 
 
-class ConsoleNotifier:
+class ConsoleNotifier(Notifier):
     """Prints each cue as one line: local due time, kind, segment, text."""
 
-    name = "console"
+    name = NAME
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(highlight=False)
@@ -42,3 +56,21 @@ class ConsoleNotifier:
             self.console.print(line, soft_wrap=True)
         except OSError as exc:  # a closed terminal or broken pipe must not stop the scheduler
             raise DeliveryError(f"console: cannot write ({exc.__class__.__name__})") from exc
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    """The console channel is on; it has no settings."""
+
+    @classmethod
+    def from_file(cls, section: bool, context: ReadContext) -> ConsoleConfig | None:
+        return cls() if choose(context.overrides.console, section) else None
+
+    def names(self) -> list[str]:
+        return [NAME]
+
+
+def build(config: ConsoleConfig, parts: BuildContext) -> list[Notifier]:
+    """The console notifier: the run's shared one when there is one, so that the lines of
+    several events do not interleave."""
+    return [parts.console or ConsoleNotifier()]

@@ -1,8 +1,9 @@
 """Email channel over SMTP (smtplib).
 
-Settings come from the event file (host, port, sender, STARTTLS, user); the password only ever
-comes from the environment (``password_env``, default ``ZOOMORCH_SMTP_PASSWORD``), so an event
-file can be shared without leaking it.
+Settings come from the event file's ``[notifications.email]`` (host, port, sender, STARTTLS,
+user), each replaceable on the command line (``--smtp-host`` alone turns email on); the password
+only ever comes from the environment (``password_env``, default ``ZOOMORCH_SMTP_PASSWORD``), so
+an event file can be shared without leaking it.
 """
 
 from __future__ import annotations
@@ -15,10 +16,34 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Protocol
 
-from zoomorch.notify.base import CueMessage, DeliveryError
+from zoomorch.notify.base import (
+    BuildContext,
+    CueMessage,
+    DeliveryError,
+    Notifier,
+    ReadContext,
+    choose,
+)
 
+NAME = "email"
 SMTP_PASSWORD_ENV = "ZOOMORCH_SMTP_PASSWORD"  # noqa: S105 - a variable name, not a secret
+
+
+class EmailSection(Protocol):
+    """What this channel reads of the event file's ``[notifications.email]``."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def sender(self) -> str: ...
+    @property
+    def starttls(self) -> bool: ...
+    @property
+    def user(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -32,6 +57,27 @@ class SmtpSettings:
     user: str | None = None
     password_env: str = SMTP_PASSWORD_ENV
     timeout: float = 10.0
+
+    @classmethod
+    def from_file(cls, section: EmailSection | None,
+                  context: ReadContext) -> SmtpSettings | None:
+        """The file's settings with the command line's ``smtp_*`` over them; None when
+        neither names a host."""
+        o = context.overrides
+        host = o.smtp_host or (section.host if section else None)
+        if not host:
+            return None
+        return cls(
+            host=host,
+            port=o.smtp_port or (section.port if section else 587),
+            sender=o.smtp_from or (section.sender if section else "zoomorch@localhost"),
+            starttls=choose(o.smtp_starttls, section.starttls if section else True),
+            user=o.smtp_user or (section.user if section else None),
+            password_env=SMTP_PASSWORD_ENV,
+        )
+
+    def names(self) -> list[str]:
+        return [NAME]
 
 
 def message_id_for(key: str, sender: str) -> str:
@@ -61,14 +107,14 @@ def build_email(message: CueMessage, sender: str, recipient: str) -> EmailMessag
     return mail
 
 
-class EmailNotifier:
+class EmailNotifier(Notifier):
     """Sends each cue as one email to the recipient's address."""
 
     def __init__(
         self,
         settings: SmtpSettings,
         *,
-        name: str = "email",
+        name: str = NAME,
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
@@ -118,3 +164,8 @@ class EmailNotifier:
             raise DeliveryError(
                 f"{self.name}: sending via {s.host}:{s.port} failed: {detail}"
             ) from None
+
+
+def build(config: SmtpSettings, parts: BuildContext) -> list[Notifier]:
+    """The email notifier."""
+    return [EmailNotifier(config)]

@@ -3,17 +3,41 @@
 Slack, Mattermost, Rocket.Chat and Teams-style incoming webhooks read ``text``; receivers of our
 own read the structured fields. The URL of an incoming webhook is itself a secret, so it never
 appears in errors or reprs — only its scheme and host do.
+
+Configured by ``[notifications.webhook]``: ``url_env`` (the variable holding the URL) or a
+literal ``url``, and ``timeout_seconds``; ``--webhook URL`` (repeatable) replaces the URL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
 
-from zoomorch.notify.base import CueMessage, DeliveryError
+from zoomorch.notify.base import (
+    BuildContext,
+    ChannelSetupError,
+    CueMessage,
+    DeliveryError,
+    Notifier,
+    ReadContext,
+)
+
+NAME = "webhook"
+
+
+class WebhookSection(Protocol):
+    """What this channel reads of the event file's ``[notifications.webhook]``."""
+
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def url_env(self) -> str | None: ...
+    @property
+    def timeout_seconds(self) -> float: ...
 
 # Seconds to wait for the receiver (to connect, then for its answer), unless the event file's
 # notifications.webhook.timeout_seconds says otherwise.
@@ -24,6 +48,13 @@ def _safe_url(url: str) -> str:
     parts = urlsplit(url)
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{parts.hostname or '?'}{port}/…"
+
+
+def _url_problem(url: str) -> str | None:
+    if url.startswith(("http://", "https://")):
+        return None
+    return (f"webhook URL must start with http:// or https:// (got {_safe_url(url)}); "
+            "fix the notification's url in the event file")
 
 
 def webhook_body(message: CueMessage) -> dict[str, Any]:
@@ -40,23 +71,24 @@ def webhook_body(message: CueMessage) -> dict[str, Any]:
     }
 
 
-class WebhookNotifier:
-    """POSTs each cue as JSON to one URL; any non-2xx answer or network error is a failure."""
+class WebhookNotifier(Notifier):
+    """POSTs each cue as JSON to one URL; any non-2xx answer or network error is a failure.
+
+    ``timeout`` bounds both the connection and the wait for the answer, in seconds.
+    """
 
     def __init__(
         self,
         url: str,
         *,
-        name: str = "webhook",
+        name: str = NAME,
         timeout: float = DEFAULT_TIMEOUT,
         headers: Mapping[str, str] | None = None,
         session: requests.Session | None = None,
     ) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(
-                f"webhook URL must start with http:// or https:// (got {_safe_url(url)}); "
-                "fix the notification's url in the event file"
-            )
+        problem = _url_problem(url)
+        if problem is not None:
+            raise ValueError(problem)
         self.name = name
         self._url = url
         self.timeout = timeout
@@ -81,3 +113,45 @@ class WebhookNotifier:
             raise DeliveryError(
                 f"{self.name}: POST {_safe_url(self._url)} answered HTTP {response.status_code}"
             )
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    """The webhook channel as one event uses it: one notifier per URL (``webhook``,
+    ``webhook1``, …), each waiting at most ``timeout`` seconds."""
+
+    urls: tuple[str, ...] = field(repr=False)  # a URL may carry a token
+    timeout: float = DEFAULT_TIMEOUT
+
+    @classmethod
+    def from_file(cls, section: WebhookSection | None,
+                  context: ReadContext) -> WebhookConfig | None:
+        """The command line's URLs, else the file's (``url_env`` read from the environment),
+        with the file's ``timeout_seconds``; None when there is no URL."""
+        timeout = section.timeout_seconds if section is not None else DEFAULT_TIMEOUT
+        urls = tuple(context.overrides.webhooks)
+        if not urls and section is not None:
+            if section.url_env is not None:
+                url = context.env.get(section.url_env, "").strip()
+                if not url:
+                    raise ChannelSetupError(
+                        f"{context.source}: notifications.webhook.url_env: {section.url_env} "
+                        f"is not set — export {section.url_env} with the webhook's URL (or "
+                        "remove [notifications.webhook])")
+                urls = (url,)
+            elif section.url is not None:
+                urls = (section.url,)
+        for url in urls:
+            problem = _url_problem(url)
+            if problem is not None:
+                raise ChannelSetupError(problem)
+        return cls(urls, timeout) if urls else None
+
+    def names(self) -> list[str]:
+        return [NAME if i == 0 else f"{NAME}{i}" for i in range(len(self.urls))]
+
+
+def build(config: WebhookConfig, parts: BuildContext) -> list[Notifier]:
+    """One notifier per URL, named as :meth:`WebhookConfig.names` says."""
+    return [WebhookNotifier(url, name=name, timeout=config.timeout)
+            for url, name in zip(config.urls, config.names(), strict=True)]
