@@ -22,8 +22,13 @@ from service_support import (
 )
 from zoomorch.board.tokens import BoardTokens
 from zoomorch.db.store import StateStore
-from zoomorch.live.state import live_revision, load_live, record_actual_start
-from zoomorch.live.webhooks import webinar_run
+from zoomorch.live.state import (
+    LiveSource,
+    live_revision,
+    load_live,
+    load_live_record,
+    record_actual_start,
+)
 from zoomorch.sandbox import Sandbox
 from zoomorch.zoom.webhooks import url_validation_response
 
@@ -40,8 +45,9 @@ def _bind(store: StateStore, slug: str, webinar_id: int = WEBINAR_ID) -> None:
 
 
 def _state_unchanged(store: StateStore, slug: str) -> bool:
-    return (live_revision(store, slug) == 0 and load_live(store, slug).actual_start is None
-            and webinar_run(store, slug) is None)
+    record = load_live_record(store, slug)
+    return (live_revision(store, slug) == 0 and record.live.actual_start is None
+            and record.live.ended_at is None and record.webinar_id is None)
 
 
 def test_healthz_answers_without_secrets(store: StateStore) -> None:
@@ -156,8 +162,10 @@ def test_webinar_ended_marks_the_event_ended_on_the_board(store: StateStore) -> 
         state = httpx.get(f"{service.base_url}/api/events/{agenda.slug}/state",
                           params={"token": token}).json()
     assert state["phase"] == "ended" and state["current"] is None
-    run = webinar_run(store, agenda.slug)
-    assert run is not None and run.ended_at == datetime(2030, 1, 1, 11, tzinfo=UTC)
+    record = load_live_record(store, agenda.slug)
+    assert record.live.ended_at == datetime(2030, 1, 1, 11, tzinfo=UTC)
+    assert (record.end_source, record.webinar_id) == (LiveSource.ZOOM, WEBINAR_ID)
+    assert state["ended_at"] == "2030-01-01T11:00:00+00:00"
 
 
 def test_sandbox_webinar_start_reaches_the_receiver_signed_and_moves_the_plan(

@@ -11,7 +11,8 @@ from typing import Any
 
 from zoomorch.cues import LANGUAGES, Cue, CueAgenda, default_warnings, render_text
 from zoomorch.db.store import StateStore
-from zoomorch.live.plan import LivePlan, live_plan
+from zoomorch.delivery.log import DeliveryStatus
+from zoomorch.live.plan import LivePlan, Phase, live_plan
 
 # A segment without warnings still turns red shortly before its end.
 _RED_FALLBACK = timedelta(seconds=30)
@@ -45,46 +46,35 @@ def _segment_json(agenda: CueAgenda, index: int) -> dict[str, Any]:
 
 
 def board_state(store: StateStore, agenda: CueAgenda, *, now: datetime | None = None,
-                language: str = "en", ended_at: datetime | None = None,
-                latest: int = 8) -> dict[str, Any]:
-    """The board snapshot of one event at ``now``.
+                language: str = "en", latest: int = 8) -> dict[str, Any]:
+    """The board snapshot of one event at ``now``, from the one live-state record.
 
-    ``phase``: ``before`` the start, ``late`` (manual advance: the scheduled start has passed
-    and the webinar has not started; a controller's Next starts it), ``live``, ``after`` (the
-    agenda ran out), ``ended``."""
+    ``phase`` (:func:`zoomorch.live.plan.phase`): ``before`` the start, ``late`` (manual
+    advance: the scheduled start has passed and the webinar has not started; a controller's
+    Next starts it), ``live``, ``after`` (the agenda ran out), ``ended`` (an end recorded:
+    Zoom's webinar.ended or `zoomorch cues end`)."""
     lang = language if language in LANGUAGES else "en"
     plan = live_plan(store, agenda, now)
-    if ended_at is None and plan.live.ended_at is not None and plan.now >= plan.live.ended_at:
-        ended_at = plan.live.ended_at  # `zoomorch cues end`, or webinar.ended seen elsewhere
+    phase = plan.state
+    ended_at = plan.live.ended_at
     start = plan.live.actual_start or agenda.real_start
     current: dict[str, Any] | None = None
-    if plan.current_index is not None and ended_at is None:
+    if phase == Phase.LIVE and plan.current_index is not None:
         amber, red = segment_thresholds(agenda, plan.current_index)
         current = {**_segment_json(agenda, plan.current_index),
                    "start": _iso(plan.current_start), "end": _iso(plan.current_end),
                    "amber_seconds": amber, "red_seconds": red}
-    waiting = plan.state == "late"  # manual advance: past the scheduled start, not started
     following: dict[str, Any] | None = None
     next_index = 0 if plan.current_index is None else plan.current_index + 1
-    if ended_at is None and next_index < len(agenda.segments) and (
-            plan.current_index is not None or plan.now < start or waiting):
+    if phase != Phase.ENDED and next_index < len(agenda.segments) and (
+            plan.current_index is not None or plan.now < start or phase == Phase.LATE):
         cue = _segment_start_cue(plan, next_index)
         following = {**_segment_json(agenda, next_index),
                      "start": _iso(cue.due if cue else None),
                      "projected": bool(cue and cue.projected)}
-    if ended_at is not None:
-        phase = "ended"
-    elif current is not None:
-        phase = "live"
-    elif plan.now < start:
-        phase = "before"
-    elif waiting:
-        phase = "late"
-    else:
-        phase = "after"
-    hard_stop = next((c.due for c in plan.cues if c.kind == "hard_stop"), None)
+    hard_stop = plan.hard_stop
     delivered = {cue_id for cue_id, rows in plan.deliveries.items()
-                 if any(r.status == "delivered" for r in rows)}
+                 if any(r.status == DeliveryStatus.DELIVERED for r in rows)}
     past = [c for c in plan.cues if not c.projected and not c.quiet and c.due <= plan.now]
     return {
         "event": agenda.slug,
@@ -94,7 +84,7 @@ def board_state(store: StateStore, agenda: CueAgenda, *, now: datetime | None = 
         "speed": agenda.speed,
         "now": plan.now.isoformat(),
         "revision": plan.revision,
-        "phase": phase,
+        "phase": phase.value,
         "scheduled_start": agenda.real_start.isoformat(),  # wall time, like every time here
         "actual_start": _iso(plan.live.actual_start),
         "started": plan.started,

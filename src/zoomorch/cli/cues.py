@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from zoomorch.cli.common import exit_with, load_event_or_exit
+from zoomorch.vocab.languages import cue_languages_accepted
 
 if TYPE_CHECKING:
     from zoomorch.cues import Cue, CueAgenda, Language
@@ -30,6 +31,8 @@ _START_AT = typer.Option(None, "--start-at",
 _SPEED = typer.Option(1.0, "--speed", min=0.001,
                       help="Run event time this many times faster (rehearsals).")
 _AT = typer.Option(None, "--at", help="When it happened (ISO datetime; default: now).")
+_LANG = typer.Option("en", "--lang",
+                     help=f"Language of the texts: {cue_languages_accepted()}.")
 
 
 def _agenda(event: Path, start_at: str | None, speed: float = 1.0) -> CueAgenda:
@@ -101,15 +104,19 @@ def plan_cmd(
     event: Path = _EVENT,
     start_at: str | None = _START_AT,
     as_json: bool = typer.Option(False, "--json", help="Print the cues as a JSON list."),
-    language: str = typer.Option("en", "--lang", help="Language of the texts: en, es or fr."),
+    language: str = _LANG,
     speed: float = _SPEED,
 ) -> None:
     """The cue plan of an event as written (no live adjustments). Writes nothing."""
-    from zoomorch.cues import LANGUAGES, plan_cues
+    from zoomorch.cues import LANGUAGES, agenda_from_event, plan_cues
+    from zoomorch.event import event_warnings
 
     if language not in LANGUAGES:
-        raise typer.BadParameter("use en, es or fr", param_hint="--lang")
-    agenda = _agenda(event, start_at, speed)
+        raise typer.BadParameter(f"use {cue_languages_accepted()}", param_hint="--lang")
+    spec = load_event_or_exit(event, start_at)
+    for warning in event_warnings(spec):
+        typer.echo(f"warning: {warning.render(str(event))}", err=True)
+    agenda = agenda_from_event(spec, speed=speed)
     cues = plan_cues(agenda)
     if as_json:
         typer.echo(json.dumps([c.as_json() for c in cues], ensure_ascii=False, indent=2))
@@ -117,6 +124,8 @@ def plan_cmd(
     starts = agenda.scheduled_start.astimezone(agenda.zone)
     typer.echo(f"{agenda.title}\nstarts {starts:%Y-%m-%d %H:%M %Z} · advance: "
                f"{agenda.settings.advance} · {len(cues)} cues")
+    for fallback in agenda.language_fallbacks():
+        typer.echo(f"cue language: {fallback}")
     for line in _lines(cues, agenda, language):  # type: ignore[arg-type,unused-ignore]
         typer.echo(line)
 
@@ -135,13 +144,13 @@ def start_cmd(event: Path = _EVENT, start_at: str | None = _START_AT,
                   help="Correct a start already recorded (the first one stands otherwise).")
               ) -> None:
     """Fix the actual start of the webinar (default: now); every agenda cue follows it."""
-    from zoomorch.live.state import load_live, record_actual_start
+    from zoomorch.live.state import LiveSource, load_live, record_actual_start
 
     agenda = _agenda(event, start_at)
     store = _store()
     when = _when(at, agenda)
     before = load_live(store, agenda.slug).actual_start
-    live = record_actual_start(store, agenda.slug, when, replace=replace)
+    live = record_actual_start(store, agenda.slug, when, replace=replace, by=LiveSource.CLI)
     assert live.actual_start is not None
     shown = f"{live.actual_start.astimezone(agenda.zone):%H:%M:%S %Z}"
     if before is not None and not replace:
@@ -156,10 +165,10 @@ def shift_cmd(event: Path = _EVENT,
               amount: str = typer.Argument(..., help="e.g. +3m or -2m (write -- -2m)."),
               at: str | None = _AT) -> None:
     """Move every cue still to come by AMOUNT."""
-    from zoomorch.live.state import shift
+    from zoomorch.live.state import LiveSource, shift
 
     agenda = _agenda(event, None)
-    shift(_store(), agenda.slug, _amount(amount), _when(at, agenda))
+    shift(_store(), agenda.slug, _amount(amount), _when(at, agenda), by=LiveSource.CLI)
     typer.echo(f"{agenda.slug}: shifted by {amount}")
 
 
@@ -168,12 +177,13 @@ def next_cmd(event: Path = _EVENT, start_at: str | None = _START_AT,
              at: str | None = _AT) -> None:
     """End the current segment now; the next one starts. Before the webinar has started
     (no start recorded, no segment in progress) it records the start instead."""
-    from zoomorch.live.state import load_live, next_segment
+    from zoomorch.live.state import LiveSource, load_live, next_segment
 
     agenda = _agenda(event, start_at)
     store = _store()
     before = load_live(store, agenda.slug).actual_start
-    live = next_segment(store, agenda.slug, _when(at, agenda), agenda=agenda)
+    live = next_segment(store, agenda.slug, _when(at, agenda), agenda=agenda,
+                        by=LiveSource.CLI)
     if before is None and live.actual_start is not None:
         typer.echo(f"{agenda.slug}: started at "
                    f"{live.actual_start.astimezone(agenda.zone):%H:%M:%S %Z} (`next` before "
@@ -187,11 +197,11 @@ def extend_cmd(event: Path = _EVENT,
                amount: str = typer.Argument(..., help="e.g. 2m."),
                at: str | None = _AT) -> None:
     """Give the current segment AMOUNT more time; later segments follow, the hard stop stays."""
-    from zoomorch.live.state import extend
+    from zoomorch.live.state import LiveSource, extend
 
     agenda = _agenda(event, None)
     try:
-        extend(_store(), agenda.slug, _amount(amount), _when(at, agenda))
+        extend(_store(), agenda.slug, _amount(amount), _when(at, agenda), by=LiveSource.CLI)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="AMOUNT") from None
     typer.echo(f"{agenda.slug}: current segment extended by {amount}")
@@ -200,10 +210,10 @@ def extend_cmd(event: Path = _EVENT,
 @cues_app.command("end")
 def end_cmd(event: Path = _EVENT, at: str | None = _AT) -> None:
     """Record that the webinar ended (default: now); every cue still to come is cancelled."""
-    from zoomorch.live.state import record_end
+    from zoomorch.live.state import LiveSource, record_end
 
     agenda = _agenda(event, None)
-    live = record_end(_store(), agenda.slug, _when(at, agenda))
+    live = record_end(_store(), agenda.slug, _when(at, agenda), by=LiveSource.CLI)
     assert live.ended_at is not None
     typer.echo(f"{agenda.slug}: ended at {live.ended_at.astimezone(agenda.zone):%H:%M:%S %Z}; "
                "remaining cues cancelled")
@@ -214,7 +224,7 @@ def status_cmd(
     event: Path = _EVENT,
     start_at: str | None = _START_AT,
     as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
-    language: str = typer.Option("en", "--lang", help="Language of the texts: en, es or fr."),
+    language: str = _LANG,
 ) -> None:
     """The live plan, what was delivered on which channel, and failures."""
     from zoomorch.live.plan import live_plan

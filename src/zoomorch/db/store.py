@@ -3,35 +3,36 @@
 SQLite by default (a file under ``$ZOOMORCH_STATE_DIR`` or the per-user state directory);
 ``ZOOMORCH_STATE_URL`` holds any SQLAlchemy URL instead (e.g. ``postgresql+psycopg://…``).
 
-Every table is declared in :mod:`zoomorch.db.tables`, so :meth:`StateStore.create_all` always
-creates the whole schema, whichever command opened the store. Datetimes are stored in UTC.
+Every table is declared in :mod:`zoomorch.db.tables` and built by the migrations in
+:mod:`zoomorch.db.migrations`: :func:`open_store` brings any database to the head — a new one is
+created, one from an older zoomorch is upgraded (its data moved) — in one transaction under a
+lock, so that processes opening the same store at once (``serve`` and ``cues shift`` from
+another terminal) upgrade it once and never see it half-done. Datetimes are stored in UTC.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from zoomorch.db.tables import Base, WebinarBinding, utcnow
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 STATE_DIR_ENV = "ZOOMORCH_STATE_DIR"
 STATE_URL_ENV = "ZOOMORCH_STATE_URL"
 STATE_FILE_NAME = "zoomorch.sqlite3"
-
-
-
-
-
-
-
-
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def default_state_url(env: Mapping[str, str] | None = None) -> str:
@@ -60,14 +61,21 @@ class StateStore:
         self.url = url or default_state_url()
         self.engine: Engine = _make_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._at_head = False
 
     def __repr__(self) -> str:
         # The URL may carry a database password; show it masked.
         return f"StateStore({self.engine.url.render_as_string(hide_password=True)!r})"
 
+    def upgrade(self) -> None:
+        """Bring the database to the newest schema (once per handle; see :func:`upgrade_schema`)."""
+        if not self._at_head:
+            upgrade_schema(self.url, engine=self.engine if _in_memory(self.url) else None)
+            self._at_head = True
+
     def create_all(self) -> None:
-        """Create every table registered on :class:`Base` that does not exist yet."""
-        Base.metadata.create_all(self.engine)
+        """The schema every command needs: the same as :meth:`upgrade` (the old name)."""
+        self.upgrade()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -110,21 +118,134 @@ class StateStore:
             return list(session.scalars(select(WebinarBinding).order_by(WebinarBinding.event_key)))
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, **options: Any) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **options)
 
 
 def open_store(url: str | None = None) -> StateStore:
-    """Open the state store (URL from the environment by default) and create missing tables."""
+    """Open the state store (URL from the environment by default) at the newest schema."""
     store = StateStore(url)
-    store.create_all()
+    store.upgrade()
     return store
 
-__all__ = ["Base", "StateStore", "WebinarBinding", "default_state_url", "open_store", "utcnow"]
+
+# --------------------------------------------------------------------------- migrations
+
+
+def _alembic_config() -> Config:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest revision of the migrations shipped with this zoomorch."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None, f"no migrations under {MIGRATIONS}"
+    return head
+
+
+def schema_revision(connection: Connection) -> str | None:
+    """The revision a database is at (None: never migrated — new, or from before migrations)."""
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _migration_engine(url: str) -> Engine:
+    """An engine whose transactions are a real lock on the whole upgrade.
+
+    SQLite: pysqlite neither begins a transaction before DDL nor takes the write lock before
+    the first write, so two processes could both read "old schema" and both upgrade. Here
+    every transaction is ``BEGIN IMMEDIATE``: the first process holds the write lock from its
+    first read of the revision to its commit; the others wait (busy timeout), then find the
+    head. PostgreSQL takes an advisory lock in the transaction (:func:`_lock`).
+    """
+    if not url.startswith("sqlite"):
+        return create_engine(url, poolclass=NullPool)
+    engine = _make_engine(url, poolclass=NullPool)
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _lock(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Per schema: stores in other schemas of the same database do not wait for this one.
+        connection.execute(text(
+            "SELECT pg_advisory_xact_lock(hashtext('zoomorch schema upgrade ' "
+            "|| current_schema()))"))
+
+
+def _in_memory(url: str) -> bool:
+    return url.startswith("sqlite") and url.split("///", 1)[-1] in ("", ":memory:", "sqlite://")
+
+
+def upgrade_schema(url: str, revision: str = "head", *, engine: Engine | None = None) -> None:
+    """Migrate the database at ``url`` to ``revision`` (default: the newest).
+
+    A database at the head is only read. Otherwise the whole upgrade — reading the revision,
+    every migration with its data moves, the new revision — is one transaction under the
+    lock: a crash leaves the database as it was, and a second process opening the store at
+    the same moment waits and then finds it upgraded. ``engine``: migrate through this one
+    instead (an in-memory SQLite database exists only on its own engine).
+    """
+    if engine is None:
+        probe = _make_engine(url, poolclass=NullPool)
+        try:
+            with probe.connect() as conn:
+                if revision == "head" and schema_revision(conn) == head_revision():
+                    return
+        finally:
+            probe.dispose()
+    _migrate(url, engine, "upgrade", revision)
+
+
+def downgrade_schema(url: str, revision: str) -> None:
+    """Migrate the database at ``url`` back to ``revision`` (e.g. to run an older zoomorch)."""
+    _migrate(url, None, "downgrade", revision)
+
+
+def _migrate(url: str, engine: Engine | None, direction: str, revision: str) -> None:
+    from alembic import command
+
+    own = engine is None
+    engine = _migration_engine(url) if engine is None else engine
+    try:
+        with engine.begin() as conn:
+            _lock(conn)
+            if direction == "upgrade" and revision == "head" and \
+                    schema_revision(conn) == head_revision():
+                return  # another process upgraded it while we waited for the lock
+            config = _alembic_config()
+            config.attributes["connection"] = conn
+            if direction == "upgrade":
+                command.upgrade(config, revision)
+            else:
+                command.downgrade(config, revision)
+    finally:
+        if own:
+            engine.dispose()
+
+
+__all__ = ["Base", "StateStore", "WebinarBinding", "default_state_url", "downgrade_schema",
+           "head_revision", "open_store", "schema_revision", "upgrade_schema", "utcnow"]

@@ -1,7 +1,8 @@
-"""Every table of the state database, in one place: the schema that `create_all` and the
-migrations see whole, whatever module a command happened to import.
+"""Every table of the state database, in one place: the schema the migrations
+(:mod:`zoomorch.db.migrations`) build, whatever module a command happened to import.
 
-Times are stored in UTC (:class:`~zoomorch.db.store.UTCDateTime`).
+A change here needs a migration: ``tests/test_db_migrations.py`` fails while the migrated
+schema and these declarations differ. Times are stored in UTC (:class:`UTCDateTime`).
 """
 
 from __future__ import annotations
@@ -162,31 +163,30 @@ class WebinarBinding(Base):
 
 
 class CueLive(Base):
-    """The live state of one event: its actual start and every adjustment."""
+    """The live state of one event, its one record: the actual start and who recorded it, every
+    adjustment (shift, next, extend) with who made it, the end and who recorded it, and the
+    Zoom webinar it ran as once Zoom has told us.
+
+    ``adjustments`` holds ``{"kind", "at", "seconds", "by"}`` entries in the order issued
+    (:class:`~zoomorch.live.state.AdjustmentKind`, :class:`~zoomorch.live.state.LiveSource`);
+    the sources are kept for the run-of-show record (who ended which segment).
+    """
 
     __tablename__ = "cue_live_state"
 
     event_slug: Mapped[str] = mapped_column(String(200), primary_key=True)
+    webinar_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     actual_start: Mapped[datetime | None] = mapped_column(default=None)
+    start_source: Mapped[str | None] = mapped_column(String(20), default=None)
     adjustments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    end_source: Mapped[str | None] = mapped_column(String(20), default=None)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     # Every UPDATE carries "WHERE revision = <the one read>": two writers (the board, a
     # webhook, `cues shift` in another process) cannot silently overwrite each other's
-    # adjustments; the loser gets StaleDataError and :func:`_change` re-applies its change.
+    # adjustments; the loser gets StaleDataError and the change is applied again to a fresh
+    # read (:mod:`zoomorch.live.state`).
     __mapper_args__ = {  # noqa: RUF012 (SQLAlchemy reads it once, at mapping)
         "version_id_col": revision, "version_id_generator": False}
-
-
-class WebinarRun(Base):
-    """What Zoom told us about one event's webinar: when it really started and ended."""
-
-    __tablename__ = "webinar_run"
-
-    event_slug: Mapped[str] = mapped_column(String(200), primary_key=True)
-    webinar_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    started_at: Mapped[datetime | None] = mapped_column(default=None)
-    ended_at: Mapped[datetime | None] = mapped_column(default=None)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-

@@ -1,5 +1,8 @@
 """The delivery log: one row per cue × channel × recipient, its idempotency key and what
-became of it, written by one group-commit writer.
+became of it (:class:`DeliveryStatus`), written by one group-commit writer (:class:`DeliveryLog`).
+
+It is the durable truth of the cues: a claim is committed before a channel is called, so a
+delivery is never made twice, and the scheduler rebuilds its jobs from it at every start.
 """
 
 from __future__ import annotations
@@ -9,39 +12,66 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from enum import Enum, StrEnum
+from typing import Any, cast
 
-from sqlalchemy import (
-    Table,
-    select,
-    update,
-)
+from sqlalchemy import Table, select, update
 
 from zoomorch.db.store import StateStore, utcnow
 from zoomorch.db.tables import CueDelivery
 
-if TYPE_CHECKING:
-    pass
-
 log = logging.getLogger(__name__)
 
 
-JOB_TABLE = "cue_jobs"
-FINAL = frozenset({"delivered", "missed", "failed", "interrupted", "cancelled", "fell_back"})
+class DeliveryStatus(StrEnum):
+    """What became of one delivery (stored as its value)."""
+
+    PENDING = "pending"  # known, not attempted yet
+    SENDING = "sending"  # claimed: the channel is being called
+    RETRYING = "retrying"  # failed, another attempt is planned (next_attempt_at)
+    DELIVERED = "delivered"  # the channel took it (late=True if after late_after)
+    MISSED = "missed"  # found more than late_grace after its due time: not sent
+    FAILED = "failed"  # attempts exhausted, or a retry could show it twice
+    INTERRUPTED = "interrupted"  # the process stopped while sending: never resent
+    CANCELLED = "cancelled"  # its cue left the plan before it was (re)sent
+    FELL_BACK = "fell_back"  # the channel cannot reach this person; another channel did
+
+    @property
+    def final(self) -> bool:
+        return self in FINAL
+
+    @property
+    def waiting(self) -> bool:
+        return self in WAITING
+
+
+# Nothing more will happen to these.
+FINAL = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.MISSED, DeliveryStatus.FAILED,
+                   DeliveryStatus.INTERRUPTED, DeliveryStatus.CANCELLED,
+                   DeliveryStatus.FELL_BACK})
 # Rows still waiting to be sent: the ones a re-plan must cancel when their cue leaves the plan.
-WAITING = ("pending", "retrying")
+WAITING = (DeliveryStatus.PENDING, DeliveryStatus.RETRYING)
+assert FINAL.isdisjoint(WAITING) and FINAL | set(WAITING) | {DeliveryStatus.SENDING} == set(
+    DeliveryStatus)
+
 # Enforcement actions travel through the delivery log like any channel, so they are
 # idempotent, retried and visible in `cues status` too.
 ZOOM_CHANNEL = "zoom"
 
 
+class LogOp(Enum):
+    """The writer's operations (:meth:`DeliveryLog._write`)."""
+
+    CLAIM = "claim"  # insert as sending, or take a row waiting for a retry; returns attempts
+    MISSED = "missed"  # insert (or turn a waiting row) missed
+    CANCEL = "cancel"  # a waiting row whose cue left the plan
+    FINISH = "finish"  # the outcome of a claimed row
 
 
 
 def delivery_key(event_slug: str, cue_id: str, channel: str, recipient: str) -> str:
     """The idempotency key of one delivery."""
     return f"{event_slug}|{cue_id}|{channel}|{recipient}"
-
 
 
 # --------------------------------------------------------------------------- reading
@@ -58,7 +88,7 @@ class DeliveryRecord:
     channel: str
     recipient: str
     due: datetime
-    status: str
+    status: DeliveryStatus
     late: bool
     attempts: int
     last_error: str | None
@@ -71,10 +101,8 @@ def deliveries(store: StateStore, event_slug: str) -> list[DeliveryRecord]:
         rows = session.scalars(select(CueDelivery).where(CueDelivery.event_slug == event_slug)
                                .order_by(CueDelivery.due, CueDelivery.key))
         return [DeliveryRecord(r.key, r.cue_id, r.kind, r.segment, r.channel, r.recipient,
-                               r.due, r.status, r.late, r.attempts, r.last_error,
-                               r.delivered_at) for r in rows]
-
-
+                               r.due, DeliveryStatus(r.status), r.late, r.attempts,
+                               r.last_error, r.delivered_at) for r in rows]
 
 class DeliveryLog:
     """The one writer of the delivery log: batches statements into few transactions.
@@ -89,7 +117,7 @@ class DeliveryLog:
     def __init__(self, store: StateStore) -> None:
         self.store = store
         self.table = cast(Table, CueDelivery.__table__)
-        self._queue: list[tuple[str, dict[str, Any], Future[Any] | None]] = []
+        self._queue: list[tuple[LogOp, dict[str, Any], Future[Any] | None]] = []
         self._cond = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="cue-delivery-log", daemon=True)
@@ -97,19 +125,22 @@ class DeliveryLog:
 
     def claim(self, row: dict[str, Any]) -> int | None:
         """Mark a delivery as being sent; the attempt number, or None if it is not ours."""
-        result: int | None = self._submit("claim", row, wait=True)
+        result: int | None = self._submit(LogOp.CLAIM, row, wait=True)
         return result
 
     def missed(self, row: dict[str, Any], reason: str) -> None:
-        self._submit("missed", {**row, "last_error": reason}, wait=False)
+        self._submit(LogOp.MISSED, {**row, "last_error": reason}, wait=False)
 
     def cancel(self, key: str, reason: str, *, wait: bool = False) -> None:
         """A delivery still waiting whose cue left the plan: cancelled, never sent later."""
-        self._submit("cancel", {"key": key, "last_error": reason[:500],
-                                "updated_at": utcnow()}, wait=wait)
+        self._submit(LogOp.CANCEL, {"key": key, "last_error": reason[:500],
+                                    "updated_at": utcnow()}, wait=wait)
 
-    def finish(self, key: str, *, wait: bool = False, **values: Any) -> None:
-        self._submit("finish", {"key": key, "updated_at": utcnow(), **values}, wait=wait)
+    def finish(self, key: str, status: DeliveryStatus, *, wait: bool = False,
+               **values: Any) -> None:
+        """The outcome of a claimed delivery: ``status`` and the columns it changes."""
+        self._submit(LogOp.FINISH, {"key": key, "status": status, "updated_at": utcnow(),
+                                    **values}, wait=wait)
 
     def close(self) -> None:
         with self._cond:
@@ -117,7 +148,7 @@ class DeliveryLog:
             self._cond.notify()
         self._thread.join(timeout=10)
 
-    def _submit(self, op: str, params: dict[str, Any], *, wait: bool) -> Any:
+    def _submit(self, op: LogOp, params: dict[str, Any], *, wait: bool) -> Any:
         future: Future[Any] | None = Future() if wait else None
         with self._cond:
             if self._closed:
@@ -146,12 +177,13 @@ class DeliveryLog:
                 if future is not None:
                     future.set_result(result)
 
-    def _write(self, batch: list[tuple[str, dict[str, Any], Future[Any] | None]]) -> list[Any]:
+    def _write(self, batch: list[tuple[LogOp, dict[str, Any], Future[Any] | None]]
+               ) -> list[Any]:
         t = self.table
         results: list[Any] = []
         with self.store.engine.begin() as conn:
             for op, params, _ in batch:
-                if op == "claim":
+                if op is LogOp.CLAIM:
                     # RETURNING, not rowcount: SQLAlchemy leaves an INSERT's rowcount -1 on
                     # psycopg, which read as "inserted" every time and resent delivered cues.
                     inserted = conn.execute(_insert_new(conn, t).returning(t.c.key),
@@ -163,27 +195,29 @@ class DeliveryLog:
                     retried = conn.execute(
                         update(t).where(t.c.key == params["key"],
                                         t.c.status.in_(WAITING))
-                        .values(status="sending", attempts=t.c.attempts + 1,
+                        .values(status=DeliveryStatus.SENDING, attempts=t.c.attempts + 1,
                                 updated_at=params["updated_at"], next_attempt_at=None)
                     ).rowcount
                     results.append(conn.execute(select(t.c.attempts).where(
                         t.c.key == params["key"])).scalar_one() if retried else None)
-                elif op == "missed":
+                elif op is LogOp.MISSED:
                     conn.execute(_insert_new(conn, t), params)
                     conn.execute(update(t).where(t.c.key == params["key"],
                                                  t.c.status.in_(WAITING))
-                                 .values(status="missed", last_error=params["last_error"],
+                                 .values(status=DeliveryStatus.MISSED,
+                                         last_error=params["last_error"],
                                          updated_at=params["updated_at"]))
                     results.append(None)
-                elif op == "cancel":
+                elif op is LogOp.CANCEL:
                     # Only a row still waiting: one being sent right now finishes on its own.
                     conn.execute(update(t).where(t.c.key == params["key"],
                                                  t.c.status.in_(WAITING))
-                                 .values(status="cancelled", last_error=params["last_error"],
+                                 .values(status=DeliveryStatus.CANCELLED,
+                                         last_error=params["last_error"],
                                          next_attempt_at=None,
                                          updated_at=params["updated_at"]))
                     results.append(None)
-                else:
+                else:  # LogOp.FINISH
                     key = params.pop("key")
                     conn.execute(update(t).where(t.c.key == key).values(**params))
                     results.append(None)

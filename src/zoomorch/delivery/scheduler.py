@@ -1,8 +1,8 @@
-"""The cue scheduler: APScheduler with a persistent job store, a delivery log, live control.
+"""The cue scheduler: APScheduler with an in-memory job store, over the delivery log.
 
-APScheduler is configured here and nowhere else (:func:`make_scheduler`). Every planned cue is
-one job in the state database (table ``cue_jobs``); when it fires, the cue fans out to every
-(channel, recipient) pair, each with its own idempotency key in ``cue_delivery``:
+Every planned cue is one APScheduler job in memory, bound to this scheduler (``self.fire``);
+when it fires, the cue fans out to every (channel, recipient) pair, each with its own
+idempotency key in the delivery log (:mod:`zoomorch.delivery.log`, the durable truth):
 
     pending ──► sending ──► delivered (late=True if after ``late_after``)
        │           ├──────► retrying ──► sending …  ──► failed (attempts exhausted)
@@ -14,13 +14,17 @@ one job in the state database (table ``cue_jobs``); when it fires, the cue fans 
     pending / retrying ──► cancelled (its cue left the plan: next/shift/extend/start or an end
                                       recorded before it was due; never sent later)
 
-A process killed mid-delivery leaves ``sending`` rows: on the next start they become
-``interrupted`` (the channel may or may not have shown it) and are never sent again, so nothing
-is delivered twice. Everything not yet attempted is rescheduled from the plan on start.
+Nothing about the jobs is stored: at each start (and for an event added later) they are
+rebuilt from the agenda, the live state and the delivery log. A claim is committed before the
+channel is called, so a process killed mid-delivery leaves ``sending`` rows; the next start
+turns them ``interrupted`` (the channel may or may not have shown it) and never sends them
+again. Every cue not settled in the log is scheduled again — at its due time (at once if that
+has passed: late within ``late_grace``, else recorded missed) or at its planned retry.
 
-Live state (actual start, shifts, next, extend) lives in ``cue_live_state``; the use-case
-functions below write it and bump a revision; a running :class:`CueScheduler` notices the
-revision within a second and re-plans (so ``zoomorch cues shift`` from another terminal works).
+The live state (:mod:`zoomorch.live.state`) is watched: a running :class:`CueScheduler`
+notices a new revision within ``watch_every`` and re-plans (so ``zoomorch cues shift`` from
+another terminal works); :meth:`CueScheduler.refresh` re-plans at once for a change made in
+this process.
 """
 
 from __future__ import annotations
@@ -36,15 +40,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import STATE_RUNNING
-from sqlalchemy import (
-    event,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import event, select, update
 
 from zoomorch.cues import (
     Cue,
@@ -55,24 +52,22 @@ from zoomorch.cues import (
     plan_cues,
 )
 from zoomorch.db.store import StateStore, utcnow
+from zoomorch.db.tables import CueDelivery
+from zoomorch.delivery.log import (
+    FINAL,
+    WAITING,
+    ZOOM_CHANNEL,
+    DeliveryLog,
+    DeliveryStatus,
+    delivery_key,
+)
+from zoomorch.live.state import live_revisions, load_live_revision
 from zoomorch.notify.base import CueMessage, DeliveryError, Notifier, RecipientUnreachable
 
 if TYPE_CHECKING:
     from zoomorch.event import EventSpec
 
-from zoomorch.delivery.log import (
-    FINAL,
-    JOB_TABLE,
-    WAITING,
-    ZOOM_CHANNEL,
-    CueDelivery,
-    DeliveryLog,
-    delivery_key,
-)
-from zoomorch.live.state import CueLive, load_live_revision
-
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -84,64 +79,24 @@ class Everyone:
     id: str = "everyone"
 
 
-
-# --------------------------------------------------------------------------- the scheduler
-
-
 class ZoomControls(Protocol):
     """What enforcement needs of :class:`zoomorch.zoom.ZoomClient`."""
 
     def end_webinar(self, webinar_id: int) -> None: ...
 
 
-class _StoppableScheduler(BackgroundScheduler):
-    """APScheduler's background scheduler, with a pass over due jobs that never starts once
-    stopping has begun.
-
-    Its thread checks "paused?" before taking the job-store lock: a stop landing between the
-    two let the pass submit a due cue to executors already shut down and then fail to remove
-    the job (JobLookupError and a traceback in its thread). Checked under the lock, a pass
-    either completes before :meth:`CueScheduler.stop` pauses or does nothing, and the job
-    stays stored for the next start.
-    """
-
-    def _process_jobs(self) -> float | None:
-        with self._jobstores_lock:
-            if self.state != STATE_RUNNING:
-                return None
-            wait: float | None = super()._process_jobs()
-            return wait
-
-
-def make_scheduler(store: StateStore, workers: int = 16) -> BackgroundScheduler:
-    """The one APScheduler configuration: cue jobs persist in the state database.
+def make_scheduler(workers: int = 16) -> BackgroundScheduler:
+    """The one APScheduler configuration: jobs in memory, fired on a thread pool.
 
     ``misfire_grace_time=None`` because lateness is our decision (late vs missed, recorded),
     not APScheduler's silent skip.
     """
-    return _StoppableScheduler(
-        jobstores={
-            "default": SQLAlchemyJobStore(engine=store.engine, tablename=JOB_TABLE),
-            "memory": MemoryJobStore(),
-        },
+    return BackgroundScheduler(
+        jobstores={"default": MemoryJobStore()},
         executors={"default": APThreadPoolExecutor(workers)},
         job_defaults={"coalesce": False, "max_instances": 1, "misfire_grace_time": None},
         timezone=UTC,
     )
-
-
-# APScheduler persists a job as a textual reference to a module-level function; the live
-# objects it needs (notifiers, plans) live in the running scheduler, found here.
-_RUNNING: CueScheduler | None = None
-
-
-def fire_cue(event_slug: str, cue_id: str) -> None:
-    """Job entry point: deliver one cue (or its pending retries)."""
-    running = _RUNNING
-    if running is None:
-        log.warning("cue %s/%s fired with no scheduler running", event_slug, cue_id)
-        return
-    running.fire(event_slug, cue_id)
 
 
 def _sqlite_fast_commits(dbapi_connection: Any, _record: Any) -> None:
@@ -156,10 +111,10 @@ class CueScheduler:
     """Runs the cues of one or more events and delivers them through the notifiers.
 
     ``zoom`` (optional) is used for enforcement that the event opts into: ending the webinar at
-    the hard stop, starting cloud recording when the first segment starts. ``webinar_ids`` maps
-    an event slug to its webinar id (default: the store's webinar bindings).
-    ``event_notifiers`` gives an event its own channels (from its event file) instead of
-    ``notifiers``.
+    the hard stop. ``webinar_ids`` maps an event slug to its webinar id (default: the store's
+    webinar bindings). ``event_notifiers`` gives an event its own channels (from its event
+    file) instead of ``notifiers``. ``clock`` is what "now" is for every decision here (late,
+    missed, never early, retry times); APScheduler wakes jobs on the wall clock.
     """
 
     def __init__(
@@ -176,6 +131,7 @@ class CueScheduler:
         backoff: timedelta = timedelta(seconds=1),
         watch_every: timedelta = timedelta(seconds=1),
         channel_workers: int = 4,
+        firing_workers: int = 16,
     ) -> None:
         self.store = store
         self.notifiers = list(notifiers)
@@ -189,7 +145,13 @@ class CueScheduler:
         self._agendas: dict[str, CueAgenda] = {a.slug: a for a in agendas}
         self._plans: dict[str, dict[str, Cue]] = {}
         self._revisions: dict[str, int] = {}
+        self._jobs: dict[str, set[str]] = {}  # slug -> ids of the jobs scheduled for it
+        self._taken: set[str] = set()  # events whose interrupted deliveries were recovered
+        # Guards the plans, the jobs and the two flags below; a re-plan, a retry and stop()
+        # take it, so no job is added once stopping has begun.
         self._lock = threading.RLock()
+        self._running = False
+        self._stopping = False
         # One pool per channel: a slow or failing channel only queues its own deliveries.
         every = [*self.notifiers, *(n for ns in self.event_notifiers.values() for n in ns)]
         self._pools = {n.name: ThreadPoolExecutor(channel_workers, f"cue-{n.name}")
@@ -198,42 +160,50 @@ class CueScheduler:
         if store.engine.dialect.name == "sqlite":
             event.listen(store.engine, "connect", _sqlite_fast_commits)
             store.engine.dispose()
-        store.create_all()
-        self.scheduler = make_scheduler(store)
+        store.upgrade()
+        self.scheduler = make_scheduler(firing_workers)
         self._log = DeliveryLog(store)
 
     # -- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Recover from a previous run, schedule every remaining cue, start firing."""
-        global _RUNNING
-        if _RUNNING is not None and _RUNNING is not self:
-            raise RuntimeError("another CueScheduler is running in this process; stop it first")
-        _RUNNING = self
-        self._recover_interrupted()
-        self.scheduler.start(paused=True)
-        for agenda in list(self._agendas.values()):
-            self.reschedule(agenda)
-        self.scheduler.add_job(self._watch, "interval",
-                               seconds=self.watch_every.total_seconds(),
-                               id="watch-live-state", jobstore="memory",
-                               replace_existing=True)
+        """Rebuild every event's jobs from the delivery log and the live state, start firing."""
+        with self._lock:
+            if self._running or self._stopping:
+                raise RuntimeError("this CueScheduler was started already; make a new one")
+            self._running = True
+            self.scheduler.start(paused=True)
+            for agenda in list(self._agendas.values()):
+                self.reschedule(agenda)
+            self.scheduler.add_job(self._watch, "interval",
+                                   seconds=self.watch_every.total_seconds(),
+                                   id="watch-live-state", replace_existing=True)
         self.scheduler.resume()
 
     def stop(self, wait: bool = True) -> None:
-        """Stop firing; jobs stay in the database for the next start."""
-        global _RUNNING
+        """Stop firing; what was not delivered is rebuilt from the delivery log at the next
+        start.
+
+        Race-free without touching APScheduler's internals: once ``stopping`` is set (under
+        the planning lock) no job is added; removing every job waits for a pass over due jobs
+        in progress (it holds the job-store lock), whose jobs then return at once in
+        :meth:`fire`, and leaves no due job for a later pass to hand to executors being shut
+        down. ``wait``: also wait for deliveries in progress on the channels.
+        """
+        with self._lock:
+            if self._stopping:
+                return
+            self._stopping = True
         if self.scheduler.running:
-            # Paused under the job-store lock: a pass over due jobs in progress finishes first
-            # (its executors still run), and no later pass starts (_StoppableScheduler).
-            with self.scheduler._jobstores_lock:
-                self.scheduler.pause()
-            self.scheduler.shutdown(wait=wait)
+            self.scheduler.remove_all_jobs()
+            self.scheduler.shutdown(wait=True)  # jobs firing now finish handing out deliveries
         for pool in self._pools.values():
             pool.shutdown(wait=wait)
         self._log.close()
-        if _RUNNING is self:
-            _RUNNING = None
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     def __enter__(self) -> CueScheduler:
         self.start()
@@ -245,7 +215,8 @@ class CueScheduler:
     # -- planning -----------------------------------------------------------------------
 
     def reschedule(self, event_or_agenda: CueAgenda | EventSpec) -> list[Cue]:
-        """(Re)plan an event from its stored live state and make the jobs match the plan."""
+        """(Re)plan an event from its stored live state; once started, make its jobs match
+        the plan and the delivery log."""
         if isinstance(event_or_agenda, CueAgenda):
             agenda = event_or_agenda
         else:
@@ -261,24 +232,34 @@ class CueScheduler:
             self._agendas[slug] = agenda
             self._plans[slug] = {c.id: c for c in cues}
             self._revisions[slug] = revision
-            settled, retry_at = self._progress(slug)
-            self._cancel_planned_away(slug, {c.id for c in cues}, live)
-            wanted: dict[str, datetime] = {}
-            for cue in cues:
-                if cue.id in settled:
-                    continue
-                wanted[self._job_id(slug, cue.id)] = retry_at.get(cue.id, cue.due)
-            existing = self._job_ids(slug)
-            for job_id in existing - wanted.keys():
-                try:
-                    self.scheduler.remove_job(job_id, jobstore="default")
-                except JobLookupError:
-                    pass
-            for job_id, when in wanted.items():
-                cue_id = job_id.split("|", 1)[1]
-                self.scheduler.add_job(fire_cue, "date", run_date=when, args=(slug, cue_id),
-                                       id=job_id, jobstore="default", replace_existing=True)
+            if self._running and not self._stopping:
+                self._schedule(slug, cues, live)
         return cues
+
+    def _schedule(self, slug: str, cues: list[Cue], live: LiveState) -> None:
+        """Jobs for exactly the cues the delivery log does not show settled."""
+        if slug not in self._taken:
+            self._recover_interrupted(slug)
+            self._taken.add(slug)
+        settled, retry_at = self._progress(slug)
+        self._cancel_planned_away(slug, {c.id for c in cues}, live)
+        wanted = {self._job_id(slug, c.id): (c.id, retry_at.get(c.id, c.due))
+                  for c in cues if c.id not in settled}
+        for job_id in self._jobs.get(slug, set()) - wanted.keys():
+            try:
+                self.scheduler.remove_job(job_id)
+            except JobLookupError:
+                pass  # it fired already
+        for job_id, (cue_id, when) in wanted.items():
+            self.scheduler.add_job(self.fire, "date", run_date=when, args=(slug, cue_id),
+                                   id=job_id, replace_existing=True)
+        self._jobs[slug] = set(wanted)
+
+    def scheduled(self, slug: str) -> dict[str, datetime]:
+        """cue id -> when its job fires, for the jobs of one event waiting now."""
+        prefix = f"{slug}|"
+        return {job.id.split("|", 1)[1]: job.next_run_time for job in self.scheduler.get_jobs()
+                if job.id.startswith(prefix) and job.next_run_time is not None}
 
     def refresh(self, slug: str) -> None:
         """Re-plan one event now from its stored live state (a change made in this process,
@@ -295,19 +276,12 @@ class CueScheduler:
     def _job_id(slug: str, cue_id: str) -> str:
         return f"{slug}|{cue_id}"
 
-    def _job_ids(self, slug: str) -> set[str]:
-        # Straight from the table: listing jobs through APScheduler would unpickle all of them.
-        prefix = f"{slug}|"
-        with self.store.engine.connect() as conn:
-            try:
-                rows = conn.execute(text(f"SELECT id FROM {JOB_TABLE} WHERE id LIKE :p"),  # noqa: S608
-                                    {"p": prefix.replace("%", r"\%") + "%"}).all()
-            except Exception:  # table not created yet (scheduler never started)
-                return set()
-        return {r[0] for r in rows if r[0].startswith(prefix)}
-
     def _progress(self, slug: str) -> tuple[set[str], dict[str, datetime]]:
-        """Cues whose every delivery is settled, and when the unsettled ones retry."""
+        """Cues whose every delivery is settled, and when the unsettled ones retry.
+
+        A cue with no row yet, or with a target never claimed (a process killed while
+        fanning it out), is not settled: its job fires, and the claims let only the missing
+        deliveries through."""
         by_cue: dict[str, list[tuple[str, datetime | None]]] = {}
         with self.store.session() as session:
             for cue_id, status, next_at in session.execute(
@@ -318,7 +292,7 @@ class CueScheduler:
         settled = {c for c, rows in by_cue.items() if all(s in FINAL for s, _ in rows)}
         retry_at: dict[str, datetime] = {}
         for cue_id, rows in by_cue.items():
-            times = [n for s, n in rows if s == "retrying" and n is not None]
+            times = [n for s, n in rows if s == DeliveryStatus.RETRYING and n is not None]
             if times:
                 retry_at[cue_id] = min(times)
         return settled, retry_at
@@ -342,8 +316,7 @@ class CueScheduler:
 
     def _watch(self) -> None:
         """Re-plan events whose live state changed (e.g. from another process)."""
-        with self.store.session() as session:
-            revisions = dict(session.execute(select(CueLive.event_slug, CueLive.revision)).all())
+        revisions = live_revisions(self.store)
         for slug in list(self._agendas):
             if revisions.get(slug, 0) == self._revisions.get(slug):
                 continue
@@ -352,18 +325,26 @@ class CueScheduler:
             except Exception:
                 log.exception("re-planning %s failed", slug)
 
-    def _recover_interrupted(self) -> None:
+    def _recover_interrupted(self, slug: str) -> None:
+        """Deliveries of this event claimed by a process that stopped before their outcome:
+        the channel may have shown them, so they are recorded interrupted, never resent."""
         with self.store.session() as session:
             session.execute(
-                update(CueDelivery).where(CueDelivery.status == "sending")
-                .values(status="interrupted", updated_at=utcnow(),
+                update(CueDelivery).where(CueDelivery.event_slug == slug,
+                                          CueDelivery.status == DeliveryStatus.SENDING)
+                .values(status=DeliveryStatus.INTERRUPTED, updated_at=utcnow(),
                         last_error="the scheduler stopped while delivering; not resent")
             )
 
     # -- firing -------------------------------------------------------------------------
 
     def fire(self, slug: str, cue_id: str) -> None:
-        """Fan a cue out to every channel × recipient that still needs it."""
+        """Fan a cue out to every channel × recipient that still needs it (a job's callable).
+
+        Once stopping has begun it does nothing: the cue stays unsettled in the delivery log,
+        and the next start schedules it again."""
+        if self._stopping:
+            return
         with self._lock:
             cue = self._plans.get(slug, {}).get(cue_id)
             agenda = self._agendas.get(slug)
@@ -376,7 +357,8 @@ class CueScheduler:
         too_late = now - cue.due > agenda.settings.late_grace
         for key, target in self._targets(agenda, cue).items():
             if too_late:
-                self._log.missed(self._row(agenda.slug, cue, key, target, "missed"),
+                self._log.missed(self._row(agenda.slug, cue, key, target,
+                                           DeliveryStatus.MISSED),
                                  "found after the late grace period")
             else:
                 self._pools[target[0]].submit(self._deliver, agenda, cue, key, target)
@@ -415,14 +397,15 @@ class CueScheduler:
 
     @staticmethod
     def _row(slug: str, cue: Cue, key: str, target: tuple[str, Any],
-             status: str) -> dict[str, Any]:
+             status: DeliveryStatus) -> dict[str, Any]:
         channel, recipient = target
         return {"key": key, "event_slug": slug, "cue_id": cue.id, "kind": cue.kind,
                 "segment": cue.segment, "channel": channel,
                 "recipient": recipient.id if isinstance(recipient, Recipient | Everyone)
                 else recipient,
                 "due": cue.due, "status": status, "late": False,
-                "attempts": 1 if status == "sending" else 0, "updated_at": utcnow()}
+                "attempts": 1 if status == DeliveryStatus.SENDING else 0,
+                "updated_at": utcnow()}
 
     def _message(self, agenda: CueAgenda, cue: Cue, recipient: Recipient | Everyone, key: str,
                  late: bool) -> CueMessage:
@@ -448,7 +431,8 @@ class CueScheduler:
         channel, recipient = target
         # The claim is committed before the channel is called: a crash after it can lose a
         # cue (recorded as interrupted) but never send it twice.
-        attempts = self._log.claim(self._row(agenda.slug, cue, key, target, "sending"))
+        attempts = self._log.claim(self._row(agenda.slug, cue, key, target,
+                                             DeliveryStatus.SENDING))
         if attempts is None:
             return  # delivered, failed or being delivered by someone else
         now = self.clock()
@@ -466,7 +450,7 @@ class CueScheduler:
         except Exception as exc:
             self._failed(agenda, cue, key, attempts, exc)
             return
-        self._log.finish(key, status="delivered", late=late, delivered_at=now)
+        self._log.finish(key, DeliveryStatus.DELIVERED, late=late, delivered_at=now)
 
     def _fall_back(self, agenda: CueAgenda, cue: Cue, key: str, recipient: Recipient,
                    exc: RecipientUnreachable) -> None:
@@ -488,7 +472,7 @@ class CueScheduler:
         else:
             where = "no other channel of theirs is set up"
         log.info("cue delivery %s fell back: %s; %s", key, exc, where)
-        self._log.finish(key, status="fell_back", last_error=f"{exc}; {where}"[:500])
+        self._log.finish(key, DeliveryStatus.FELL_BACK, last_error=f"{exc}; {where}"[:500])
 
     def _enforce(self, slug: str, action: str) -> None:
         assert self.zoom is not None  # only targeted when a client is configured
@@ -505,30 +489,34 @@ class CueScheduler:
         if isinstance(exc, DeliveryError) and not exc.retry:
             # The channel cannot tell whether the message arrived: a retry could show it twice.
             log.warning("cue delivery %s failed and is not retried: %s", key, error)
-            self._log.finish(key, status="failed", last_error=f"not retried: {error}"[:500])
+            self._log.finish(key, DeliveryStatus.FAILED,
+                             last_error=f"not retried: {error}"[:500])
             return
         now = self.clock()
         retry_at = now + self.backoff * (2 ** (attempts - 1))
         if attempts >= self.max_attempts or retry_at - cue.due > agenda.settings.late_grace:
             log.warning("cue delivery %s failed for good after %d attempts: %s",
                         key, attempts, error)
-            self._log.finish(key, status="failed", last_error=error)
+            self._log.finish(key, DeliveryStatus.FAILED, last_error=error)
             return
         # Under the planning lock: a re-plan either sees this row waiting (and cancels it if
         # the cue left the plan) or has already replaced the plan, which is checked here.
         with self._lock:
             if cue.id not in self._plans.get(agenda.slug, {}):
                 log.info("cue delivery %s failed and its cue was planned away: cancelled", key)
-                self._log.finish(key, status="cancelled", wait=True, last_error=(
+                self._log.finish(key, DeliveryStatus.CANCELLED, wait=True, last_error=(
                     f"planned away while being delivered; last error: {error}")[:500])
                 return
             log.info("cue delivery %s failed (attempt %d), retrying at %s: %s",
                      key, attempts, retry_at.isoformat(), error)
-            self._log.finish(key, status="retrying", last_error=error,
+            self._log.finish(key, DeliveryStatus.RETRYING, last_error=error,
                              next_attempt_at=retry_at, wait=True)
-            self.scheduler.add_job(fire_cue, "date", run_date=retry_at,
-                                   args=(agenda.slug, cue.id),
-                                   id=self._job_id(agenda.slug, cue.id),
-                                   jobstore="default", replace_existing=True)
+            if self._stopping:
+                return  # the next start schedules the retry from the delivery log
+            job_id = self._job_id(agenda.slug, cue.id)
+            self.scheduler.add_job(self.fire, "date", run_date=retry_at,
+                                   args=(agenda.slug, cue.id), id=job_id,
+                                   replace_existing=True)
+            self._jobs.setdefault(agenda.slug, set()).add(job_id)
 
 

@@ -1,4 +1,6 @@
-"""The live plan: the cues under the stored live state, what became of each, where we are now.
+"""The live plan: the cues under the stored live state, what became of each, where we are now —
+and the one phase function (before / late / live / ended / after) that ``cues status``, the
+cue board and the service all read.
 """
 
 from __future__ import annotations
@@ -6,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from zoomorch.cues import (
     Cue,
@@ -15,11 +18,41 @@ from zoomorch.cues import (
     plan_cues,
 )
 from zoomorch.db.store import StateStore
-from zoomorch.delivery.log import DeliveryRecord, deliveries
+from zoomorch.delivery.log import DeliveryRecord, DeliveryStatus, deliveries
 from zoomorch.live.state import aware_or_now, load_live_revision
 
 log = logging.getLogger(__name__)
 
+
+class Phase(StrEnum):
+    """Where an event is, as the board and ``cues status`` say it."""
+
+    BEFORE = "before"  # before the start
+    LATE = "late"  # manual advance: past the scheduled start, not started yet
+    LIVE = "live"  # a segment is in progress
+    ENDED = "ended"  # an end is recorded (webinar.ended, `cues end`)
+    AFTER = "after"  # the agenda ran out, no end recorded
+
+
+def phase(agenda: CueAgenda, live: LiveState, now: datetime, current_index: int | None,
+          hard_stop: datetime | None) -> Phase:
+    """The phase of an event at ``now``: the one definition.
+
+    ``current_index`` is the segment in progress (:func:`~zoomorch.cues.current_segment`),
+    ``hard_stop`` the due time of the plan's hard stop (None: the plan has none, e.g. an end
+    was recorded before it). An end recorded is the end, whatever its stamp: Zoom says the
+    webinar is over, or the host did.
+    """
+    if live.ended_at is not None:
+        return Phase.ENDED
+    if current_index is not None:
+        return Phase.LIVE
+    if now < (live.actual_start or agenda.real_start):
+        return Phase.BEFORE
+    if agenda.settings.advance == "manual" and not live.started_by(now) and (
+            hard_stop is None or now <= hard_stop):
+        return Phase.LATE
+    return Phase.AFTER
 
 
 @dataclass(frozen=True)
@@ -45,7 +78,7 @@ class LivePlan:
     @property
     def next_segment(self) -> str | None:
         nxt = 0 if self.current_index is None else self.current_index + 1
-        if self.current_index is None and self.state not in ("before", "late"):
+        if self.current_index is None and self.state not in (Phase.BEFORE, Phase.LATE):
             return None
         if nxt < len(self.agenda.segments):
             return self.agenda.segments[nxt].title
@@ -57,38 +90,32 @@ class LivePlan:
         return self.live.started_by(self.now)
 
     @property
-    def state(self) -> str:
-        """``before`` the start, ``late`` (manual advance: past the scheduled start, not
-        started yet), ``live``, ``ended`` (recorded end), or ``after`` (past the hard stop
-        with no end recorded)."""
-        if self.live.ended_at is not None and self.now >= self.live.ended_at:
-            return "ended"
-        start = self.live.actual_start or self.agenda.real_start
-        stop = next((c.due for c in self.cues if c.kind == "hard_stop"), None)
-        if self.now < start:
-            return "before"
-        if self.agenda.settings.advance == "manual" and not self.started and (
-                stop is None or self.now <= stop):
-            return "late"
-        if stop is not None and self.now > stop and self.current_index is None:
-            return "after"
-        return "live"
+    def hard_stop(self) -> datetime | None:
+        """When the plan's hard stop is due (None: no hard stop left in the plan)."""
+        return next((c.due for c in self.cues if c.kind == "hard_stop"), None)
+
+    @property
+    def state(self) -> Phase:
+        """The event's :class:`Phase` at :attr:`now` (:func:`phase`)."""
+        return phase(self.agenda, self.live, self.now, self.current_index, self.hard_stop)
 
     def upcoming(self) -> list[Cue]:
         return [c for c in self.cues if c.due >= self.now and not c.projected and not c.quiet]
 
     def failures(self) -> list[DeliveryRecord]:
         return [d for rows in self.deliveries.values() for d in rows
-                if d.status in ("failed", "retrying")
-                or (d.status != "cancelled" and d.attempts > 1 and d.last_error)]
+                if d.status in (DeliveryStatus.FAILED, DeliveryStatus.RETRYING)
+                or (d.status != DeliveryStatus.CANCELLED and d.attempts > 1 and d.last_error)]
 
     def fell_back(self) -> list[DeliveryRecord]:
         """Deliveries a channel could not make to that person, who got the cue elsewhere."""
-        return [d for rows in self.deliveries.values() for d in rows if d.status == "fell_back"]
+        return [d for rows in self.deliveries.values() for d in rows
+                if d.status == DeliveryStatus.FELL_BACK]
 
     def cancelled(self) -> list[DeliveryRecord]:
         """Deliveries whose cue left the plan before they could be (re)sent."""
-        return [d for rows in self.deliveries.values() for d in rows if d.status == "cancelled"]
+        return [d for rows in self.deliveries.values() for d in rows
+                if d.status == DeliveryStatus.CANCELLED]
 
     def per_channel(self) -> dict[str, dict[str, int]]:
         """channel -> status -> count (``late`` counted among delivered and on its own)."""
@@ -112,5 +139,3 @@ def live_plan(store: StateStore, agenda: CueAgenda, now: datetime | None = None)
         by_cue.setdefault(record.cue_id, []).append(record)
     index, start, end = current_segment(agenda, live, when)
     return LivePlan(agenda, live, cues, by_cue, index, start, end, when, revision)
-
-

@@ -1,10 +1,11 @@
 """Zoom's webinar webhooks, after the signature check: what they change in our state.
 
 The receiver answers Zoom at once and queues the event here; one worker thread applies events
-in arrival order. ``webinar.started`` fixes the actual start of the cue plan (through the cue
-use case :func:`zoomorch.live.state.record_actual_start`); ``webinar.ended`` marks the event
-ended and cancels its remaining cues (:func:`zoomorch.live.state.record_end`). Zoom retries a
-delivery it thinks failed, so applying an event twice changes nothing.
+in arrival order. ``webinar.started`` fixes the actual start of the cue plan
+(:func:`zoomorch.live.state.record_actual_start`); ``webinar.ended`` marks the event ended and
+cancels its remaining cues (:func:`zoomorch.live.state.record_end`). Both go through those
+commands only, with Zoom as the source and the webinar's id, into the one live-state record.
+Zoom retries a delivery it thinks failed, so applying an event twice changes nothing.
 
 The times Zoom stamps (``start_time``/``end_time``, ``event_ts``) are read on Zoom's clock. Real
 Zoom runs on wall time; a sandbox run faster than real time (``zoomorch sandbox --speed N``, a
@@ -25,8 +26,7 @@ from typing import Any
 
 from zoomorch.cues import CueAgenda
 from zoomorch.db.store import StateStore, utcnow
-from zoomorch.db.tables import WebinarRun
-from zoomorch.live.state import record_actual_start, record_end
+from zoomorch.live.state import LiveSource, record_actual_start, record_end
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +68,6 @@ class AppliedEvent:
     stamped: datetime | None  # the time as Zoom stamped it, on Zoom's clock (None: not given)
     at: datetime  # the wall time recorded
 
-
-
-
-def webinar_run(store: StateStore, event_slug: str) -> WebinarRun | None:
-    with store.session() as session:
-        return session.get(WebinarRun, event_slug)
 
 
 def _zoom_time(value: Any) -> datetime | None:
@@ -180,28 +174,14 @@ class WebinarEventProcessor:
                 log.exception("a listener of Zoom event %s failed", event)
         return slug
 
-    def _row(self, session: Any, slug: str, webinar_id: int) -> WebinarRun:
-        row = session.get(WebinarRun, slug)
-        if row is None:
-            row = WebinarRun(event_slug=slug)
-            session.add(row)
-        row.webinar_id = webinar_id
-        return row
-
     def _started(self, slug: str, webinar_id: int, at: datetime) -> None:
-        with self.store.session() as session:
-            row = self._row(session, slug, webinar_id)
-            row.started_at = at
-            row.ended_at = None
         # The first start recorded stands: a retried delivery (or one after the host's
         # `next`) changes nothing and bumps no revision.
-        record_actual_start(self.store, slug, at)
+        record_actual_start(self.store, slug, at, by=LiveSource.ZOOM, webinar_id=webinar_id)
 
     def _ended(self, slug: str, webinar_id: int, at: datetime) -> None:
-        with self.store.session() as session:
-            row = self._row(session, slug, webinar_id)
-            row.ended_at = at
-        record_end(self.store, slug, at)  # keeps the first end: a retry changes nothing
+        # The first end recorded stands: a retry changes nothing.
+        record_end(self.store, slug, at, by=LiveSource.ZOOM, webinar_id=webinar_id)
 
 
 def webinar_index(store: StateStore, slugs: Iterable[str]) -> dict[int, str]:

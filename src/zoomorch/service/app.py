@@ -40,13 +40,8 @@ from zoomorch.board.tokens import BoardAuthError, BoardGrant, BoardTokens, Role
 from zoomorch.cues import CueAgenda, parse_amount, plan_cues
 from zoomorch.db.store import StateStore
 from zoomorch.delivery.scheduler import CueScheduler
-from zoomorch.live.state import extend, load_live, next_segment, shift
-from zoomorch.live.webhooks import (
-    WebinarEventProcessor,
-    agenda_time_translator,
-    webinar_index,
-    webinar_run,
-)
+from zoomorch.live.state import LiveSource, extend, load_live, next_segment, shift
+from zoomorch.live.webhooks import WebinarEventProcessor, agenda_time_translator, webinar_index
 from zoomorch.service import DEFAULT_PORT
 from zoomorch.zoom import webhooks as zoom_webhooks
 
@@ -118,9 +113,7 @@ class ServiceContext:
         return found
 
     def state(self, slug: str, language: str = "en") -> dict[str, Any]:
-        run = webinar_run(self.store, slug)
-        return board_state(self.store, self.agendas[slug], language=language,
-                           ended_at=run.ended_at if run else None)
+        return board_state(self.store, self.agendas[slug], language=language)
 
 
 # --------------------------------------------------------------------------- the app
@@ -261,13 +254,13 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         def apply() -> dict[str, Any]:
             if action == "shift":
                 assert amount is not None
-                shift(ctx.store, slug, amount)
+                shift(ctx.store, slug, amount, by=LiveSource.BOARD)
             elif action == "extend":
                 assert amount is not None
-                extend(ctx.store, slug, amount)
+                extend(ctx.store, slug, amount, by=LiveSource.BOARD)
             else:
                 # Before any start, `next` is the host saying "we are starting now".
-                next_segment(ctx.store, slug, agenda=ctx.agendas[slug])
+                next_segment(ctx.store, slug, agenda=ctx.agendas[slug], by=LiveSource.BOARD)
             ctx.changed(slug)
             return ctx.state(slug, g.language)
 
