@@ -115,9 +115,14 @@ def plan_command(event: Path, *, start_at: str | None = None, prune: bool = Fals
     err = Console(stderr=True, soft_wrap=True)
 
     def work() -> int:
+        from rich.markup import escape
+
+        from zoomorch.event import event_warnings
         from zoomorch.provision import plan
 
         spec, client, store = _context(event, start_at, env_file)
+        for warning in event_warnings(spec):
+            out.print(f"[yellow]warning[/]: {escape(warning.render(str(event)))}", soft_wrap=True)
         with client:
             render_plan(plan(spec, client, store, prune=prune), out)
         return EXIT_OK

@@ -7,7 +7,6 @@ directory, generated on first use with mode 0600. Rotating the key revokes every
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -78,21 +77,6 @@ def board_key(env: Mapping[str, str] | None = None) -> str:
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="ascii").strip()
-
-
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$", re.I)
-
-
-def parse_expiry(text: str) -> timedelta:
-    """``6h``, ``90m``, ``2d``, ``30s`` -> a duration."""
-    match = _DURATION.match(text)
-    if not match:
-        raise ValueError(f"{text!r} is not a duration; write e.g. 6h, 90m or 2d")
-    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[match[2].lower()]
-    amount = timedelta(seconds=int(match[1]) * unit)
-    if amount <= timedelta(0):
-        raise ValueError("the expiry must be positive")
-    return amount
 
 
 class BoardTokens:

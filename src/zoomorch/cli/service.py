@@ -10,6 +10,7 @@ import typer
 
 from zoomorch.cli.common import exit_with, load_event_or_exit
 from zoomorch.service import DEFAULT_PORT
+from zoomorch.vocab.languages import cue_languages_accepted
 
 _DEFAULT_BASE_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 
@@ -105,21 +106,25 @@ def serve_cmd(
 def board_link_cmd(
     event: str = typer.Argument(..., help="The event file (TOML) or the event's key."),
     role: str = typer.Option("viewer", "--role", help="viewer or controller."),
-    expires: str = typer.Option("6h", "--expires", help="How long the link works: 6h, 90m, 2d."),
-    language: str = typer.Option("en", "--lang", help="Board language: en, es or fr."),
+    expires: str = typer.Option(
+        "6h", "--expires", help="How long the link works: 6h, 90m, 2d (a bare number is minutes)."),
+    language: str = typer.Option("en", "--lang",
+                                 help=f"Board language: {cue_languages_accepted()}."),
     base_url: str = typer.Option(
         os.environ.get("ZOOMORCH_PUBLIC_URL", _DEFAULT_BASE_URL), "--base-url",
         help="Where the service is reached (env ZOOMORCH_PUBLIC_URL)."),
 ) -> None:
     """Print a signed link to an event's cue board (anyone holding it has its role)."""
-    from zoomorch.board.tokens import ROLES, BoardTokens, parse_expiry
+    from zoomorch.board.tokens import ROLES, BoardTokens
+    from zoomorch.cues import LANGUAGES
+    from zoomorch.vocab.durations import parse_duration
 
     if role not in ROLES:
         raise typer.BadParameter("use viewer or controller", param_hint="--role")
-    if language not in ("en", "es", "fr"):
-        raise typer.BadParameter("use en, es or fr", param_hint="--lang")
+    if language not in LANGUAGES:
+        raise typer.BadParameter(f"use {cue_languages_accepted()}", param_hint="--lang")
     try:
-        lifetime: timedelta = parse_expiry(expires)
+        lifetime: timedelta = parse_duration(expires, sign="positive")
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--expires") from None
     path = Path(event)
