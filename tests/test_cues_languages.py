@@ -17,6 +17,7 @@ from zoomorch.board.page import BOARD_WORDS, board_page
 from zoomorch.cli.main import app
 from zoomorch.cues import LANGUAGES, Adjustment, CueKind, LiveState, agenda_from_event, plan_cues
 from zoomorch.event import event_warnings, parse_event
+from zoomorch.sandbox import Sandbox
 
 
 def german_event() -> dict[str, Any]:
@@ -164,3 +165,17 @@ def test_board_link_takes_every_cue_language(tmp_path: Path, language: str) -> N
                                 env={"ZOOMORCH_STATE_DIR": str(tmp_path)})
     assert result.exit_code == 0, result.output
     assert "/board/some-event?token=" in result.stdout
+
+
+def test_zoomorch_plan_prints_the_fallback_warning(sandbox: Sandbox, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ZOOMORCH_STATE_URL", raising=False)
+    event = write_event(with_person(["Japanese"], person_id="aiko", name="Aiko Tanaka"),
+                        tmp_path / "japanese.toml")
+    env = {**sandbox.env(), "ZOOMORCH_STATE_DIR": str(tmp_path / "state"), "COLUMNS": "100"}
+    result = CliRunner().invoke(app, ["plan", str(event), "--start-at", "now+10m"], env=env)
+    assert result.exit_code == 0, result.output
+    assert (f"warning: {event}: people[14].languages: Aiko Tanaka speaks Japanese; no Japanese "
+            "cue texts, nor in their other languages: cues in English — add a language they "
+            "read") in result.stdout
+    assert "create webinar" in result.stdout
