@@ -4,6 +4,7 @@ description and the sandbox, and every place that meets a language reads it."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, get_args
 
@@ -156,3 +157,17 @@ def test_a_lists_preferred_language_outside_es_en_fr_is_refused_by_name(written:
 
 def test_zooms_registrant_locale_comes_from_the_table() -> None:
     assert [lang.zoom_code for lang in ListLanguage] == ["es-ES", "en-US", "fr-FR"]
+
+
+def test_the_table_in_the_event_file_docs_is_the_tables() -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "event-file.md").read_text(
+        encoding="utf-8")
+    rows = [line for line in docs.splitlines() if re.match(r"\| `[A-Z]{2}` \|", line)]
+    assert len(rows) == len(table.LANGUAGES)
+    for line, lang in zip(rows, table.LANGUAGES, strict=True):
+        code, name, iso, locale, texts, words = (cell.strip(" `") for cell in
+                                                  line.strip("|").split("|"))
+        assert (code, name, iso, locale) == (lang.zoom_code, lang.name, lang.iso,
+                                             lang.zoom_locale)
+        assert (texts == "yes") is lang.cue_texts
+        assert all(language_in_event(word) is lang for word in words.split(", ")), line
