@@ -66,6 +66,7 @@ class SandboxStore:
         return f"SandboxStore(account_id={self.account_id!r}, webinars={len(self.webinars)})"
 
     def _clear(self) -> None:
+        # The other parts keep nothing of their own: their state is in each WebinarState.
         for part in (self.accounts, self.daily, self.pager, self.catalog, self.chat):
             part.clear()
 
