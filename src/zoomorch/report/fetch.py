@@ -1,6 +1,7 @@
 """Pull a past webinar's reports from Zoom into the state store, and read them back.
 
-Every raw page Zoom returns is stored as it came (one row per page), so that
+Every report comes through :class:`~zoomorch.zoom.ZoomClient`'s typed methods, and every raw
+page Zoom returns is stored as it came (one row per page, the answer's ``raw``), so that
 
 - a second run works offline (``--offline``),
 - a report can be rebuilt after Zoom's six-month retention has passed, and
@@ -14,7 +15,7 @@ destroys the last good copy.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -31,12 +32,17 @@ from zoomorch.report.attendance import (
     RegistrantAnswers,
     WebinarRun,
 )
-from zoomorch.zoom import ZoomClient, ZoomError, ZoomNotFound, ZoomScopeError
-from zoomorch.zoom.pagination import MAX_PAGE_SIZE, iter_pages
+from zoomorch.zoom import (
+    ZoomAnswer,
+    ZoomClient,
+    ZoomError,
+    ZoomNotFound,
+    ZoomPage,
+    ZoomScopeError,
+)
+from zoomorch.zoom.client import REGISTRANT_STATUSES
 
 log = logging.getLogger("zoomorch.report")
-
-REGISTRANT_STATUSES = ("approved", "pending", "denied")
 
 # Page kinds as stored; registrants are stored per status because Zoom lists them so.
 WEBINAR = "webinar"
@@ -51,10 +57,6 @@ def registrants_kind(status: str) -> str:
     return f"registrants:{status}"
 
 
-
-
-
-
 class NoStoredReport(LookupError):
     """There is no complete stored fetch for the event (run without --offline first)."""
 
@@ -67,9 +69,6 @@ class FetchStats:
     missing: dict[str, str]
 
 
-_ITEMS = {PARTICIPANTS: "participants", ABSENTEES: "registrants", PANELISTS: "panelists"}
-
-
 def fetch_reports(client: ZoomClient, store: StateStore, event_key: str, webinar_id: int,
                   *, on_page: Callable[[str, int], None] | None = None) -> FetchStats:
     """Fetch every report of the webinar's latest occurrence into a new complete snapshot.
@@ -79,44 +78,39 @@ def fetch_reports(client: ZoomClient, store: StateStore, event_key: str, webinar
     as missing rather than failing the whole fetch.
     """
     store.create_all()
-    transport = client.transport
-    webinar = transport.request("GET", "/report/webinars/{webinarId}",
-                                path_params={"webinarId": webinar_id}) or {}
-    uuid = str(webinar.get("uuid") or "")
+    webinar = client.get_webinar_report(webinar_id)
     with store.session() as session:
         snapshot = ReportSnapshot(event_key=event_key, webinar_id=webinar_id,
-                                  webinar_uuid=uuid, missing={})
+                                  webinar_uuid=webinar.uuid or "", missing={})
         session.add(snapshot)
         session.flush()
         snapshot_id = snapshot.id
-        session.add(ReportPage(snapshot_id=snapshot_id, kind=WEBINAR, seq=0, payload=webinar))
+        session.add(ReportPage(snapshot_id=snapshot_id, kind=WEBINAR, seq=0,
+                               payload=webinar.raw))
 
     pages: dict[str, int] = {WEBINAR: 1}
     rows: dict[str, int] = {}
     missing: dict[str, str] = {}
 
-    def save(kind: str, seq: int, payload: dict[str, Any]) -> None:
+    def save(kind: str, seq: int, answer: ZoomAnswer, count: int | None = None) -> None:
+        """Store one answer as Zoom sent it; ``count``: the people it lists, if it is a list."""
         # One short transaction per page: memory and lock time stay flat however many pages.
         with store.session() as session:
-            session.add(ReportPage(snapshot_id=snapshot_id, kind=kind, seq=seq, payload=payload))
+            session.add(ReportPage(snapshot_id=snapshot_id, kind=kind, seq=seq,
+                                   payload=answer.raw))
         pages[kind] = seq + 1
-        key = _ITEMS.get(kind, "registrants" if kind.startswith("registrants:") else "")
-        if key:
-            rows[kind] = rows.get(kind, 0) + len(payload.get(key) or [])
+        if count is not None:
+            rows[kind] = rows.get(kind, 0) + count
         if on_page is not None:
             on_page(kind, seq)
 
-    def paged(kind: str, template: str, path_value: int | str,
-              params: dict[str, Any] | None = None) -> None:
-        def fetch(query: dict[str, Any]) -> dict[str, Any] | None:
-            return transport.request("GET", template, path_params={"webinarId": path_value},
-                                     params=query)
-        for seq, page in enumerate(iter_pages(fetch, params, page_size=MAX_PAGE_SIZE)):
-            save(kind, seq, page)
+    def paged(kind: str, listing: Iterable[ZoomPage]) -> None:
+        for seq, page in enumerate(listing):
+            save(kind, seq, page, len(page.items))
 
-    def single(kind: str, template: str, path_value: int | str) -> None:
-        save(kind, 0, transport.request("GET", template,
-                                        path_params={"webinarId": path_value}) or {})
+    def panelists() -> None:
+        answer = client.get_panelists(webinar_id)
+        save(PANELISTS, 0, answer, len(answer.panelists))
 
     def optional(kind: str, step: Callable[[], None]) -> None:
         try:
@@ -130,20 +124,19 @@ def fetch_reports(client: ZoomClient, store: StateStore, event_key: str, webinar
             missing[kind] = str(exc)
             log.warning("report %s not available for webinar %s: %s", kind, webinar_id, exc)
 
+    def registrants(status: str) -> None:
+        paged(registrants_kind(status), client.iter_registrant_pages(webinar_id, status))
+
     try:
-        paged(PARTICIPANTS, "/report/webinars/{webinarId}/participants", webinar_id,
-              {"include_fields": "registrant_id"})
+        paged(PARTICIPANTS, client.iter_participants_report_pages(webinar_id))
         for status in REGISTRANT_STATUSES:
-            kind = registrants_kind(status)
-            optional(kind, partial(paged, kind, "/webinars/{webinarId}/registrants", webinar_id,
-                                   {"status": status}))
-        # Absentees are per occurrence: by UUID (the client double-encodes it when needed).
-        optional(ABSENTEES, partial(paged, ABSENTEES, "/past_webinars/{webinarId}/absentees",
-                                    uuid or webinar_id))
-        optional(PANELISTS, partial(single, PANELISTS, "/webinars/{webinarId}/panelists",
-                                    webinar_id))
-        optional(QA, partial(single, QA, "/report/webinars/{webinarId}/qa", webinar_id))
-        optional(POLLS, partial(single, POLLS, "/report/webinars/{webinarId}/polls", webinar_id))
+            optional(registrants_kind(status), partial(registrants, status))
+        # Absentees are per occurrence: by UUID.
+        optional(ABSENTEES, lambda: paged(
+            ABSENTEES, client.iter_absentee_pages(webinar.uuid or webinar_id)))
+        optional(PANELISTS, panelists)
+        optional(QA, lambda: save(QA, 0, client.get_qa_report(webinar_id)))
+        optional(POLLS, lambda: save(POLLS, 0, client.get_polls_report(webinar_id)))
     except BaseException:
         _drop_snapshot(store, snapshot_id)
         raise
@@ -153,7 +146,7 @@ def fetch_reports(client: ZoomClient, store: StateStore, event_key: str, webinar
         assert row is not None
         # Zoom's clock, not ours: "still in the room" runs to Zoom's now (the sandbox's clock
         # may run ahead of the wall in a rehearsal).
-        row.completed_at = transport.server_now()
+        row.completed_at = client.server_now()
         row.missing = dict(missing)
         older = select(ReportSnapshot.id).where(ReportSnapshot.event_key == event_key,
                                                 ReportSnapshot.id != snapshot_id)

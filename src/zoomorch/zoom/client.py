@@ -1,7 +1,9 @@
 """``ZoomClient``: the Zoom API operations zoomorch uses, as typed Python methods.
 
 The methods are thin: build the path and body, call the transport, validate the answer
-into a model. What is special lives here too: the non-idempotent writes (create webinar,
+into a model (listings page by page, lazily; see :mod:`zoomorch.zoom.pagination`). Errors
+are :mod:`zoomorch.zoom.errors`' (ZoomNotFound, ZoomScopeError, …). What is special lives
+here too: the non-idempotent writes (create webinar,
 add registrant, batch registrants, add panelists) carry a *reconciliation* that, after an
 ambiguous failure, looks up what Zoom actually did before anything is sent again.
 """
@@ -13,7 +15,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
@@ -24,16 +26,21 @@ from zoomorch.zoom.models import (
     BatchRegistrant,
     NewPanelist,
     Panelist,
+    PanelistList,
     ParticipantReportRow,
+    ParticipantsReportPage,
     PollsReport,
     QAReport,
     Registrant,
     RegistrantCreated,
+    RegistrantsPage,
     RegistrationQuestions,
     Webinar,
     WebinarReport,
+    WebinarsPage,
+    ZoomPage,
 )
-from zoomorch.zoom.pagination import MAX_PAGE_SIZE, iter_items
+from zoomorch.zoom.pagination import MAX_PAGE_SIZE, iter_pages
 from zoomorch.zoom.ratelimit import DEFAULT_SAFETY, RateLimiter
 from zoomorch.zoom.retry import RetryPolicy
 from zoomorch.zoom.transport import (
@@ -56,6 +63,7 @@ REGISTRANT_STATUSES = ("approved", "pending", "denied")
 CREATED_SINCE_TOLERANCE = timedelta(minutes=2)
 
 RegistrantAction = Literal["approve", "deny", "cancel"]
+Page = TypeVar("Page", bound=ZoomPage)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
@@ -163,18 +171,19 @@ class ZoomClient:
             method, template, path_params=path_params, params=params, json=json
         )
 
-    def _items(
-        self, template: str, items_key: str, params: dict[str, Any] | None = None,
+    def _pages(
+        self, model: type[Page], template: str, params: dict[str, Any] | None = None,
         *, page_numbers: bool = False, **path_params: object,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[Page]:
+        """Each page of a listing (300 a page), fetched only when the previous one is used."""
         def fetch(query: dict[str, Any]) -> JSON | None:
             return self.transport.request(
                 "GET", template, path_params=path_params, params=query
             )
 
-        return iter_items(
-            fetch, items_key, params, page_size=MAX_PAGE_SIZE, page_numbers=page_numbers
-        )
+        for body in iter_pages(fetch, params, page_size=MAX_PAGE_SIZE,
+                               page_numbers=page_numbers):
+            yield model.model_validate(body)
 
     # --- webinars ---------------------------------------------------------------------
 
@@ -231,17 +240,21 @@ class ZoomClient:
 
     def iter_webinars(self, user_id: str = "me") -> Iterator[Webinar]:
         """The user's scheduled webinars, page by page (300 a page)."""
-        items = self._items(
-            "/users/{userId}/webinars", "webinars", page_numbers=True, userId=user_id
+        pages = self._pages(
+            WebinarsPage, "/users/{userId}/webinars", page_numbers=True, userId=user_id
         )
-        for item in items:
-            yield Webinar.model_validate(item)
+        for page in pages:
+            yield from page.webinars
 
     # --- panelists --------------------------------------------------------------------
 
-    def list_panelists(self, webinar_id: int) -> list[Panelist]:
+    def get_panelists(self, webinar_id: int) -> PanelistList:
+        """The webinar's panelists as one answer (Zoom does not page them)."""
         data = self._call("GET", "/webinars/{webinarId}/panelists", webinarId=webinar_id)
-        return [Panelist.model_validate(p) for p in (data or {}).get("panelists", [])]
+        return PanelistList.model_validate(data or {})
+
+    def list_panelists(self, webinar_id: int) -> list[Panelist]:
+        return self.get_panelists(webinar_id).panelists
 
     def add_panelists(
         self, webinar_id: int, panelists: Sequence[NewPanelist | dict[str, Any]]
@@ -278,16 +291,24 @@ class ZoomClient:
 
     # --- registrants ------------------------------------------------------------------
 
+    def iter_registrant_pages(
+        self, webinar_id: int, status: str = "approved"
+    ) -> Iterator[RegistrantsPage]:
+        """The pages of registrants with ``status`` (approved, pending or denied).
+
+        ZoomValidationError or ZoomNotFound when the webinar takes no registrations.
+        """
+        return self._pages(
+            RegistrantsPage, "/webinars/{webinarId}/registrants", {"status": status},
+            webinarId=webinar_id,
+        )
+
     def iter_registrants(
         self, webinar_id: int, status: str = "approved"
     ) -> Iterator[Registrant]:
         """Registrants with ``status`` (approved, pending or denied), 300 a page."""
-        items = self._items(
-            "/webinars/{webinarId}/registrants", "registrants", {"status": status},
-            webinarId=webinar_id,
-        )
-        for item in items:
-            yield Registrant.model_validate(item)
+        for page in self.iter_registrant_pages(webinar_id, status):
+            yield from page.registrants
 
     def _find_registrants(self, webinar_id: int, emails: set[str]) -> dict[str, Registrant]:
         """Registrants with any of ``emails`` (casefolded), whatever their status."""
@@ -409,33 +430,48 @@ class ZoomClient:
 
     # --- reports and past webinars ----------------------------------------------------
 
+    # A past webinar is named by its id (then Zoom answers for its latest occurrence) or by
+    # an occurrence's UUID (the transport double-encodes a UUID that needs it). Zoom answers
+    # ZoomNotFound for a webinar that has not ended, was deleted or is past its retention.
+
     def get_webinar_report(self, webinar_id: int | str) -> WebinarReport:
-        """Totals of a past webinar (by id: its latest occurrence; or by UUID)."""
+        """Totals of a past webinar: its occurrence's UUID, actual start, end, duration."""
         data = self._call("GET", "/report/webinars/{webinarId}", webinarId=webinar_id)
         return WebinarReport.model_validate(data or {})
 
-    def iter_participants_report(self, webinar_id: int | str) -> Iterator[ParticipantReportRow]:
-        """One row per join of a past webinar, with registrant ids, 300 a page."""
-        items = self._items(
-            "/report/webinars/{webinarId}/participants", "participants",
+    def iter_participants_report_pages(
+        self, webinar_id: int | str
+    ) -> Iterator[ParticipantsReportPage]:
+        """The pages of the participants report: one row per join, with registrant ids."""
+        return self._pages(
+            ParticipantsReportPage, "/report/webinars/{webinarId}/participants",
             {"include_fields": "registrant_id"}, webinarId=webinar_id,
         )
-        for item in items:
-            yield ParticipantReportRow.model_validate(item)
 
-    def iter_absentees(self, webinar_uuid: str) -> Iterator[Registrant]:
-        """Registrants who did not attend the occurrence ``webinar_uuid``, 300 a page."""
-        items = self._items(
-            "/past_webinars/{webinarId}/absentees", "registrants", webinarId=webinar_uuid
+    def iter_participants_report(self, webinar_id: int | str) -> Iterator[ParticipantReportRow]:
+        """One row per join of a past webinar, with registrant ids, 300 a page."""
+        for page in self.iter_participants_report_pages(webinar_id):
+            yield from page.participants
+
+    def iter_absentee_pages(self, webinar_uuid: int | str) -> Iterator[RegistrantsPage]:
+        """The pages of approved registrants who did not attend the occurrence
+        ``webinar_uuid`` (ZoomValidationError when the webinar takes no registrations)."""
+        return self._pages(
+            RegistrantsPage, "/past_webinars/{webinarId}/absentees", webinarId=webinar_uuid
         )
-        for item in items:
-            yield Registrant.model_validate(item)
+
+    def iter_absentees(self, webinar_uuid: int | str) -> Iterator[Registrant]:
+        """Registrants who did not attend the occurrence ``webinar_uuid``, 300 a page."""
+        for page in self.iter_absentee_pages(webinar_uuid):
+            yield from page.registrants
 
     def get_qa_report(self, webinar_id: int | str) -> QAReport:
+        """The questions asked in a past webinar, with their answers, by who asked."""
         data = self._call("GET", "/report/webinars/{webinarId}/qa", webinarId=webinar_id)
         return QAReport.model_validate(data or {})
 
     def get_polls_report(self, webinar_id: int | str) -> PollsReport:
+        """The poll answers of a past webinar, by who answered."""
         data = self._call("GET", "/report/webinars/{webinarId}/polls", webinarId=webinar_id)
         return PollsReport.model_validate(data or {})
 

@@ -2,14 +2,27 @@
 
 Every model keeps fields it does not declare (``extra="allow"``), so nothing Zoom sends is
 lost. Times are always tz-aware: Zoom's UTC ``...Z`` strings, and naive ones taken as UTC.
+A whole answer (a report, one page of a listing) also keeps the JSON it was read from, as
+Zoom sent it (``raw``), for callers that store answers verbatim.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    SecretStr,
+    model_validator,
+)
 
 
 def _blank_is_none(value: Any) -> Any:
@@ -27,6 +40,41 @@ ZoomTime = Annotated[datetime | None, BeforeValidator(_blank_is_none), AfterVali
 
 class ZoomModel(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class ZoomAnswer(ZoomModel):
+    """A whole answer of Zoom's (not a part of one): it keeps the JSON object it was read
+    from in :attr:`raw`."""
+
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_raw(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        answer = handler(data)
+        if isinstance(data, dict):
+            answer._raw = data
+        return answer
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The JSON object as Zoom sent it, untouched by validation (do not change it)."""
+        return self._raw
+
+
+class ZoomPage(ZoomAnswer):
+    """One page of a listing: Zoom's paging fields; each subclass holds the page's items
+    under Zoom's key for them and returns them from :attr:`items`."""
+
+    page_size: int | None = None
+    total_records: int | None = None
+    next_page_token: str | None = None
+    page_count: int | None = None  # listings that page by number
+    page_number: int | None = None
+
+    @property
+    def items(self) -> Sequence[ZoomModel]:
+        raise NotImplementedError
 
 
 # --- webinars ---------------------------------------------------------------------------
@@ -87,6 +135,16 @@ class Webinar(ZoomModel):
     occurrences: list[Occurrence] = Field(default_factory=list)
 
 
+class WebinarsPage(ZoomPage):
+    """A page of a user's webinars."""
+
+    webinars: list[Webinar] = Field(default_factory=list)
+
+    @property
+    def items(self) -> list[Webinar]:
+        return self.webinars
+
+
 # --- panelists --------------------------------------------------------------------------
 
 
@@ -104,6 +162,13 @@ class Panelist(ZoomModel):
     join_url: str | None = None
     name_tag_id: str | None = None
     name_tag_name: str | None = None
+
+
+class PanelistList(ZoomAnswer):
+    """A webinar's panelists, all in one answer (Zoom does not page them)."""
+
+    total_records: int | None = None
+    panelists: list[Panelist] = Field(default_factory=list)
 
 
 # --- registrants ------------------------------------------------------------------------
@@ -139,6 +204,16 @@ class Registrant(ZoomModel):
     status: str | None = None
     join_url: str | None = None
     create_time: ZoomTime = None
+
+
+class RegistrantsPage(ZoomPage):
+    """A page of registrants: a webinar's of one status, or an occurrence's absentees."""
+
+    registrants: list[Registrant] = Field(default_factory=list)
+
+    @property
+    def items(self) -> list[Registrant]:
+        return self.registrants
 
 
 class RegistrantCreated(ZoomModel):
@@ -199,6 +274,16 @@ class ParticipantReportRow(ZoomModel):
     customer_key: str | None = None
 
 
+class ParticipantsReportPage(ZoomPage):
+    """A page of a past webinar's participants report."""
+
+    participants: list[ParticipantReportRow] = Field(default_factory=list)
+
+    @property
+    def items(self) -> list[ParticipantReportRow]:
+        return self.participants
+
+
 class CustomKey(ZoomModel):
     key: str
     value: str = ""
@@ -209,7 +294,9 @@ class TrackingField(ZoomModel):
     value: str = ""
 
 
-class WebinarReport(ZoomModel):
+class WebinarReport(ZoomAnswer):
+    """A past webinar's totals: its occurrence's ``uuid``, actual start and end."""
+
     id: int
     uuid: str | None = None
     type: int | None = None
@@ -239,7 +326,9 @@ class QAEntry(ZoomModel):
     question_details: list[QuestionAnswer] = Field(default_factory=list)
 
 
-class QAReport(ZoomModel):
+class QAReport(ZoomAnswer):
+    """A past webinar's questions and answers, grouped by who asked."""
+
     id: int | None = None
     uuid: str | None = None
     start_time: ZoomTime = None
@@ -263,7 +352,9 @@ class PollEntry(ZoomModel):
     question_details: list[PollAnswer] = Field(default_factory=list)
 
 
-class PollsReport(ZoomModel):
+class PollsReport(ZoomAnswer):
+    """A past webinar's poll answers, grouped by who answered."""
+
     id: int | None = None
     uuid: str | None = None
     start_time: ZoomTime = None
