@@ -172,7 +172,9 @@ class CueAgenda:
     ``speed`` times faster than real time from the scheduled start on; texts show event time.
     ``origin`` is the wall instant at which the event clock shows the scheduled start (default:
     the scheduled start itself), so a rehearsal can start on a whole minute of event time
-    whatever the second it really begins.
+    whatever the second it really begins. ``skips`` are the jumps of the event clock over an
+    empty stretch (a rehearsal skipping the pre-show wait): ``(wall instant, event time
+    skipped)``, in order; from each wall instant on, the event clock shows that much more.
     """
 
     slug: str
@@ -186,17 +188,44 @@ class CueAgenda:
     settings: CueSettings = CueSettings()
     speed: float = 1.0
     origin: datetime | None = None
+    skips: tuple[tuple[datetime, timedelta], ...] = ()
 
     @property
     def real_start(self) -> datetime:
         """The wall instant of the scheduled start."""
+        if self.skips:
+            return self.to_real_time(self.scheduled_start)
         return self.origin or self.scheduled_start
 
     def to_event_time(self, real: datetime) -> datetime:
-        return self.scheduled_start + (real - self.real_start) * self.speed
+        base = self.origin or self.scheduled_start
+        event = self.scheduled_start + (real - base) * self.speed
+        for at, gap in self.skips:
+            if real >= at:
+                event += gap
+        return event
 
     def to_real_time(self, event: datetime) -> datetime:
-        return self.real_start + (event - self.scheduled_start) / self.speed
+        """The first wall instant at which the event clock shows ``event`` (a moment inside
+        a skipped stretch is reached at the jump)."""
+        base = self.origin or self.scheduled_start
+        real = base + (event - self.scheduled_start) / self.speed
+        skipped = timedelta(0)
+        for at, gap in self.skips:
+            if real < at:
+                break
+            skipped += gap
+            real = base + (event - self.scheduled_start - skipped) / self.speed
+            if real < at:
+                return at
+        return real
+
+    def skipping(self, at: datetime, gap: timedelta) -> CueAgenda:
+        """The same agenda with the event clock jumping ``gap`` forward at wall instant
+        ``at`` (no earlier than its last jump)."""
+        if gap < timedelta(0) or (self.skips and at < self.skips[-1][0]):
+            raise ValueError("the event clock only jumps forward, one jump after another")
+        return replace(self, skips=(*self.skips, (at, gap)))
 
     def recipients_for(self, cue: Cue) -> list[Recipient]:
         """The people a cue goes to."""
