@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,7 +49,8 @@ from zoomorch.outcome import EXIT_ZOOM as EXIT_FAILED  # 1: any failure of the r
 
 SAMPLE_EVENT = "imrf-2022-latam.toml"
 SAMPLE_REGISTRATIONS = "sample-registrations.csv"
-DEFAULT_SPEED = 30.0  # an hour of event in two minutes
+DEFAULT_SPEED = 30.0  # rehearse: an hour of event in two minutes
+DEMO_SPEED = 80.0  # the demo: an hour of event in 45 s (about 70 s in all, setup included)
 PLACEHOLDER_DOMAINS = ("example.org", "example.com", "example.net")
 
 
@@ -180,6 +182,35 @@ def rehearsal_start(spec: EventSpec, speed: float, setup_seconds: float,
     return wall, whole if whole == wall else whole + timedelta(minutes=1)
 
 
+PRESHOW_LEAD = timedelta(minutes=1)  # a skip lands this long (or up to a minute more) before
+# the next thing of the pre-show, so its cue goes out at its time, never rushed by the jump
+
+
+def preshow_skip(now: datetime, upcoming: Sequence[datetime],
+                 lead: timedelta = PRESHOW_LEAD) -> timedelta:
+    """How far the event clock may jump at ``now`` (event time) when nothing happens before
+    the earliest of ``upcoming`` (event times: the next cue, the start): whole minutes, landing
+    between ``lead`` and ``lead`` + 1 min before it; zero when that is less than a minute."""
+    if not upcoming:
+        return timedelta(0)
+    room = min(upcoming) - lead - now
+    return timedelta(minutes=max(0, int(room.total_seconds() // 60)))
+
+
+def preshow_real_seconds(agenda: CueAgenda, lead: timedelta = PRESHOW_LEAD) -> float:
+    """At most how many real seconds the pre-show takes once its empty stretches are skipped,
+    from the end of the setup to the scheduled start: the wait before each pre-show cue and
+    before the start is at most ``lead`` + 1 min of event time (skips are whole minutes)."""
+    moments = sorted({agenda.to_event_time(c.due) for c in plan_cues(agenda)
+                      if c.due < agenda.real_start and not c.projected}
+                     | {agenda.scheduled_start})
+    most = lead + timedelta(minutes=1)
+    event = most  # from the end of the setup to the first cue
+    for before, after in pairwise(moments):
+        event += min(after - before, most)
+    return event.total_seconds() / agenda.speed
+
+
 def setup_estimate(registrations: Path | None) -> float:
     """Real seconds apply and the registrant sync take under Pro's rate limits: people with
     answers are added one call each (Zoom's batch endpoint takes names only), about 30 a
@@ -266,14 +297,17 @@ class CueLines:
             f"{escape(message.text)}{late}", soft_wrap=True, highlight=False)
 
 
-def webhook_announcer(agenda: CueAgenda,
+def webhook_announcer(agenda: CueAgenda | Callable[[], CueAgenda],
                       say: Callable[[str], None]) -> Callable[[AppliedEvent], None]:
     """A listener for the service's webhook processor: tells the operator, once per kind, that
     Zoom's signed ``webinar.started`` / ``webinar.ended`` arrived (the service applies them
-    through its normal path, reading the sandbox's event times on the agenda's timeline)."""
+    through its normal path, reading the sandbox's event times on the agenda's timeline).
+    ``agenda`` may be a callable giving the agenda in force (one whose clock has jumped)."""
     seen: set[str] = set()
+    current = agenda
 
     def announce(applied: AppliedEvent) -> None:
+        agenda = current() if callable(current) else current
         if applied.slug != agenda.slug or applied.event in seen:
             return
         seen.add(applied.event)
@@ -401,7 +435,9 @@ class _Rehearsal:
         self.registrations = registrations
         setup = options.setup_seconds
         if setup is None:
-            setup = setup_estimate(registrations)
+            # Room for a slow setup on a busy machine: what is left is skipped with the
+            # rest of the empty pre-show.
+            setup = setup_estimate(registrations) * 1.5 + 5
         self.wall_start, self.start = rehearsal_start(spec, options.speed, setup)
         self.spec = spec.with_start(self.start)
         self.agenda = replace(agenda_from_event(self.spec, speed=options.speed),
@@ -414,6 +450,7 @@ class _Rehearsal:
         host = next(iter(self.spec.with_role(Role.HOST)), None)
         self.chat_sender = (host.email if host is not None and host.email
                             else "host@example.org")
+        self.clock: Any = None  # the sandbox's clock (event time), once it runs
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -438,8 +475,8 @@ class _Rehearsal:
         zone = self.agenda.zone
         out.print(f"Rehearsal of [bold]{self.slug}[/bold] at {o.speed:g}× "
                   f"(an hour of event in {_mmss(3600 / o.speed)} min): re-dated to start "
-                  f"{self.start.astimezone(zone):%Y-%m-%d %H:%M %Z} "
-                  f"({(self.wall_start - datetime.now(UTC)).total_seconds():.0f} s from now)")
+                  f"{self.start.astimezone(zone):%Y-%m-%d %H:%M %Z}; the clock skips the "
+                  "empty stretches of the pre-show")
         state_dir = o.state_dir or Path(self.stack.enter_context(
             tempfile.TemporaryDirectory(prefix="zoomorch-demo-")))
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -455,7 +492,7 @@ class _Rehearsal:
         # The service first: the sandbox must know where to send its webhooks.
         ctx, service, cue_lines = self._start_service(store)
         webhook_secret = ctx.webhook_secret or ""
-        clock = SandboxClock(speed=o.speed, start=self.event_now())
+        clock = self.clock = SandboxClock(speed=o.speed, start=self.event_now())
         sandbox = Sandbox(account_id="demo-account", client_id="demo-client",
                           client_secret=secrets.token_urlsafe(24), plan="pro",
                           webhook_url=f"{service.base_url}/zoom/webhook",
@@ -489,7 +526,7 @@ class _Rehearsal:
             out.print(cue_timeline(self.agenda))
         board = service.board_url(self.slug, "controller")
         out.print(f"[bold]cue board[/bold] (controller link, works while this runs): {board}")
-        sim, ended_at = self._live(sandbox, client, store, ctx, webinar_id)
+        sim, ended_at = self._live(sandbox, client, store, ctx, webinar_id, cue_lines)
         if self.o.team_chat:
             self._team_chat_summary(store, sandbox)
         return self._report(client, store, out_dir, webinar_id, sim, sync, cue_lines,
@@ -520,7 +557,7 @@ class _Rehearsal:
                                       webhook_secret=secrets.token_urlsafe(24))
         assert ctx.events is not None
         ctx.events.add_listener(webhook_announcer(
-            self.agenda, lambda text: self.out.print(text, soft_wrap=True)))
+            lambda: self.agenda, lambda text: self.out.print(text, soft_wrap=True)))
         service = RunningService(ctx).start()
         self.stack.callback(service.stop)
         self.step(f"service: {service.base_url} (cue scheduler, signed Zoom webhooks, cue "
@@ -658,7 +695,7 @@ class _Rehearsal:
     # -- the live event ---------------------------------------------------------------------
 
     def _live(self, sandbox: Any, client: Any, store: StateStore, ctx: Any,
-              webinar_id: int) -> tuple[Any, datetime | None]:
+              webinar_id: int, cue_lines: CueLines) -> tuple[Any, datetime | None]:
         from zoomorch.cues import current_segment
         from zoomorch.live.state import load_live, next_segment
 
@@ -755,6 +792,9 @@ class _Rehearsal:
                         continue
                 if ended:
                     break
+                if sim is None and self._skip_preshow(store, ctx, cue_lines, live_state,
+                                                      start_at):
+                    continue
                 time.sleep(self._pause(now, start_at, boundaries, live_state, sim))
         if sim is not None and not sim.wait(timeout=10):
             self.warnings.append("the simulation did not finish within 10 s of the end")
@@ -765,6 +805,54 @@ class _Rehearsal:
         if live_state.ended_at is None:
             self.warnings.append("no webinar.ended webhook reached the service")
         return sim, live_state.ended_at
+
+    def _skip_preshow(self, store: StateStore, ctx: Any, cue_lines: CueLines,
+                      live_state: LiveState, start_at: datetime) -> bool:
+        """Jump the event clock over an empty stretch of the pre-show, if this is one: no
+        start, adjustment or end recorded, every cue due so far out, and at least a minute
+        of event time before the next cue or the start. Everything that reads the event
+        clock jumps together: the sandbox's clock, and the agenda of the scheduler, the
+        service (its reading of Zoom's webhook times, the board), the console and this host.
+        Cues already out keep their times; the ones to come fire at their event time."""
+        from zoomorch.delivery.log import FINAL, deliveries
+
+        if (live_state.actual_start is not None or live_state.adjustments
+                or live_state.ended_at is not None or self.clock is None):
+            return False
+        wall = datetime.now(UTC)
+        now = self.agenda.to_event_time(wall)
+        cues = [c for c in plan_cues(self.agenda, live_state) if not c.projected]
+        ahead = [c for c in cues if c.due > wall]
+        nxt = min([*(self.agenda.to_event_time(c.due) for c in ahead), start_at,
+                   self.agenda.scheduled_start])
+        gap = preshow_skip(now, [nxt])
+        if gap <= timedelta(0):
+            return False
+        # Every cue due so far is out: its job has fired, a beat ago, and each of its
+        # deliveries is settled (the jump would not change them, but the story reads in order).
+        due = {c.id for c in cues if c.due <= wall}
+        if any(c.due > wall - timedelta(seconds=0.3) for c in cues if c.id in due):
+            return False
+        if ctx.scheduler is not None and due & set(ctx.scheduler.scheduled(self.slug)):
+            return False
+        if any(d.status not in FINAL for d in deliveries(store, self.slug) if d.cue_id in due):
+            return False
+        names = {"tech_check": "the tech check", "doors_open": "doors open"}
+        what = next((names.get(c.kind, c.kind) for c in ahead if c.kind in names
+                     and self.agenda.to_event_time(c.due) == nxt), "the start")
+        at = datetime.now(UTC)
+        jumped = self.agenda.skipping(at, gap)
+        self.clock.advance(gap)
+        self.agenda = cue_lines.agenda = ctx.agendas[self.slug] = jumped
+        if ctx.scheduler is not None:
+            ctx.scheduler.reschedule(jumped)
+        with contextlib.suppress(Exception):
+            ctx.hub.poke(self.slug)
+        minutes = round(gap.total_seconds() / 60)
+        self.out.print(f"[dim]{_clock(self.agenda.to_event_time(at) - gap, self.agenda)}[/dim] "
+                       f"… skipping {minutes} min of pre-show (nothing happens until "
+                       f"{what} at {_clock(nxt, self.agenda)[:5]})")
+        return True
 
     def _pause(self, now: datetime, start_at: datetime,
                boundaries: Sequence[tuple[datetime, int]], live_state: LiveState,
@@ -911,7 +999,7 @@ def _guarded(options: RehearsalOptions, name: str) -> int:
     return EXIT_OK if result.sync_adds_up and result.files else EXIT_FAILED
 
 
-def demo_command(*, speed: float = DEFAULT_SPEED, out_dir: Path | None = None,
+def demo_command(*, speed: float = DEMO_SPEED, out_dir: Path | None = None,
                  state_dir: Path | None = None, seed: int = 2022) -> int:
     """``zoomorch demo``: the seed event, the sample list, the whole life; exit code."""
     return _guarded(RehearsalOptions(speed=speed, out_dir=out_dir, state_dir=state_dir,
@@ -929,7 +1017,7 @@ def rehearse_command(event: Path, *, speed: float = DEFAULT_SPEED, out_dir: Path
     return _guarded(options, "rehearse")
 
 
-__all__ = ["DEFAULT_SPEED", "CueLines", "RehearsalError", "RehearsalOptions",
-           "RehearsalResult", "bundled", "cue_timeline", "demo_command", "rehearsal_checklist",
-           "rehearsal_start", "rehearse_command", "run_rehearsal", "simulated_segments",
-           "webhook_announcer"]
+__all__ = ["DEFAULT_SPEED", "DEMO_SPEED", "PRESHOW_LEAD", "CueLines", "RehearsalError",
+           "RehearsalOptions", "RehearsalResult", "bundled", "cue_timeline", "demo_command",
+           "preshow_real_seconds", "preshow_skip", "rehearsal_checklist", "rehearsal_start",
+           "rehearse_command", "run_rehearsal", "simulated_segments", "webhook_announcer"]

@@ -6,8 +6,12 @@ from pathlib import Path
 
 import typer
 
-_SPEED_DEMO = typer.Option(30.0, "--speed", min=1.0, max=3600.0,
-                           help="Event time runs this many times faster (30: the hour in 2 min).")
+_SPEED_DEMO = typer.Option(80.0, "--speed", min=1.0, max=3600.0,
+                           help="Event time runs this many times faster (80: the hour in 45 s; "
+                                "the empty pre-show is skipped).")
+_SPEED_REHEARSE = typer.Option(30.0, "--speed", min=1.0, max=3600.0,
+                               help="Event time runs this many times faster (30: the hour in "
+                                    "2 min; the empty pre-show is skipped).")
 _STATE_DIR = typer.Option(None, "--state-dir",
                           help="Keep the state database here (default: a temporary folder).")
 
@@ -27,7 +31,7 @@ def demo_cmd(
 
 def rehearse_cmd(
     event: Path = typer.Argument(..., exists=True, dir_okay=False, help="The event file (TOML)."),
-    speed: float = _SPEED_DEMO,
+    speed: float = _SPEED_REHEARSE,
     out: Path | None = typer.Option(
         None, "--out", help="Folder for the mock report (default ./zoomorch-rehearsal)."),
     registrations: Path | None = typer.Option(
