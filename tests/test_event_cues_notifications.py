@@ -207,3 +207,16 @@ def test_record_at_start_is_refused_with_the_auto_recording_fix(seed: dict[str, 
     text = problems_of(seed)
     assert "cues.record_at_start" in text and "meetings only" in text
     assert 'auto_recording = "cloud"' in text
+
+
+def test_webhook_timeout_is_read_and_bounded(seed: dict[str, Any]) -> None:
+    seed["notifications"] = {"webhook": {"url": "https://cues.example.org/in",
+                                         "timeout_seconds": 2.5}}
+    hook = parse_event(seed).notifications.webhook
+    assert hook is not None and hook.timeout_seconds == 2.5
+    for bad, why in ((0, "greater than 0"), (61, "less than or equal to 60"),
+                     ("soon", "a valid number")):
+        seed["notifications"]["webhook"]["timeout_seconds"] = bad
+        text = problems_of(seed)
+        assert "config/x.toml: notifications.webhook.timeout_seconds: " in text
+        assert why in text
