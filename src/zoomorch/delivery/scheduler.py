@@ -241,7 +241,7 @@ class CueScheduler:
         if slug not in self._taken:
             self._recover_interrupted(slug)
             self._taken.add(slug)
-        settled, retry_at = self._progress(slug)
+        settled, retry_at = self._progress(self._agendas[slug], cues)
         self._cancel_planned_away(slug, {c.id for c in cues}, live)
         wanted = {self._job_id(slug, c.id): (c.id, retry_at.get(c.id, c.due))
                   for c in cues if c.id not in settled}
@@ -276,25 +276,31 @@ class CueScheduler:
     def _job_id(slug: str, cue_id: str) -> str:
         return f"{slug}|{cue_id}"
 
-    def _progress(self, slug: str) -> tuple[set[str], dict[str, datetime]]:
+    def _progress(self, agenda: CueAgenda, cues: list[Cue]
+                  ) -> tuple[set[str], dict[str, datetime]]:
         """Cues whose every delivery is settled, and when the unsettled ones retry.
 
-        A cue with no row yet, or with a target never claimed (a process killed while
-        fanning it out), is not settled: its job fires, and the claims let only the missing
-        deliveries through."""
-        by_cue: dict[str, list[tuple[str, datetime | None]]] = {}
+        Settled means a final row for every target the cue has (channel × recipient, or a
+        Zoom action): a cue with no row yet, or with a target never claimed (a process killed
+        while fanning it out), is not, so its job fires again and the claims let only the
+        missing deliveries through."""
+        rows: dict[str, tuple[str, datetime | None]] = {}
         with self.store.session() as session:
-            for cue_id, status, next_at in session.execute(
-                select(CueDelivery.cue_id, CueDelivery.status, CueDelivery.next_attempt_at)
-                .where(CueDelivery.event_slug == slug)
+            for key, status, next_at in session.execute(
+                select(CueDelivery.key, CueDelivery.status, CueDelivery.next_attempt_at)
+                .where(CueDelivery.event_slug == agenda.slug)
             ):
-                by_cue.setdefault(cue_id, []).append((status, next_at))
-        settled = {c for c, rows in by_cue.items() if all(s in FINAL for s, _ in rows)}
+                rows[key] = (status, next_at)
+        settled: set[str] = set()
         retry_at: dict[str, datetime] = {}
-        for cue_id, rows in by_cue.items():
-            times = [n for s, n in rows if s == DeliveryStatus.RETRYING and n is not None]
+        for cue in cues:
+            found = [rows.get(key) for key in self._targets(agenda, cue)]
+            if all(row is not None and row[0] in FINAL for row in found):
+                settled.add(cue.id)
+            times = [row[1] for row in found if row is not None
+                     and row[0] == DeliveryStatus.RETRYING and row[1] is not None]
             if times:
-                retry_at[cue_id] = min(times)
+                retry_at[cue.id] = min(times)
         return settled, retry_at
 
     def _cancel_planned_away(self, slug: str, planned: set[str], live: LiveState) -> None:
