@@ -28,6 +28,10 @@ from zoomorch.notify.base import (
 
 NAME = "webhook"
 
+# Seconds to wait for the receiver (to connect, then for its answer), unless the event file's
+# notifications.webhook.timeout_seconds says otherwise.
+DEFAULT_TIMEOUT = 5.0
+
 
 class WebhookSection(Protocol):
     """What this channel reads of the event file's ``[notifications.webhook]``."""
@@ -38,10 +42,6 @@ class WebhookSection(Protocol):
     def url_env(self) -> str | None: ...
     @property
     def timeout_seconds(self) -> float: ...
-
-# Seconds to wait for the receiver (to connect, then for its answer), unless the event file's
-# notifications.webhook.timeout_seconds says otherwise.
-DEFAULT_TIMEOUT = 5.0
 
 
 def _safe_url(url: str) -> str:
