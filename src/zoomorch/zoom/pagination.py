@@ -46,16 +46,3 @@ def iter_pages(
             query["page_number"] = number
             continue
         return
-
-
-def iter_items(
-    fetch: FetchPage,
-    items_key: str,
-    params: Mapping[str, Any] | None = None,
-    *,
-    page_size: int = MAX_PAGE_SIZE,
-    page_numbers: bool = False,
-) -> Iterator[dict[str, Any]]:
-    """Yield the items under ``items_key`` of every page."""
-    for page in iter_pages(fetch, params, page_size=page_size, page_numbers=page_numbers):
-        yield from page.get(items_key) or []
