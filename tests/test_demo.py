@@ -6,19 +6,41 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from zoomorch.demo import bundled
+from cue_agendas import RecordingNotifier, quick_agenda
+from zoomorch.cli.rehearsal import _SPEED_DEMO
+from zoomorch.cues import CueAgenda, agenda_from_event, plan_cues
+from zoomorch.db.store import open_store
+from zoomorch.delivery.log import deliveries
+from zoomorch.delivery.scheduler import CueScheduler
+from zoomorch.demo import (
+    DEMO_SPEED,
+    PRESHOW_LEAD,
+    SAMPLE_REGISTRATIONS,
+    RehearsalOptions,
+    bundled,
+    preshow_real_seconds,
+    preshow_skip,
+    setup_estimate,
+)
 from zoomorch.event import load_event
 from zoomorch.registrants.command import load_list
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_EVENT = ROOT / "config" / "imrf-2022-latam.toml"
+M = timedelta(minutes=1)
 
 
 def _zoomorch(*args: str, cwd: Path, timeout: float = 110) -> subprocess.CompletedProcess[str]:
@@ -71,6 +93,101 @@ def test_sample_list_has_hundreds_of_people_and_a_handful_of_reported_bad_rows()
                for ch in (r.first_name + r.last_name).lower())
 
 
+# --------------------------------------------------------------------------- the pre-show skip
+
+
+def test_a_jump_of_the_event_clock_keeps_the_past_and_moves_the_future() -> None:
+    start = datetime(2030, 5, 17, 12, 30, tzinfo=UTC)
+    origin = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
+    agenda = CueAgenda("e", "E", ZoneInfo("UTC"), start, 60 * M, (), speed=60, origin=origin)
+    at = origin - timedelta(seconds=20)  # the clock shows 12:10 and jumps to 12:25
+    jumped = agenda.skipping(at, 15 * M)
+    before, after = at - timedelta(seconds=5), at + timedelta(seconds=2)
+    assert jumped.to_event_time(before) == agenda.to_event_time(before)  # the past stays
+    assert jumped.to_event_time(after) == agenda.to_event_time(after) + 15 * M
+    assert jumped.to_real_time(start - 25 * M) == agenda.to_real_time(start - 25 * M)
+    assert jumped.to_real_time(start - 3 * M) == at + timedelta(seconds=2)
+    assert jumped.to_real_time(start - 15 * M) == at  # skipped over: reached at the jump
+    assert jumped.real_start == origin - timedelta(seconds=15)
+    for wall in (before, at, after, origin + 30 * M):
+        assert jumped.to_real_time(jumped.to_event_time(wall)) == wall
+    twice = jumped.skipping(at + timedelta(seconds=1), M)
+    assert twice.real_start == jumped.real_start - timedelta(seconds=1)
+
+
+def test_a_skip_is_whole_minutes_and_lands_just_before_what_comes_next() -> None:
+    now = datetime(2030, 5, 17, 12, 0, 10, tzinfo=UTC)
+    doors = datetime(2030, 5, 17, 12, 20, tzinfo=UTC)
+    gap = preshow_skip(now, [doors, doors + 10 * M])
+    assert gap == 19 * M
+    assert PRESHOW_LEAD <= doors - (now + gap) < PRESHOW_LEAD + M
+    assert preshow_skip(doors - PRESHOW_LEAD - timedelta(seconds=59), [doors]) == timedelta(0)
+    assert preshow_skip(now, []) == timedelta(0)
+
+
+def test_the_default_demo_fits_its_time_budget_on_the_event_clock() -> None:
+    """The demo's real time, from the event clock: setup (Pro's rate limits), the pre-show
+    with its empty stretches skipped, and the event hour, leave 15 s of the 90 s for start-up,
+    the report and a busy machine."""
+    assert _SPEED_DEMO.default == DEMO_SPEED
+    spec = load_event(SEED_EVENT)
+    agenda = agenda_from_event(spec, speed=DEMO_SPEED)
+    preshow = preshow_real_seconds(agenda)
+    # The tech check, doors open and the start: each waited for at most lead + 1 min.
+    assert preshow == 3 * (PRESHOW_LEAD + M).total_seconds() / DEMO_SPEED
+    assert preshow <= 4
+    hour = (agenda.duration + agenda.settings.hard_stop_grace).total_seconds() / DEMO_SPEED
+    with bundled(SAMPLE_REGISTRATIONS) as sample:
+        setup = setup_estimate(sample)
+    assert setup + preshow + hour <= 75, (setup, preshow, hour)
+    # Without the skip, the 30-minute pre-show alone would take this long:
+    assert agenda.settings.tech_check_before.total_seconds() / DEMO_SPEED > 5 * preshow
+    assert RehearsalOptions().late_minutes * 60 / DEMO_SPEED < 2
+
+
+def test_the_scheduler_delivers_each_cue_once_on_time_across_a_jump(tmp_path: Path) -> None:
+    """The demo's jump on a real scheduler: after the tech check went out, the event clock
+    skips to just before doors open; the tech check is not sent again, doors open comes at
+    its event time, sooner in wall time, and nothing is late, missed or early."""
+    store = open_store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+    speed = 600.0
+    start = datetime(2030, 5, 17, 12, 30, tzinfo=UTC)
+    wall_start = datetime.now(UTC) + timedelta(seconds=3.5)  # tech check in 0.5 s
+    agenda = replace(quick_agenda(start, speed=speed, minutes=(2, 2), tech_check_before=30 * M,
+                                  doors_open_before=10 * M, late_after=timedelta(seconds=2),
+                                  late_grace=timedelta(seconds=30)), origin=wall_start)
+    sink = RecordingNotifier("sink")
+    tech = next(c for c in plan_cues(agenda) if c.kind == "tech_check")
+    doors_at = agenda.to_event_time(next(c for c in plan_cues(agenda)
+                                         if c.kind == "doors_open").due)
+    with CueScheduler(store, [sink], [agenda]) as scheduler:
+        deadline = time.monotonic() + 10
+        while not any(m.kind == "tech_check" for _, m in sink.received):
+            assert time.monotonic() < deadline, "the tech check never went out"
+            time.sleep(0.01)
+        jump_at = datetime.now(UTC)
+        gap = preshow_skip(agenda.to_event_time(jump_at), [doors_at])
+        assert gap >= 18 * M
+        jumped = agenda.skipping(jump_at, gap)
+        scheduler.reschedule(jumped)
+        last = plan_cues(jumped)[-1].due
+        while datetime.now(UTC) < last + timedelta(seconds=0.5):
+            time.sleep(0.05)
+    keys = Counter(m.key for _, m in sink.received)
+    expected = {f"{agenda.slug}|{c.id}|sink|{r.id}" for c in plan_cues(jumped)
+                for r in jumped.recipients_for(c)}
+    assert set(keys) == expected and set(keys.values()) == {1}
+    assert tech.id in {c.id for c in plan_cues(jumped)}  # its time is in the past: unchanged
+    assert all(at >= m.due for at, m in sink.received)  # never early
+    doors = next(m for _, m in sink.received if m.kind == "doors_open")
+    assert jumped.to_event_time(doors.due) == doors_at  # on time on the event clock
+    moved = agenda.to_real_time(doors_at) - gap / speed
+    assert abs((doors.due - moved).total_seconds()) < 0.001
+    assert {(d.status, d.late) for d in deliveries(store, agenda.slug)} == {("delivered", False)}
+    # The pre-show took 30 min of event time less the skip.
+    assert jumped.real_start - tech.due == (30 * M - gap) / speed
+
+
 # --------------------------------------------------------------------------- end to end
 
 
@@ -118,6 +235,52 @@ def test_demo_runs_the_seed_event_end_to_end_and_writes_the_report(tmp_path: Pat
     assert summary["best_segment"] in ("Opening Remarks", "Interactive Dialogue",
                                        "Closing Remarks")
     assert summary["cues_delivered"] > 20 and summary["ended_at"] is not None
+    _check_the_pre_show_skip(text, tmp_path / "state" / "zoomorch.sqlite3")
+
+
+def _check_the_pre_show_skip(text: str, database: Path) -> None:
+    """The clock jumped over the empty pre-show, and every cue still went out once, on time:
+    one cue of each pre-show kind, every delivery settled as delivered (or fell back to the
+    board), none late, missed or early; and Zoom's clock jumped with ours (the webhook's
+    start time is the host's)."""
+    skips = re.findall(r"… skipping (\d+) min of pre-show \(nothing happens until (.+?) at",
+                       text)
+    assert [what for _, what in skips][-2:] == ["doors open", "the start"], skips
+    assert sum(int(minutes) for minutes, _ in skips) >= 25
+    order = [text.index(f"cue {kind}") for kind in ("tech_check", "doors_open", "event_start",
+                                                     "not_started", "segment_start")]
+    assert order == sorted(order)
+    at = [m.start() for m in re.finditer("… skipping", text)]
+    assert any(order[0] < a < order[1] for a in at) and any(order[1] < a < order[2] for a in at)
+    # On the event clock: the cues at their minute, the host 2 min late, Zoom agreeing.
+    start = re.search(r"re-dated to start \S+ (\d\d):(\d\d)", text)
+    assert start is not None
+    t = int(start.group(1)) * 60 + int(start.group(2))
+
+    def at(minutes: int) -> str:
+        return f"{(t + minutes) // 60 % 24:02d}:{(t + minutes) % 60:02d}:"
+
+    for kind, minutes in (("tech_check", -30), ("doors_open", -10), ("event_start", 0)):
+        assert f"{at(minutes)}00 cue {kind}" in text, kind
+    host = re.search(r"(\d\d:\d\d):(\d\d) host: starts the webinar", text)
+    zoom = re.search(r"(\d\d:\d\d):(\d\d) Zoom → service: signed webinar.started", text)
+    assert host and zoom
+    assert host.group(1) + ":" == at(2), host.group(0)
+    assert zoom.group(1) + ":" in (at(2), at(3)), zoom.group(0)
+
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT kind, cue_id, channel, recipient, status, late, due, "
+                          "delivered_at FROM cue_delivery").fetchall()
+    cues = {kind: {r[1] for r in rows if r[0] == kind} for kind in {r[0] for r in rows}}
+    for kind in ("tech_check", "doors_open", "event_start", "hard_stop"):
+        assert len(cues.get(kind, ())) == 1, (kind, cues.get(kind))
+    assert len({(r[1], r[2], r[3]) for r in rows}) == len(rows)
+    assert {r[4] for r in rows} <= {"delivered", "fell_back"}, Counter(r[4] for r in rows)
+    assert not [r for r in rows if r[5]], "late deliveries"
+    for kind, _cue, _channel, _who, status, _late, due, delivered_at in rows:
+        if status == "delivered":
+            late = (datetime.fromisoformat(delivered_at) - datetime.fromisoformat(due))
+            assert timedelta(0) <= late < timedelta(seconds=5), (kind, due, delivered_at)
 
 
 def test_rehearse_runs_any_event_file_with_checklist_timeline_and_mock_report(

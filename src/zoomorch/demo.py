@@ -182,8 +182,9 @@ def rehearsal_start(spec: EventSpec, speed: float, setup_seconds: float,
     return wall, whole if whole == wall else whole + timedelta(minutes=1)
 
 
-PRESHOW_LEAD = timedelta(minutes=1)  # a skip lands this long (or up to a minute more) before
-# the next thing of the pre-show, so its cue goes out at its time, never rushed by the jump
+# A skip lands this long (or up to a minute more: skips are whole minutes) before the next
+# thing of the pre-show, whose cue then goes out at its time, not rushed by the jump.
+PRESHOW_LEAD = timedelta(seconds=30)
 
 
 def preshow_skip(now: datetime, upcoming: Sequence[datetime],
