@@ -6,11 +6,13 @@
    (cue scheduler, signed-webhook receiver, cue board) whose cue plan runs on the same
    accelerated timeline (``CueAgenda.speed``: event time = start + (wall − start) × speed);
 2. ``apply`` (webinar, ES/EN/FR interpretation, panelists) and the registrant sync;
-3. the live event: the sandbox's seeded attendance simulation starts the webinar a couple of
-   minutes late; its signed ``webinar.started`` webhook reaches the service and re-anchors the
-   cues; this module acts as the host (``next`` at the simulation's segment boundaries, with
-   a deliberate overrun of the longest segment under manual advance; the end through the Zoom
-   API at the hard stop);
+3. the live event: the empty stretches of the pre-show are skipped (the event clock jumps to
+   just before the next cue or the start: the sandbox's clock and every holder of the agenda
+   together, :meth:`CueAgenda.skipping`); the sandbox's seeded attendance simulation starts
+   the webinar a couple of minutes late; its signed ``webinar.started`` webhook reaches the
+   service and re-anchors the cues; this module acts as the host (``next`` at the
+   simulation's segment boundaries, with a deliberate overrun of the longest segment under
+   manual advance; the end through the Zoom API at the hard stop);
 4. the attendance report (HTML, XLSX, CSV) and a short summary next to the simulation's truth.
 
 Everything is stopped on the way out, Ctrl-C included. The CLI (``cli.py``) only parses.
