@@ -11,11 +11,11 @@ import logging
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Connection, Table, Update, bindparam, select, update
 
 from zoomorch.db.store import StateStore, utcnow
 from zoomorch.db.tables import CueDelivery
@@ -66,6 +66,7 @@ class LogOp(Enum):
     MISSED = "missed"  # insert (or turn a waiting row) missed
     CANCEL = "cancel"  # a waiting row whose cue left the plan
     FINISH = "finish"  # the outcome of a claimed row
+    FLUSH = "flush"  # writes nothing: done once everything queued before it is written
 
 
 
@@ -112,21 +113,49 @@ class DeliveryLog:
     threads hand their statements to one thread that commits them together (group commit).
     Claims wait for their commit; outcomes do not (a crash before they are written leaves the
     claim, read as "interrupted" on restart: lost, never repeated).
+
+    The writer is on every cue's path (a channel is called only after its claim is
+    committed), so it is kept cheap: statements are built once, the writer holds one
+    connection, and the outcomes of a batch with the same columns go in one executemany.
+    On SQLite its commits never run a WAL checkpoint (which syncs the database file and stalled
+    cues by tens of milliseconds): a thread of its own checkpoints every
+    ``checkpoint_every`` instead, beside the writer.
     """
 
-    def __init__(self, store: StateStore) -> None:
+    def __init__(self, store: StateStore, *,
+                 checkpoint_every: timedelta = timedelta(seconds=1)) -> None:
         self.store = store
         self.table = cast(Table, CueDelivery.__table__)
+        self._sqlite = store.engine.dialect.name == "sqlite"
+        self._statements = _Statements(self.table, store.engine.dialect.name)
         self._queue: list[tuple[LogOp, dict[str, Any], Future[Any] | None]] = []
         self._cond = threading.Condition()
         self._closed = False
+        self._closing = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cue-delivery-log", daemon=True)
         self._thread.start()
+        self._checkpointer: threading.Thread | None = None
+        if self._sqlite:
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint, args=(checkpoint_every.total_seconds(),),
+                name="cue-delivery-log-checkpoint", daemon=True)
+            self._checkpointer.start()
 
     def claim(self, row: dict[str, Any]) -> int | None:
         """Mark a delivery as being sent; the attempt number, or None if it is not ours."""
         result: int | None = self._submit(LogOp.CLAIM, row, wait=True)
         return result
+
+    def claim_later(self, row: dict[str, Any]) -> Future[int | None]:
+        """:meth:`claim` without waiting: the future resolves once the claim is committed
+        (its callbacks run on the writer's thread, so they must be quick)."""
+        future: Future[int | None] = Future()
+        self._enqueue(LogOp.CLAIM, row, future)
+        return future
+
+    def flush(self) -> None:
+        """Wait until everything handed to the writer so far is written."""
+        self._submit(LogOp.FLUSH, {}, wait=True)
 
     def missed(self, row: dict[str, Any], reason: str) -> None:
         self._submit(LogOp.MISSED, {**row, "last_error": reason}, wait=False)
@@ -146,87 +175,155 @@ class DeliveryLog:
         with self._cond:
             self._closed = True
             self._cond.notify()
+        self._closing.set()
         self._thread.join(timeout=10)
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=10)
+
+    def _connect(self) -> Connection:
+        conn = self.store.engine.connect()
+        if self._sqlite:
+            conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")  # see _checkpoint
+            conn.commit()
+        return conn
+
+    def _checkpoint(self, every: float) -> None:
+        """Copy the WAL into the database file now and then, off the writer's path (PASSIVE:
+        neither the writer nor readers wait for it)."""
+        while not self._closing.wait(every):
+            try:
+                with self.store.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception as exc:  # a busy moment: the next round catches up
+                log.debug("delivery log checkpoint skipped: %s", exc)
 
     def _submit(self, op: LogOp, params: dict[str, Any], *, wait: bool) -> Any:
         future: Future[Any] | None = Future() if wait else None
+        self._enqueue(op, params, future)
+        return future.result() if future is not None else None
+
+    def _enqueue(self, op: LogOp, params: dict[str, Any], future: Future[Any] | None) -> None:
         with self._cond:
             if self._closed:
                 raise RuntimeError("the delivery log is closed")
             self._queue.append((op, params, future))
             self._cond.notify()
-        return future.result() if future is not None else None
 
     def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._closed:
-                    self._cond.wait()
-                batch, self._queue = self._queue, []
-                if not batch and self._closed:
-                    return
-            try:
-                results = self._write(batch)
-            except Exception as exc:
-                log.exception("writing the delivery log failed")
-                for _, _, future in batch:
+        conn: Connection | None = None
+        try:
+            while True:
+                with self._cond:
+                    while not self._queue and not self._closed:
+                        self._cond.wait()
+                    batch, self._queue = self._queue, []
+                    if not batch and self._closed:
+                        return
+                try:
+                    if conn is None:
+                        conn = self._connect()
+                    results = self._write(conn, batch)
+                except Exception as exc:
+                    log.exception("writing the delivery log failed")
+                    if conn is not None:
+                        conn.close()  # a fresh connection for the next batch
+                        conn = None
+                    for _, _, future in batch:
+                        if future is not None:
+                            future.set_exception(exc)
+                    continue
+                for (_, _, future), result in zip(batch, results, strict=True):
                     if future is not None:
-                        future.set_exception(exc)
-                continue
-            for (_, _, future), result in zip(batch, results, strict=True):
-                if future is not None:
-                    future.set_result(result)
+                        future.set_result(result)
+        finally:
+            if conn is not None:
+                conn.close()
 
-    def _write(self, batch: list[tuple[LogOp, dict[str, Any], Future[Any] | None]]
-               ) -> list[Any]:
-        t = self.table
-        results: list[Any] = []
-        with self.store.engine.begin() as conn:
-            for op, params, _ in batch:
+    def _write(self, conn: Connection,
+               batch: list[tuple[LogOp, dict[str, Any], Future[Any] | None]]) -> list[Any]:
+        """One transaction for the whole batch; the results in the batch's order."""
+        sql = self._statements
+        results: list[Any] = [None] * len(batch)
+        # Outcomes with the same columns, grouped for one executemany. They are written when
+        # another statement touches one of their rows, and at the end: each row still sees
+        # its statements in the order they were submitted.
+        outcomes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        pending: set[str] = set()
+
+        def write_outcomes() -> None:
+            for columns, rows in outcomes.items():
+                conn.execute(sql.finish(columns), rows)
+            outcomes.clear()
+            pending.clear()
+
+        with conn.begin():
+            for i, (op, params, _) in enumerate(batch):
+                if op is LogOp.FLUSH:
+                    continue
+                if op is not LogOp.FINISH and params["key"] in pending:
+                    write_outcomes()
                 if op is LogOp.CLAIM:
                     # RETURNING, not rowcount: SQLAlchemy leaves an INSERT's rowcount -1 on
                     # psycopg, which read as "inserted" every time and resent delivered cues.
-                    inserted = conn.execute(_insert_new(conn, t).returning(t.c.key),
-                                            params).first()
-                    if inserted is not None:
-                        results.append(1)
+                    if conn.execute(sql.insert_returning, params).first() is not None:
+                        results[i] = 1
                         continue
                     # A retry: only a row waiting for one can be claimed again.
-                    retried = conn.execute(
-                        update(t).where(t.c.key == params["key"],
-                                        t.c.status.in_(WAITING))
-                        .values(status=DeliveryStatus.SENDING, attempts=t.c.attempts + 1,
-                                updated_at=params["updated_at"], next_attempt_at=None)
-                    ).rowcount
-                    results.append(conn.execute(select(t.c.attempts).where(
-                        t.c.key == params["key"])).scalar_one() if retried else None)
+                    retried = conn.execute(sql.claim_retry, {
+                        "b_key": params["key"], "b_updated_at": params["updated_at"]}).rowcount
+                    results[i] = conn.execute(sql.attempts, {"b_key": params["key"]}
+                                              ).scalar_one() if retried else None
                 elif op is LogOp.MISSED:
-                    conn.execute(_insert_new(conn, t), params)
-                    conn.execute(update(t).where(t.c.key == params["key"],
-                                                 t.c.status.in_(WAITING))
-                                 .values(status=DeliveryStatus.MISSED,
-                                         last_error=params["last_error"],
-                                         updated_at=params["updated_at"]))
-                    results.append(None)
+                    conn.execute(sql.insert, params)
+                    conn.execute(sql.missed, {"b_key": params["key"],
+                                              "b_last_error": params["last_error"],
+                                              "b_updated_at": params["updated_at"]})
                 elif op is LogOp.CANCEL:
                     # Only a row still waiting: one being sent right now finishes on its own.
-                    conn.execute(update(t).where(t.c.key == params["key"],
-                                                 t.c.status.in_(WAITING))
-                                 .values(status=DeliveryStatus.CANCELLED,
-                                         last_error=params["last_error"],
-                                         next_attempt_at=None,
-                                         updated_at=params["updated_at"]))
-                    results.append(None)
+                    conn.execute(sql.cancel, {"b_key": params["key"],
+                                              "b_last_error": params["last_error"],
+                                              "b_updated_at": params["updated_at"]})
                 else:  # LogOp.FINISH
-                    key = params.pop("key")
-                    conn.execute(update(t).where(t.c.key == key).values(**params))
-                    results.append(None)
+                    columns = tuple(sorted(k for k in params if k != "key"))
+                    outcomes.setdefault(columns, []).append(
+                        {f"b_{k}": v for k, v in params.items()})
+                    pending.add(params["key"])
+            write_outcomes()
         return results
 
 
-def _insert_new(conn: Any, table: Any) -> Any:
+class _Statements:
+    """The writer's statements, built once (compiled once, then from SQLAlchemy's cache)."""
+
+    def __init__(self, t: Table, dialect: str) -> None:
+        self.table = t
+        self.insert = _insert_new(dialect, t)
+        self.insert_returning = self.insert.returning(t.c.key)
+        key = t.c.key == bindparam("b_key")
+        self.claim_retry = update(t).where(key, t.c.status.in_(WAITING)).values(
+            status=DeliveryStatus.SENDING, attempts=t.c.attempts + 1,
+            updated_at=bindparam("b_updated_at"), next_attempt_at=None)
+        self.attempts = select(t.c.attempts).where(key)
+        self.missed = update(t).where(key, t.c.status.in_(WAITING)).values(
+            status=DeliveryStatus.MISSED, last_error=bindparam("b_last_error"),
+            updated_at=bindparam("b_updated_at"))
+        self.cancel = update(t).where(key, t.c.status.in_(WAITING)).values(
+            status=DeliveryStatus.CANCELLED, last_error=bindparam("b_last_error"),
+            next_attempt_at=None, updated_at=bindparam("b_updated_at"))
+        self._finish: dict[tuple[str, ...], Update] = {}
+
+    def finish(self, columns: tuple[str, ...]) -> Update:
+        statement = self._finish.get(columns)
+        if statement is None:
+            statement = update(self.table).where(self.table.c.key == bindparam("b_key")).values(
+                {name: bindparam(f"b_{name}") for name in columns})
+            self._finish[columns] = statement
+        return statement
+
+
+def _insert_new(dialect: str, table: Table) -> Any:
     """INSERT that does nothing when the key exists (the idempotency check itself)."""
-    if conn.dialect.name == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert(table).on_conflict_do_nothing(index_elements=["key"])
