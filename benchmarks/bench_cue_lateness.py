@@ -85,7 +85,7 @@ def main() -> None:
     # spread over the other half, so cues from all events interleave.
     event_seconds = args.window / 2
     speed = 22 * 60 / event_seconds
-    lead = args.lead or 3.0 + args.events * 20 / 1500  # the setup plans every event first
+    lead = args.lead or 3.0 + args.events * 0.006  # the setup plans every event first
     t0 = datetime.now(UTC) + timedelta(seconds=lead)
     agendas = []
     for n in range(args.events):
@@ -98,6 +98,10 @@ def main() -> None:
     scheduler.start()
     setup = time.monotonic() - began
     first_due = min(plan_cues(a)[0].due for a in agendas)
+    first_due_after_setup = (first_due - datetime.now(UTC)).total_seconds()
+    if first_due_after_setup < 0:
+        print(f"WARNING: the first cues fell due {-first_due_after_setup:.1f} s before the "
+              "setup was over: give a longer --lead")
     last_due = max(plan_cues(a)[-1].due for a in agendas)
     print(f"{args.events} events x {total // args.events} cues = {total} cues, due from "
           f"{(first_due - datetime.now(UTC)).total_seconds():+.1f} s to "
@@ -126,6 +130,7 @@ def main() -> None:
     print(load.line())
     emit({"benchmark": "cue_lateness", "job_store": "memory", "events": args.events,
           "cues": total, "window_s": args.window, "setup_s": rounded(setup),
+          "first_due_after_setup_s": rounded(first_due_after_setup),
           "delivered": len(lateness_ms), "duplicates": len(keys) - len(set(keys)),
           "early": early,
           "lateness_ms": {"p50": rounded(percentile(lateness_ms, 50), 1),

@@ -36,7 +36,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPoolExecutor
@@ -63,7 +63,7 @@ from zoomorch.delivery.log import (
     DeliveryStatus,
     delivery_key,
 )
-from zoomorch.live.state import live_revisions, load_live_revision
+from zoomorch.live.state import live_revisions, load_live_revision, load_live_revisions
 from zoomorch.notify.base import CueMessage, DeliveryError, Notifier, RecipientUnreachable
 
 if TYPE_CHECKING:
@@ -79,6 +79,16 @@ class Everyone:
 
     recipients: tuple[Recipient, ...]
     id: str = "everyone"
+
+
+class _LogRow(NamedTuple):
+    """What scheduling reads of one delivery-log row."""
+
+    cue_id: str
+    status: DeliveryStatus
+    next_attempt_at: datetime | None
+    due: datetime
+    last_error: str | None
 
 
 class ZoomControls(Protocol):
@@ -174,14 +184,22 @@ class CueScheduler:
     # -- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Rebuild every event's jobs from the delivery log and the live state, start firing."""
+        """Rebuild every event's jobs from the delivery log and the live state, start firing.
+
+        One read of each for all the events (a service may run hundreds): the start must be
+        over before the first cue is due."""
         with self._lock:
             if self._running or self._stopping:
                 raise RuntimeError("this CueScheduler was started already; make a new one")
             self._running = True
             self.scheduler.start(paused=True)
-            for agenda in list(self._agendas.values()):
-                self.reschedule(agenda)
+            slugs = list(self._agendas)
+            self._take_over(slugs)
+            lives = load_live_revisions(self.store, slugs)
+            rows = self._read_log(slugs)
+            for slug in slugs:
+                live, revision = lives[slug]
+                self._replan(self._agendas[slug], live, revision, rows.get(slug, {}))
             self.scheduler.add_job(self._watch, "interval",
                                    seconds=self.watch_every.total_seconds(),
                                    id="watch-live-state", executor=WATCH,
@@ -237,22 +255,31 @@ class CueScheduler:
                                        speed=known.speed if known else 1.0)
         slug = agenda.slug
         with self._lock:
+            scheduling = self._running and not self._stopping
+            if scheduling:
+                self._take_over([slug])
             live, revision = load_live_revision(self.store, slug)
-            cues = [c for c in plan_cues(agenda, live) if not c.projected]
-            self._agendas[slug] = agenda
-            self._plans[slug] = {c.id: c for c in cues}
-            self._revisions[slug] = revision
-            if self._running and not self._stopping:
-                self._schedule(slug, cues, live)
+            rows = self._read_log([slug]).get(slug, {}) if scheduling else {}
+            return self._replan(agenda, live, revision, rows)
+
+    def _replan(self, agenda: CueAgenda, live: LiveState, revision: int,
+                rows: dict[str, _LogRow]) -> list[Cue]:
+        """The event's plan under ``live``; its jobs too once started (under the lock)."""
+        slug = agenda.slug
+        cues = [c for c in plan_cues(agenda, live) if not c.projected]
+        self._agendas[slug] = agenda
+        self._plans[slug] = {c.id: c for c in cues}  # replaced whole: fire() reads it unlocked
+        self._revisions[slug] = revision
+        if self._running and not self._stopping:
+            self._schedule(agenda, cues, live, rows)
         return cues
 
-    def _schedule(self, slug: str, cues: list[Cue], live: LiveState) -> None:
+    def _schedule(self, agenda: CueAgenda, cues: list[Cue], live: LiveState,
+                  rows: dict[str, _LogRow]) -> None:
         """Jobs for exactly the cues the delivery log does not show settled."""
-        if slug not in self._taken:
-            self._recover_interrupted(slug)
-            self._taken.add(slug)
-        settled, retry_at = self._progress(self._agendas[slug], cues)
-        self._cancel_planned_away(slug, {c.id for c in cues}, live)
+        slug = agenda.slug
+        settled, retry_at = self._progress(agenda, cues, rows)
+        self._cancel_planned_away({c.id for c in cues}, live, rows)
         wanted = {self._job_id(slug, c.id): (c.id, retry_at.get(c.id, c.due))
                   for c in cues if c.id not in settled}
         for job_id in self._jobs.get(slug, set()) - wanted.keys():
@@ -286,7 +313,23 @@ class CueScheduler:
     def _job_id(slug: str, cue_id: str) -> str:
         return f"{slug}|{cue_id}"
 
-    def _progress(self, agenda: CueAgenda, cues: list[Cue]
+    def _read_log(self, slugs: list[str]) -> dict[str, dict[str, _LogRow]]:
+        """slug -> delivery key -> its row, for these events (one query per 500 events)."""
+        out: dict[str, dict[str, _LogRow]] = {slug: {} for slug in slugs}
+        with self.store.session() as session:
+            for i in range(0, len(slugs), 500):
+                for row in session.execute(
+                    select(CueDelivery.event_slug, CueDelivery.key, CueDelivery.cue_id,
+                           CueDelivery.status, CueDelivery.next_attempt_at, CueDelivery.due,
+                           CueDelivery.last_error)
+                    .where(CueDelivery.event_slug.in_(slugs[i:i + 500]))
+                ):
+                    out[row.event_slug][row.key] = _LogRow(
+                        row.cue_id, DeliveryStatus(row.status), row.next_attempt_at, row.due,
+                        row.last_error)
+        return out
+
+    def _progress(self, agenda: CueAgenda, cues: list[Cue], rows: dict[str, _LogRow]
                   ) -> tuple[set[str], dict[str, datetime]]:
         """Cues whose every delivery is settled, and when the unsettled ones retry.
 
@@ -294,41 +337,32 @@ class CueScheduler:
         Zoom action): a cue with no row yet, or with a target never claimed (a process killed
         while fanning it out), is not, so its job fires again and the claims let only the
         missing deliveries through."""
-        rows: dict[str, tuple[str, datetime | None]] = {}
-        with self.store.session() as session:
-            for key, status, next_at in session.execute(
-                select(CueDelivery.key, CueDelivery.status, CueDelivery.next_attempt_at)
-                .where(CueDelivery.event_slug == agenda.slug)
-            ):
-                rows[key] = (status, next_at)
         settled: set[str] = set()
         retry_at: dict[str, datetime] = {}
         for cue in cues:
             found = [rows.get(key) for key in self._targets(agenda, cue)]
-            if all(row is not None and row[0] in FINAL for row in found):
+            if all(row is not None and row.status in FINAL for row in found):
                 settled.add(cue.id)
-            times = [row[1] for row in found if row is not None
-                     and row[0] == DeliveryStatus.RETRYING and row[1] is not None]
+            times = [row.next_attempt_at for row in found if row is not None
+                     and row.status == DeliveryStatus.RETRYING
+                     and row.next_attempt_at is not None]
             if times:
                 retry_at[cue.id] = min(times)
         return settled, retry_at
 
-    def _cancel_planned_away(self, slug: str, planned: set[str], live: LiveState) -> None:
+    def _cancel_planned_away(self, planned: set[str], live: LiveState,
+                             rows: dict[str, _LogRow]) -> None:
         """Give a final status to the deliveries still waiting (a retry) whose cue is no
         longer planned: nothing will fire them again, and every cue must be accounted for."""
-        with self.store.session() as session:
-            stranded = [(key, due, error) for key, cue_id, due, error in session.execute(
-                select(CueDelivery.key, CueDelivery.cue_id, CueDelivery.due,
-                       CueDelivery.last_error)
-                .where(CueDelivery.event_slug == slug, CueDelivery.status.in_(WAITING))
-            ) if cue_id not in planned]
-        for i, (key, due, error) in enumerate(stranded):
-            ended = live.ended_at is not None and due >= live.ended_at
+        stranded = [(key, row) for key, row in rows.items()
+                    if row.status in WAITING and row.cue_id not in planned]
+        for i, (key, row) in enumerate(stranded):
+            ended = live.ended_at is not None and row.due >= live.ended_at
             reason = ("planned away by the end of the webinar" if ended
                       else "planned away by next/shift/extend/start")
             log.info("cue delivery %s cancelled: %s", key, reason)
-            self._log.cancel(key, f"{reason}; last error: {error}" if error else reason,
-                             wait=i == len(stranded) - 1)
+            self._log.cancel(key, f"{reason}; last error: {row.last_error}"
+                             if row.last_error else reason, wait=i == len(stranded) - 1)
 
     def _watch(self) -> None:
         """Re-plan events whose live state changed (e.g. from another process)."""
@@ -341,16 +375,19 @@ class CueScheduler:
             except Exception:
                 log.exception("re-planning %s failed", slug)
 
-    def _recover_interrupted(self, slug: str) -> None:
-        """Deliveries of this event claimed by a process that stopped before their outcome:
-        the channel may have shown them, so they are recorded interrupted, never resent."""
+    def _take_over(self, slugs: list[str]) -> None:
+        """Deliveries of these events claimed by a process that stopped before their
+        outcome: the channel may have shown them, so they are recorded interrupted, never
+        resent. Once per event, when this scheduler first schedules it."""
+        new = [slug for slug in slugs if slug not in self._taken]
         with self.store.session() as session:
-            session.execute(
-                update(CueDelivery).where(CueDelivery.event_slug == slug,
-                                          CueDelivery.status == DeliveryStatus.SENDING)
-                .values(status=DeliveryStatus.INTERRUPTED, updated_at=utcnow(),
-                        last_error="the scheduler stopped while delivering; not resent")
-            )
+            for i in range(0, len(new), 500):
+                session.execute(
+                    update(CueDelivery).where(CueDelivery.event_slug.in_(new[i:i + 500]),
+                                              CueDelivery.status == DeliveryStatus.SENDING)
+                    .values(status=DeliveryStatus.INTERRUPTED, updated_at=utcnow(),
+                            last_error="the scheduler stopped while delivering; not resent"))
+        self._taken.update(new)
 
     # -- firing -------------------------------------------------------------------------
 

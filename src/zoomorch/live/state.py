@@ -121,6 +121,19 @@ def load_live_revision(store: StateStore, event_slug: str) -> tuple[LiveState, i
     return record.live, record.revision
 
 
+def load_live_revisions(store: StateStore, slugs: list[str]
+                        ) -> dict[str, tuple[LiveState, int]]:
+    """:func:`load_live_revision` of many events in one query per 500 (a scheduler's start)."""
+    out = {slug: (LiveState(), 0) for slug in slugs}
+    with store.session() as session:
+        for i in range(0, len(slugs), 500):
+            for row in session.scalars(select(CueLive).where(
+                    CueLive.event_slug.in_(slugs[i:i + 500]))):
+                record = _record(row)
+                out[row.event_slug] = (record.live, record.revision)
+    return out
+
+
 def live_revision(store: StateStore, event_slug: str) -> int:
     return live_revisions(store).get(event_slug, 0)
 
