@@ -1,9 +1,13 @@
 """Restart: kill -9 the cue scheduler at random moments of an accelerated event, restart it,
 and count deliveries. Every cue must reach each recipient exactly once, or be recorded as
 missed (down past the late grace) or interrupted (killed between claim and outcome) — and
-no cue may ever arrive twice.
+no cue may ever arrive twice. Each restart rebuilds the jobs from the delivery log (nothing
+about them is stored). Prints each trial's outcome counts, the machine's load during the run
+and, as the last line, one JSON object of the figures (keys: docs/benchmarks.md).
 
-    /work/venv/bin/python benchmarks/bench_cue_restart.py [--trials 3] [--kills 3] [--seed 1]
+    .venv-ci/bin/python benchmarks/bench_cue_restart.py [--trials 3] [--kills 3] [--seed 1]
+
+Exit status 0 when every cue was delivered once or recorded, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from benchlib import LoadWatch, emit
 
 from zoomorch.cues import CueAgenda, CueSettings, Recipient, SegmentPlan, plan_cues
 from zoomorch.db.store import open_store
@@ -146,14 +152,24 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     overall: Counter[str] = Counter()
-    for n in range(args.trials):
-        outcome = trial(rng, args.kills)
-        overall += outcome
-        print(f"trial {n + 1}: " + ", ".join(f"{k} {v}" for k, v in sorted(outcome.items())))
+    trials = []
+    with LoadWatch() as load:
+        for n in range(args.trials):
+            outcome = trial(rng, args.kills)
+            overall += outcome
+            trials.append(dict(sorted(outcome.items())))
+            print(f"trial {n + 1}: " + ", ".join(f"{k} {v}" for k, v in sorted(outcome.items())))
     bad = sum(v for k, v in overall.items()
               if k.split()[0] in ("DUPLICATE", "UNACCOUNTED", "INCONSISTENT"))
     print("overall: " + ", ".join(f"{k} {v}" for k, v in sorted(overall.items())))
     print("every cue exactly once or recorded:", "yes" if bad == 0 else f"NO ({bad} bad)")
+    print(load.line())
+    emit({"benchmark": "cue_restart", "trials": args.trials, "kills_per_trial": args.kills,
+          "seed": args.seed, "deliveries": overall["total"],
+          "outcomes": {k: v for k, v in sorted(overall.items()) if k != "total"},
+          "per_trial": trials, "duplicates": overall["DUPLICATE"],
+          "unaccounted": overall["UNACCOUNTED"], "bad": bad,
+          "every_cue_once_or_recorded": bad == 0, **load.figures()})
     raise SystemExit(1 if bad else 0)
 
 
