@@ -15,7 +15,8 @@
    manual advance; the end through the Zoom API at the hard stop);
 4. the attendance report (HTML, XLSX, CSV) and a short summary next to the simulation's truth.
 
-Everything is stopped on the way out, Ctrl-C included. The CLI (``cli.py``) only parses.
+Everything is stopped on the way out, Ctrl-C included. The CLI (``zoomorch.cli.rehearsal``)
+only parses.
 """
 
 from __future__ import annotations

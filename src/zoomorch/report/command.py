@@ -1,4 +1,5 @@
-"""``zoomorch report``: the command's work and its printed summary (cli.py only parses)."""
+"""``zoomorch report``: the command's work and its printed summary (``zoomorch.cli.report``
+only parses)."""
 
 from __future__ import annotations
 
