@@ -188,6 +188,7 @@ def test_sandbox_webinar_start_reaches_the_receiver_signed_and_moves_the_plan(
     assert start is not None and abs(start - datetime.now(UTC)) < timedelta(minutes=1)
 
 
+@pytest.mark.slow
 def test_a_sandbox_at_speed_60_starting_late_moves_the_cues_by_the_real_delay(
     store: StateStore,
 ) -> None:
@@ -216,6 +217,7 @@ def test_a_sandbox_at_speed_60_starting_late_moves_the_cues_by_the_real_delay(
         time.sleep(max(0.0, (late - datetime.now(UTC)).total_seconds()))
         started_wall = datetime.now(UTC)
         sb.store.start_webinar(created["id"])
+        after_start = datetime.now(UTC)
         sandbox_start = sb.store.webinar(created["id"]).started_at
         wait_for(lambda: load_live(store, agenda.slug).actual_start is not None)
         recorded = load_live(store, agenda.slug).actual_start
@@ -224,9 +226,11 @@ def test_a_sandbox_at_speed_60_starting_late_moves_the_cues_by_the_real_delay(
         wait_for(lambda: any(m.kind == "time_up" for _, m in sink.received), timeout=6.0)
     assert sandbox_start is not None
     # Zoom's times are whole seconds: one event second is 1/60 of a real second.
-    assert abs(recorded - agenda.to_real_time(sandbox_start)) < timedelta(seconds=0.1)
-    assert abs(recorded - started_wall) < timedelta(seconds=0.3)
-    assert abs(recorded - scheduled - timedelta(seconds=1)) < timedelta(seconds=0.3)
+    tick = timedelta(seconds=1 / 60)
+    assert abs(recorded - agenda.to_real_time(sandbox_start)) <= tick
+    # The real moment the webinar started, read back from Zoom's event-time stamp.
+    assert started_wall - tick <= recorded <= after_start
+    assert recorded - scheduled >= timedelta(seconds=1) - tick  # one event minute late
 
     before, after = plan_cues(agenda), plan_cues(agenda, load_live(store, agenda.slug))
 
@@ -240,7 +244,9 @@ def test_a_sandbox_at_speed_60_starting_late_moves_the_cues_by_the_real_delay(
     arrived, message = time_up[0]
     assert abs(message.due - (recorded + timedelta(seconds=3))) < timedelta(milliseconds=5)
     assert arrived >= message.due - timedelta(milliseconds=5)  # never early
-    assert arrived - due(before, "time_up") > timedelta(seconds=0.7)  # not the old plan's time
+    # Moved by the real delay, not left at the old plan's time.
+    moved = message.due - due(before, "time_up")
+    assert abs(moved - (recorded - scheduled)) < timedelta(milliseconds=5)
 
 
 # -- board links and the API ---------------------------------------------------------------
