@@ -32,6 +32,7 @@ def smtp() -> Iterator[tuple[int, Inbox]]:
         yield int(controller.port), inbox
 
 
+@pytest.mark.slow
 def test_a_chat_cue_to_a_non_contact_falls_back_to_email_and_status_says_so(
         sandbox: Sandbox, smtp: tuple[int, Inbox], tmp_path: Path) -> None:
     port, inbox = smtp

@@ -124,6 +124,7 @@ def test_on_time_late_and_missed_are_decided_on_the_schedulers_clock(tmp_path: P
         [(on_time.id, False), (late.id, True)])
 
 
+@pytest.mark.slow
 def test_a_stop_while_many_cues_fall_due_logs_nothing_and_loses_nothing(
         tmp_path: Path, caplog: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch) -> None:
