@@ -24,10 +24,7 @@ BOARD_KEY = "board-key-for-tests-0123456789-abcdefghij"
 
 
 def store_at(tmp_path: Path) -> StateStore:
-    import zoomorch.delivery.log
-    import zoomorch.live.state
-    import zoomorch.live.webhooks  # noqa: F401
-
+    """A new state store (every table comes from the migrations, whatever is imported)."""
     return open_store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
 
 
