@@ -701,7 +701,7 @@ class _Rehearsal:
     def _live(self, sandbox: Any, client: Any, store: StateStore, ctx: Any,
               webinar_id: int, cue_lines: CueLines) -> tuple[Any, datetime | None]:
         from zoomorch.cues import current_segment
-        from zoomorch.live.state import load_live, next_segment
+        from zoomorch.live.state import LiveSource, load_live, next_segment
 
         o = self.o
         manual = self.agenda.settings.advance == "manual"
@@ -777,7 +777,7 @@ class _Rehearsal:
                         and over > timedelta(0) else ""
                     self.host(f"`next` → {self.agenda.segments[nxt].title}{note} "
                               f"({_in_room(sim, now)} in the room)", now)
-                    next_segment(store, self.slug, agenda=self.agenda)
+                    next_segment(store, self.slug, agenda=self.agenda, by=LiveSource.REHEARSAL)
                     refresh()
                     continue
                 if sim is not None and not ended:
