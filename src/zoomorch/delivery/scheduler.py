@@ -229,10 +229,6 @@ class CueScheduler:
             pool.shutdown(wait=wait)
         self._log.close()
 
-    @property
-    def stopping(self) -> bool:
-        return self._stopping
-
     def __enter__(self) -> CueScheduler:
         self.start()
         return self
