@@ -2,6 +2,11 @@
 
 The key comes from ``ZOOMORCH_BOARD_SECRET`` or, failing that, from ``board.key`` in the state
 directory, generated on first use with mode 0600. Rotating the key revokes every link.
+
+A link lives at most :data:`MAX_LINK_LIFETIME` (7 days): :meth:`BoardTokens.issue` refuses
+more, and :meth:`BoardTokens.verify` refuses any signed link whose lifetime is longer (one
+from an older zoomorch, or one issued "in the future"), so a leaked link stops working within
+a week even when nobody rotates the key.
 """
 
 from __future__ import annotations
@@ -24,6 +29,21 @@ ALGORITHM = "HS256"
 
 Role = Literal["viewer", "controller"]
 ROLES: tuple[Role, ...] = ("viewer", "controller")
+
+MAX_LINK_LIFETIME = timedelta(days=7)
+_CLOCK_SKEW = timedelta(minutes=1)  # between the host that issues and the one that verifies
+
+
+class LinkLifetimeError(ValueError):
+    """A board link asked to live longer than :data:`MAX_LINK_LIFETIME`."""
+
+
+def check_lifetime(expires_in: timedelta) -> None:
+    """Raise :class:`LinkLifetimeError` when a link may not live that long."""
+    if expires_in > MAX_LINK_LIFETIME:
+        raise LinkLifetimeError(
+            f"a board link lives at most 7 days, not {_days(expires_in)}; issue a new link "
+            "when it runs out (e.g. the day before the event)")
 
 
 class BoardAuthError(Exception):
@@ -96,6 +116,7 @@ class BoardTokens:
               *, language: str = "en", now: datetime | None = None) -> str:
         if role not in ROLES:
             raise ValueError(f"role must be viewer or controller, not {role!r}")
+        check_lifetime(expires_in)
         issued = now or datetime.now(UTC)
         claims = {"aud": AUDIENCE, "event": event, "role": role, "lang": language,
                   "iat": int(issued.timestamp()),
@@ -110,13 +131,20 @@ class BoardTokens:
                                  "(zoomorch board-link EVENT)")
         try:
             claims = jwt.decode(token, self._key, algorithms=[ALGORITHM], audience=AUDIENCE,
-                                options={"require": ["exp", "aud", "event", "role"]})
+                                options={"require": ["exp", "iat", "aud", "event", "role"]})
         except jwt.ExpiredSignatureError:
             raise BoardAuthError(
                 "this board link has expired; ask the host for a new one"
             ) from None
         except jwt.PyJWTError:
             raise BoardAuthError("this board link is not valid") from None
+        expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        issued = datetime.fromtimestamp(int(claims["iat"]), UTC)
+        if expires - issued > MAX_LINK_LIFETIME or \
+                expires - datetime.now(UTC) > MAX_LINK_LIFETIME + _CLOCK_SKEW:
+            # Signed with our key, but for longer than zoomorch issues links (an older one did).
+            raise BoardAuthError("this board link lives longer than 7 days, which is no longer "
+                                 "allowed; ask the host for a new one")
         role = claims.get("role")
         if role not in ROLES:
             raise BoardAuthError("this board link is not valid")
@@ -124,6 +152,11 @@ class BoardTokens:
             raise BoardAuthError("this board link is for another event", status=403)
         if need == "controller" and role != "controller":
             raise BoardAuthError("this board link can watch but not control", status=403)
-        return BoardGrant(event=str(claims["event"]), role=role,
-                          expires=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        return BoardGrant(event=str(claims["event"]), role=role, expires=expires,
                           language=str(claims.get("lang") or "en"))
+
+
+def _days(amount: timedelta) -> str:
+    days, rest = divmod(amount, timedelta(days=1))
+    hours = rest / timedelta(hours=1)
+    return f"{days} days" + (f" {hours:.4g} h" if hours else "")

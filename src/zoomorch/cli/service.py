@@ -107,7 +107,8 @@ def board_link_cmd(
     event: str = typer.Argument(..., help="The event file (TOML) or the event's key."),
     role: str = typer.Option("viewer", "--role", help="viewer or controller."),
     expires: str = typer.Option(
-        "6h", "--expires", help="How long the link works: 6h, 90m, 2d (a bare number is minutes)."),
+        "6h", "--expires",
+        help="How long the link works: 6h, 90m, 2d (a bare number is minutes); at most 7d."),
     language: str = typer.Option("en", "--lang",
                                  help=f"Board language: {cue_languages_accepted()}."),
     base_url: str = typer.Option(
@@ -115,7 +116,7 @@ def board_link_cmd(
         help="Where the service is reached (env ZOOMORCH_PUBLIC_URL)."),
 ) -> None:
     """Print a signed link to an event's cue board (anyone holding it has its role)."""
-    from zoomorch.board.tokens import ROLES, BoardTokens
+    from zoomorch.board.tokens import ROLES, BoardTokens, check_lifetime
     from zoomorch.cues import LANGUAGES
     from zoomorch.vocab.durations import parse_duration
 
@@ -125,6 +126,7 @@ def board_link_cmd(
         raise typer.BadParameter(f"use {cue_languages_accepted()}", param_hint="--lang")
     try:
         lifetime: timedelta = parse_duration(expires, sign="positive")
+        check_lifetime(lifetime)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--expires") from None
     path = Path(event)
