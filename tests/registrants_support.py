@@ -11,6 +11,7 @@ from zoomorch.registrants.normalise import RegistrationList, RegistrationRules, 
 from zoomorch.registrants.source import decode_source, parse_table
 from zoomorch.sandbox import Sandbox
 from zoomorch.zoom import RateLimiter, ZoomClient, ZoomCredentials
+from zoomorch.zoom.retry import RetryPolicy
 
 EVENT_KEY = "sync-test"
 
@@ -20,15 +21,17 @@ def load(text: str, rules: RegistrationRules | None = None) -> RegistrationList:
     return normalise_table(parse_table(decode_source(text.encode()), "list.csv"), rules)
 
 
-def client_for(sandbox: Sandbox, *, paced: bool = False) -> ZoomClient:
-    """A client of the sandbox; unpaced (functional tests) unless ``paced`` (Pro's limits)."""
+def client_for(sandbox: Sandbox, *, paced: bool = False,
+               retry: RetryPolicy | None = None) -> ZoomClient:
+    """A client of the sandbox; unpaced (functional tests) unless ``paced`` (Pro's limits);
+    ``retry`` replaces the client's retry policy (e.g. without its seconds of backoff)."""
     env = sandbox.env()
     limiter = None if paced else RateLimiter("pro", limits=dict.fromkeys(RateLabel, 1000.0))
     return ZoomClient(ZoomCredentials(
         account_id=env["ZOOM_ACCOUNT_ID"], client_id=env["ZOOM_CLIENT_ID"],
         client_secret=env["ZOOM_CLIENT_SECRET"], api_base_url=env["ZOOM_API_BASE_URL"],
         oauth_url=env["ZOOM_OAUTH_URL"],
-    ), plan="pro", limiter=limiter)
+    ), plan="pro", limiter=limiter, retry=retry)
 
 
 def make_webinar(client: ZoomClient, *, automatic: bool) -> int:

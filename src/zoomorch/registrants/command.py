@@ -177,6 +177,12 @@ def render_report(report: SyncReport, files: SyncFiles, console: Console) -> Non
     """The plan or the result: samples of each kind, rejects, notes, the counts."""
     source = report.source
     blank = f", {len(source.blank_rows)} blank rows skipped" if source.blank_rows else ""
+    multi = source.multi_line_rows
+    if multi:
+        shown = ", ".join(str(n) for n in multi[:SAMPLE_ROWS])
+        more = f" and {len(multi) - SAMPLE_ROWS} more" if len(multi) > SAMPLE_ROWS else ""
+        rows = "rows" if len(multi) > 1 else "row"
+        blank += f"; a cell with a line break, kept as one row: {rows} {shown}{more}"
     console.print(f"{source.path}: {source.data_rows} rows ({source.encoding}{blank})",
                   markup=False, highlight=False)
     for warning in source.warnings:

@@ -153,6 +153,9 @@ class RegistrationList:
     data_rows: int
     blank_rows: tuple[int, ...] = ()
     warnings: tuple[str, ...] = ()
+    line_count: int = 0  # the file's lines, counted from its line breaks
+    lines_read: int = 0  # the lines the header, blank rows and rows took up
+    multi_line_rows: tuple[int, ...] = ()  # rows with a cell that holds a line break
 
     def by_key(self) -> dict[str, Registration]:
         return {registration.key: registration for registration in self.registrations}
@@ -320,4 +323,7 @@ def normalise_table(table: SourceTable, rules: RegistrationRules | None = None) 
         data_rows=len(table.rows),
         blank_rows=table.blank_rows,
         warnings=tuple(warnings),
+        line_count=table.line_count,
+        lines_read=table.lines_read,
+        multi_line_rows=table.multi_line_rows,
     )

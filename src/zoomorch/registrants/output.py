@@ -11,6 +11,8 @@ from zoomorch.registrants.normalise import Rejection
 from zoomorch.registrants.plan import Deferral
 from zoomorch.safe_csv import write_csv
 
+EXCEL_CELL_LIMIT = 32_767  # characters Excel holds in one cell
+
 REGISTRANT_COLUMNS = (
     "email", "first_name", "last_name", "status", "join_url", "registrant_id", "on_list",
     "source_rows",

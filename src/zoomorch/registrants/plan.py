@@ -121,6 +121,7 @@ class DeferralReason(StrEnum):
 
     PERSON_DAILY_LIMIT = "Zoom's per-person daily limit"
     RUN_STOPPED = "not sent: the run stopped"
+    ZOOM_FAILED = "Zoom failed this call"
 
 
 @dataclass(frozen=True)
@@ -147,14 +148,27 @@ class SyncCounts:
     by_outcome: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
     pruned: int = 0  # registrants not on the list whose registration was taken back
     deferred_by_reason: Counter[DeferralReason] = field(default_factory=Counter)
+    file_lines: int = 0  # the list file's lines, from its line breaks
+    lines_read: int = 0  # the lines its header, blank rows and data rows took up
+
+    @classmethod
+    def of(cls, source: RegistrationList) -> SyncCounts:
+        """Empty counts for ``source``'s rows (and lines)."""
+        return cls(data_rows=source.data_rows, file_lines=source.line_count,
+                   lines_read=source.lines_read)
 
     @property
     def total(self) -> int:
         return sum(self.by_outcome.values())
 
     @property
+    def lines_accounted(self) -> bool:
+        """Did the rows read take up every line of the file (no line outside a row)?"""
+        return self.lines_read == self.file_lines
+
+    @property
     def adds_up(self) -> bool:
-        return self.total == self.data_rows and (
+        return self.total == self.data_rows and self.lines_accounted and (
             sum(self.deferred_by_reason.values()) == self.by_outcome[Outcome.DEFERRED])
 
     def __getitem__(self, outcome: Outcome) -> int:
@@ -170,10 +184,16 @@ class SyncCounts:
         shown = [(o, c) for o, c in self.by_outcome.items() if c or o is not Outcome.DEFERRED]
         parts = [f"{outcome.value}: {count}" for outcome, count in shown]
         sums = " + ".join(str(c) for _, c in shown)
-        verdict = (f"{sums} = {self.total} = {self.data_rows} input rows: "
-                   "every row is accounted for" if self.adds_up else
-                   f"{sums} = {self.total}, but the list has {self.data_rows} rows: "
-                   "MISMATCH, please report this")
+        if self.adds_up:
+            verdict = (f"{sums} = {self.total} = {self.data_rows} input rows: "
+                       "every row is accounted for")
+        elif not self.lines_accounted:
+            verdict = (f"{sums} = {self.total} from {self.data_rows} rows, but they take up "
+                       f"{self.lines_read} of the file's {self.file_lines} lines: "
+                       "MISMATCH, please report this")
+        else:
+            verdict = (f"{sums} = {self.total}, but the list has {self.data_rows} rows: "
+                       "MISMATCH, please report this")
         lines = [", ".join(parts), verdict]
         if self.deferred_by_reason:
             lines.append("deferred, by reason: " + ", ".join(
@@ -200,7 +220,7 @@ class SyncPlan:
 
     def counts(self, source: RegistrationList) -> SyncCounts:
         """The planned outcome of every input row."""
-        counts = SyncCounts(data_rows=source.data_rows)
+        counts = SyncCounts.of(source)
         tally = counts.by_outcome
         tally[Outcome.ADDED] = len(self.additions)
         tally[Outcome.UNCHANGED] = len(self.unchanged)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,8 @@ class SourceRow:
     number: int
     cells: dict[str, str]
     extra_cells: tuple[str, ...] = ()  # non-empty cells beyond the last header column
+    line: int = 0  # the file's line the row starts on (1-based)
+    lines: int = 1  # how many of the file's lines it spans (a cell with line breaks: more)
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,13 @@ class SourceTable:
     rows: tuple[SourceRow, ...]
     blank_rows: tuple[int, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    line_count: int = 0  # the file's lines, counted from its line breaks
+    lines_read: int = 0  # the lines the rows, blank rows and header took up
+
+    @property
+    def multi_line_rows(self) -> tuple[int, ...]:
+        """The rows with a cell holding a line break (one row in a spreadsheet)."""
+        return tuple(row.number for row in self.rows if row.lines > 1)
 
 
 def _cp1252_with_latin1_fallback(error: UnicodeError) -> tuple[str, int]:
@@ -125,17 +135,104 @@ def _is_blank(record: list[str]) -> bool:
     return all(not cell.strip() for cell in record)
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_EMAIL_LIKE = re.compile(r"[^@\s\"',;]+@[^@\s\"',;]+\.[^@\s\"',;.]+")
+
+
+def _count_lines(text: str) -> int:
+    """The file's lines as a text editor numbers them (a last line without a break counts)."""
+    breaks = len(_LINE_BREAK.findall(text))
+    return breaks + (1 if text and not text.endswith(("\n", "\r")) else 0)
+
+
+def _looks_like_a_row(line: str, delimiter: str, columns: int) -> bool:
+    """Does one line of a multi-line cell read as a whole row of the list on its own?"""
+    if not line.strip():
+        return False
+    try:
+        fields = next(csv.reader([line], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return False
+    # A row of a registration list has the header's columns and an email; an address
+    # ("Calle 5, Apto 3" / "Bogotá, Colombia") or a comment on two lines has no email cell.
+    return len(fields) >= max(2, columns) and any(
+        _EMAIL_LIKE.fullmatch(f.strip()) for f in fields)
+
+
+@dataclass(frozen=True)
+class _Swallowed:
+    """A cell that ran over the lines after its row."""
+
+    column: str
+    line: int  # the line the cell starts on
+    lines: tuple[int, ...]  # the swallowed lines that read as rows (or, at the end, all)
+    evidence: str  # the first of them, as written
+    to_the_end: bool  # the file ended inside the cell
+
+
+def _swallowing(
+    record: list[str], header: tuple[str, ...], first_line: int, delimiter: str,
+    opened_at_end: bool,
+) -> _Swallowed | None:
+    line = first_line
+    for index, cell in enumerate(record):
+        parts = _LINE_BREAK.split(cell)
+        name = header[index] if index < len(header) else f"column {index + 1}"
+        rows = tuple(line + k for k, part in enumerate(parts)
+                     if k and _looks_like_a_row(part, delimiter, len(header)))
+        if rows:
+            return _Swallowed(name, line, rows, parts[rows[0] - line], False)
+        if opened_at_end and index == len(record) - 1 and len(parts) > 1:
+            # The file ended inside this (the record's last) cell: it took every line left.
+            taken = tuple(line + k for k, part in enumerate(parts) if k and part.strip())
+            if taken:
+                return _Swallowed(name, line, taken, parts[taken[0] - line], True)
+        line += len(parts) - 1
+    return None
+
+
+def _swallowed_rows_error(path: str, row: int, found: _Swallowed) -> SourceError:
+    first, last = found.lines[0], found.lines[-1]
+    span = f"line {first}" if first == last else f"lines {first}-{last}"
+    shown = found.evidence if len(found.evidence) <= 80 else found.evidence[:77] + "..."
+    if found.to_the_end:
+        what = f"runs to the end of the file: it swallowed {span} (the first: {shown!r})"
+    else:
+        count = len(found.lines)
+        holds = f"which hold {count} rows" if count > 1 else "which holds a row"
+        what = f"swallowed {span}, {holds} of their own (the first: {shown!r})"
+    return SourceError(
+        f"{path}: row {row} (line {found.line}), column {found.column!r}: a quote (\") opened "
+        f"in this cell is not closed where the cell should end, so the cell {what}; the people "
+        "on those lines would be lost. Nothing was sent. Fix: close the quote or delete the "
+        "stray \" in that cell (in a spreadsheet, retype the cell), save the list again and "
+        "re-run"
+    )
+
+
 def parse_table(decoded: DecodedSource, path: str = "<list>") -> SourceTable:
-    """Split decoded text into a header and numbered rows."""
-    delimiter = _sniff_delimiter(decoded.text)
-    reader = csv.reader(io.StringIO(decoded.text, newline=""), delimiter=delimiter)
+    """Split decoded text into a header and numbered rows.
+
+    A quoted cell may hold line breaks (an address on two lines) and stays one row. A quote
+    left open swallows the lines after it into one cell: when a line inside a cell reads as a
+    row of its own, or the file ends inside a quoted cell that spans lines, the list is
+    refused with the row, the line and the fix, rather than losing the people on those lines.
+    """
+    text = decoded.text
+    delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: tuple[str, ...] | None = None
     header_row = 0
     rows: list[SourceRow] = []
     blanks: list[int] = []
     warnings: list[str] = []
+    lines_read = 0
+    line_count = _count_lines(text)
     try:
         for number, record in enumerate(reader, start=1):
+            first_line = lines_read + 1
+            spans = reader.line_num - lines_read
+            lines_read = reader.line_num
             if header is None:
                 if _is_blank(record):
                     continue
@@ -153,12 +250,19 @@ def parse_table(decoded: DecodedSource, path: str = "<list>") -> SourceTable:
             if _is_blank(record):
                 blanks.append(number)
                 continue
+            if spans > 1:
+                # The file ending inside a quoted cell leaves that cell's quote unpaired.
+                at_end = lines_read == line_count and _opens_unclosed(
+                    _LINE_BREAK.split(text)[first_line - 1 : lines_read])
+                found = _swallowing(record, header, first_line, delimiter, at_end)
+                if found is not None:
+                    raise _swallowed_rows_error(path, number, found)
             cells: dict[str, str] = {}
             for name, value in zip(header, record, strict=False):
                 if name and name not in cells:
                     cells[name] = value
             extra = tuple(v for v in record[len(header) :] if v.strip())
-            rows.append(SourceRow(number, cells, extra))
+            rows.append(SourceRow(number, cells, extra, first_line, spans))
     except csv.Error as error:
         raise SourceError(
             f"{path}: cannot be read as CSV near row {reader.line_num}: {error}"
@@ -176,7 +280,14 @@ def parse_table(decoded: DecodedSource, path: str = "<list>") -> SourceTable:
         rows=tuple(rows),
         blank_rows=tuple(blanks),
         warnings=tuple(warnings),
+        line_count=line_count,
+        lines_read=lines_read,
     )
+
+
+def _opens_unclosed(lines: list[str]) -> bool:
+    """Do these lines (one record's) leave a quote open? Quotes pair up in well-formed CSV."""
+    return sum(line.count('"') for line in lines) % 2 == 1
 
 
 def read_source_bytes(path: str | Path) -> bytes:

@@ -60,6 +60,8 @@ _AFTER_ACTION = {Action.APPROVE: "approved", Action.DENY: "denied", Action.CANCE
 
 log = logging.getLogger(__name__)
 
+STOP_AFTER_FAILED_CALLS = 5
+
 
 class SyncAborted(RuntimeError):
     """Zoom stopped the sync (credentials, webinar gone, quota...); a re-run resumes it."""
@@ -565,7 +567,7 @@ class _Execution:
         for key, outcome in self.outcome.items():
             if key in planned and not (planned[key] is Outcome.ADDED and key in self.added):
                 planned[key] = outcome
-        counts = SyncCounts(data_rows=source.data_rows)
+        counts = SyncCounts.of(source)
         for outcome in planned.values():
             counts.by_outcome[outcome] += 1
         counts.by_outcome[Outcome.REJECTED] += len(source.rejections)
