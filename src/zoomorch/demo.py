@@ -618,17 +618,17 @@ class _Rehearsal:
                   f"({len(members)} members, other organisations included)")
 
     def _team_chat_summary(self, store: StateStore, sandbox: Any) -> None:
-        from zoomorch.delivery.log import deliveries
+        from zoomorch.delivery.log import DeliveryStatus, deliveries
 
         rows = deliveries(store, self.slug)
         chat = [d for d in rows if d.channel == "zoom_chat"]
         channel = [d for d in rows if d.channel == "zoom_chat_channel"]
-        fell = [d for d in chat if d.status == "fell_back"]
+        fell = [d for d in chat if d.status == DeliveryStatus.FELL_BACK]
         self.chat_fell_back = len(fell)
         names = {r.id: r.name for r in self.agenda.recipients}
         who = sorted({names.get(d.recipient, d.recipient) for d in fell})
-        reached = sum(1 for d in chat if d.status == "delivered")
-        posted = sum(1 for d in channel if d.status == "delivered")
+        reached = sum(1 for d in chat if d.status == DeliveryStatus.DELIVERED)
+        posted = sum(1 for d in channel if d.status == DeliveryStatus.DELIVERED)
         self.step(f"Team Chat (as {self.chat_sender}): {posted} cues posted to "
                   f"#{DEMO_CHAT_CHANNEL}; to people: {reached} delivered, {len(fell)} fell "
                   f"back to the cue board ({len(who)} people not in the sender's contacts)")
@@ -874,7 +874,7 @@ class _Rehearsal:
     def _report(self, client: Any, store: StateStore, out_dir: Path, webinar_id: int,
                 sim: Any, sync: Any, cue_lines: CueLines,
                 ended_at: datetime | None) -> RehearsalResult:
-        from zoomorch.delivery.log import deliveries
+        from zoomorch.delivery.log import DeliveryStatus, deliveries
         from zoomorch.live.state import load_live
         from zoomorch.report.run import make_report
 
@@ -912,7 +912,8 @@ class _Rehearsal:
         if csvs:
             self.out.print(f"  CSV:  {len(csvs)} files in {csvs[0].parent} "
                            f"({', '.join(p.name for p in csvs)})")
-        delivered = sum(1 for d in deliveries(store, self.slug) if d.status == "delivered")
+        delivered = sum(1 for d in deliveries(store, self.slug)
+                        if d.status == DeliveryStatus.DELIVERED)
         result = RehearsalResult(
             event_key=self.slug, webinar_id=webinar_id, out_dir=out_dir,
             files=list(outcome.files), registered=t.registered, attended=t.attended,
