@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,9 @@ from pydantic import SecretStr
 TIMESTAMP_HEADER = "x-zm-request-timestamp"
 SIGNATURE_HEADER = "x-zm-signature"
 DEFAULT_TOLERANCE = timedelta(seconds=300)
+# Zoom's timestamp: Unix seconds (or milliseconds), ASCII digits only. Anything else (signs,
+# decimals, other scripts' digits, 400-digit numbers) is refused before any arithmetic.
+_TIMESTAMP = re.compile(r"[0-9]{1,13}")
 
 Secret = str | SecretStr
 
@@ -53,23 +57,24 @@ def verify(
 ) -> bool:
     """True if ``body`` was signed by Zoom with ``secret`` within ``tolerance`` of ``now``.
 
-    ``x-zm-request-timestamp`` is in seconds (milliseconds are accepted too).
+    ``x-zm-request-timestamp`` is in seconds (milliseconds are accepted too). A malformed
+    header of either kind is a False, never an exception.
     """
     timestamp = _header(headers, TIMESTAMP_HEADER)
     signature = _header(headers, SIGNATURE_HEADER)
     if not timestamp or not signature:
         return False
-    try:
-        value = int(timestamp.strip())
-    except ValueError:
+    timestamp = timestamp.strip()
+    if not _TIMESTAMP.fullmatch(timestamp):
         return False
+    value = int(timestamp)
     seconds = value / 1000 if value > 10**11 else value
     now = now or datetime.now(UTC)
     window = tolerance if isinstance(tolerance, timedelta) else timedelta(seconds=tolerance)
     if abs(now.timestamp() - seconds) > window.total_seconds():
         return False
-    expected = sign(secret, timestamp.strip(), body)
-    return hmac.compare_digest(expected.encode(), signature.strip().encode())
+    expected = sign(secret, timestamp, body)
+    return hmac.compare_digest(expected.encode(), signature.strip().encode("utf-8", "replace"))
 
 
 def url_validation_response(secret: Secret, plain_token: str) -> dict[str, str]:
