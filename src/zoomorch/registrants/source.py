@@ -9,22 +9,20 @@ embedded line break stays one row.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The decoding is shared with the event files (zoomorch.textfiles); these are the names
+# callers of this module know.
+from zoomorch.textfiles import DecodedText as DecodedSource
+from zoomorch.textfiles import decode_text as decode_source
+
 
 class SourceError(ValueError):
     """The list as a whole cannot be read (as opposed to one bad row)."""
-
-
-@dataclass(frozen=True)
-class DecodedSource:
-    text: str
-    encoding: str  # what was detected, e.g. "utf-8-sig", "utf-16", "cp1252", "utf-8+cp1252"
 
 
 @dataclass(frozen=True)
@@ -55,64 +53,6 @@ class SourceTable:
     def multi_line_rows(self) -> tuple[int, ...]:
         """The rows with a cell holding a line break (one row in a spreadsheet)."""
         return tuple(row.number for row in self.rows if row.lines > 1)
-
-
-def _cp1252_with_latin1_fallback(error: UnicodeError) -> tuple[str, int]:
-    # Five bytes are undefined in Windows-1252; Windows itself maps them to the C1 controls,
-    # which is what Latin-1 does.
-    if not isinstance(error, UnicodeDecodeError):
-        raise error
-    return error.object[error.start : error.end].decode("latin-1"), error.end
-
-
-codecs.register_error("zoomorch-cp1252", _cp1252_with_latin1_fallback)
-
-
-def _looks_like_utf16(data: bytes) -> str | None:
-    sample = data[:4000]
-    if len(sample) < 4:
-        return None
-    even_nuls = sample[0::2].count(0)
-    odd_nuls = sample[1::2].count(0)
-    half = len(sample) / 2
-    # ASCII-heavy UTF-16 has a NUL in (nearly) every other byte; real 8-bit text has none.
-    if odd_nuls > 0.3 * half and even_nuls < 0.05 * half:
-        return "utf-16-le"
-    if even_nuls > 0.3 * half and odd_nuls < 0.05 * half:
-        return "utf-16-be"
-    return None
-
-
-def decode_source(data: bytes) -> DecodedSource:
-    """Decode a registration list, detecting its encoding."""
-    bom = ""
-    if data.startswith(codecs.BOM_UTF8):
-        data, bom = data[len(codecs.BOM_UTF8) :], "-sig"
-    elif data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        return DecodedSource(data.decode("utf-32"), "utf-32")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return DecodedSource(data.decode("utf-16", "replace"), "utf-16")
-    utf16 = None if bom else _looks_like_utf16(data)
-    if utf16:
-        return DecodedSource(data.decode(utf16, "replace"), utf16)
-    try:
-        return DecodedSource(data.decode("utf-8"), "utf-8" + bom)
-    except UnicodeDecodeError:
-        pass
-    # Not valid UTF-8 as a whole: decode line by line, so that a list pasted together from a
-    # UTF-8 export and a Windows-1252 export keeps every name intact.
-    parts: list[str] = []
-    used: set[str] = set()
-    for line in data.splitlines(keepends=True):
-        try:
-            parts.append(line.decode("utf-8"))
-            if not line.isascii():
-                used.add("utf-8")
-        except UnicodeDecodeError:
-            parts.append(line.decode("cp1252", "zoomorch-cp1252"))
-            used.add("cp1252")
-    encoding = "utf-8+cp1252" if bom or used == {"utf-8", "cp1252"} else "cp1252"
-    return DecodedSource("".join(parts), encoding)
 
 
 def _sniff_delimiter(text: str) -> str:
