@@ -126,6 +126,23 @@ def _token(request: Request) -> str | None:
     return request.query_params.get("token")
 
 
+async def _capped_body(request: Request, cap: int) -> bytes | None:
+    """The request's body, or None once it is known to exceed ``cap`` bytes: at once for a
+    Content-Length above it, else as soon as the chunks read so far do. Never buffers more
+    than ``cap`` plus one chunk."""
+    declared = request.headers.get("content-length", "").strip()
+    if declared.isdigit() and int(declared) > cap:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _problem(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
@@ -178,9 +195,11 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     async def zoom_webhook(request: Request) -> Response:
         if not ctx.webhook_secret:
             return _problem(503, f"webhooks are not configured: set {WEBHOOK_SECRET_ENV}")
-        body = await request.body()
-        if len(body) > MAX_WEBHOOK_BODY:
-            return _problem(413, "body too large")
+        body = await _capped_body(request, MAX_WEBHOOK_BODY)
+        if body is None:
+            # Refused before more than the cap was buffered; the rest is never read.
+            return JSONResponse({"error": f"body too large (at most {MAX_WEBHOOK_BODY} bytes)"},
+                                status_code=413, headers={"Connection": "close"})
         # Verify before parsing: an unsigned body is never interpreted.
         if not zoom_webhooks.verify(ctx.webhook_secret, request.headers, body):
             return _problem(401, "bad or stale signature")
