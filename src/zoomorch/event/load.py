@@ -4,11 +4,16 @@
 The passes: (1) secrets and datetimes without offset, (2) each value's type and shape (the
 pydantic model), (3) rules across sections (:mod:`zoomorch.event.checks`). Also
 ``--start-at``, which re-dates a file as it is read.
+
+The bytes are decoded the way the registration lists are (:mod:`zoomorch.textfiles`): UTF-8
+with or without BOM, UTF-16 with or without BOM, and Windows-1252 with a note (a guess). A file
+over :data:`MAX_EVENT_FILE_BYTES` is refused unread, and so is binary content.
 """
 
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -23,23 +28,68 @@ from zoomorch.event.checks import check_event
 from zoomorch.event.model import EventSpec
 from zoomorch.event.problems import EventFileError, FieldProblem, Problem
 from zoomorch.event.secrets import secret_problems
+from zoomorch.textfiles import GUESSED_ENCODINGS, FileTooLarge, decode_text, read_capped
 from zoomorch.vocab.durations import DurationError, parse_duration
+
+log = logging.getLogger(__name__)
+
+# The seed event is 11 KB; a real one with a hundred people stays far below this.
+MAX_EVENT_FILE_BYTES = 1024 * 1024
+# Control characters TOML allows nowhere (tab, line feed and carriage return are whitespace).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
+_WHAT_IT_IS = "an event file is TOML text (like config/imrf-2022-latam.toml)"
+
+
+def read_event_text(source: Path) -> str:
+    """The text of an event file, whatever its encoding; raises EventFileError."""
+
+    def refuse(message: str, fix: str) -> EventFileError:
+        return EventFileError(source, [Problem("(file)", message, fix)])
+
+    try:
+        data = read_capped(source, MAX_EVENT_FILE_BYTES)
+    except FileTooLarge:
+        raise refuse(f"is larger than {MAX_EVENT_FILE_BYTES // (1024 * 1024)} MB, so it was "
+                     "not read", f"check the path: {_WHAT_IT_IS}, a few dozen KB") from None
+    except OSError as exc:
+        raise refuse(f"cannot read it: {exc.strerror or exc}", "check the path") from None
+    try:
+        decoded = decode_text(data, errors="strict")
+    except UnicodeDecodeError as exc:
+        name = exc.encoding.upper().replace("-LE", "").replace("-BE", "")
+        raise refuse(f"starts like {name} text but byte {exc.start} does not decode "
+                     f"({exc.reason})", "save it again as UTF-8 in your editor") from None
+    text = decoded.text
+    control = _CONTROL.search(text)
+    if control:
+        line = text.count("\n", 0, control.start()) + 1
+        column = control.start() - (text.rfind("\n", 0, control.start()) + 1) + 1
+        raise refuse(f"is not a text file: it holds the control character "
+                     f"U+{ord(control.group()):04X} at line {line}, column {column}",
+                     f"check the path: {_WHAT_IT_IS}; if this is the file, delete that "
+                     "character") from None
+    if decoded.encoding in GUESSED_ENCODINGS:
+        log.warning("%s: not UTF-8; read as Windows-1252 — check that accented names "
+                    "(María, Panamá) look right, and save it as UTF-8 in your editor to be sure",
+                    source)
+    return text
 
 
 def load_event(path: str | Path, start_at: datetime | str | None = None) -> EventSpec:
     """Read, validate and (optionally) re-date an event file; raises EventFileError."""
     source = Path(path)
-    try:
-        raw_text = source.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise EventFileError(source, [Problem("(file)", f"cannot read it: {exc.strerror}",
-                                              "check the path")]) from None
+    raw_text = read_event_text(source)
     try:
         data = tomllib.loads(raw_text)
+        spec = parse_event(data, source=source, default_key=source.stem)
     except tomllib.TOMLDecodeError as exc:
         raise EventFileError(source, [Problem("(syntax)", f"not valid TOML: {exc}",
                                               "fix the syntax at that line")]) from None
-    spec = parse_event(data, source=source, default_key=source.stem)
+    except RecursionError:
+        raise EventFileError(source, [Problem(
+            "(syntax)", "arrays or tables are nested too deeply to read",
+            "an event file needs a few levels; look for runs of [ or { and close them")
+        ]) from None
     if start_at is not None:
         if isinstance(start_at, str):
             try:
