@@ -181,8 +181,8 @@ def render_report(report: SyncReport, files: SyncFiles, console: Console) -> Non
     if multi:
         shown = ", ".join(str(n) for n in multi[:SAMPLE_ROWS])
         more = f" and {len(multi) - SAMPLE_ROWS} more" if len(multi) > SAMPLE_ROWS else ""
-        rows = "rows" if len(multi) > 1 else "row"
-        blank += f"; a cell with a line break, kept as one row: {rows} {shown}{more}"
+        noun = "rows" if len(multi) > 1 else "row"
+        blank += f"; a cell with a line break, kept as one row: {noun} {shown}{more}"
     console.print(f"{source.path}: {source.data_rows} rows ({source.encoding}{blank})",
                   markup=False, highlight=False)
     for warning in source.warnings:

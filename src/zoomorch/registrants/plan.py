@@ -121,7 +121,9 @@ class DeferralReason(StrEnum):
 
     PERSON_DAILY_LIMIT = "Zoom's per-person daily limit"
     RUN_STOPPED = "not sent: the run stopped"
-    ZOOM_FAILED = "Zoom failed this call"
+    # Zoom answered the call with HTTP 5xx (or not at all) on every attempt: only that call's
+    # people wait, the rest of the run goes on.
+    ZOOM_FAILED = "Zoom failed this call after its retries (HTTP 5xx or no answer)"
 
 
 @dataclass(frozen=True)

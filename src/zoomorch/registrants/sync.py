@@ -6,8 +6,11 @@ open with what Zoom actually holds; only then is the plan made, so nobody is sen
 A row Zoom refuses is isolated (its batch is split until the refused person is alone) and
 reported as rejected; it never stops the others. A person Zoom turns away under its per-person
 daily rule (HTTP 429 naming them) is deferred, with the time they can be retried; the rest of the
-run goes on. Only a refusal that concerns the account (credentials, scopes, the account's
-daily quota, the webinar gone) stops the run.
+run goes on. So is a call Zoom fails after the client's retries (HTTP 5xx, or no answer): its
+people are deferred with that reason (those Zoom's list shows it registered anyway count as
+added) and the other calls go on, unless Zoom is plainly down: after
+:data:`STOP_AFTER_FAILED_CALLS` failed calls in a row the run stops. A refusal that concerns the
+account (credentials, scopes, the account's daily quota, the webinar gone) stops it at once.
 
 Ctrl-C (or an unexpected error) stops a run promptly: calls not yet started are dropped, the
 calls in flight finish and are recorded, and the run is marked interrupted in the ledger; the
@@ -60,6 +63,9 @@ _AFTER_ACTION = {Action.APPROVE: "approved", Action.DENY: "denied", Action.CANCE
 
 log = logging.getLogger(__name__)
 
+# Zoom is taken to be down, and the run stops, after this many write calls in a row that Zoom
+# failed after their retries (each already tried 5 times with backoff): a 10% error rate fails
+# one call in 100,000, so five in a row is an outage, not bad luck.
 STOP_AFTER_FAILED_CALLS = 5
 
 
@@ -116,6 +122,12 @@ def _row_level(error: ZoomError) -> bool:
     if isinstance(error, ZoomValidationError):
         return True
     return error.status == 400 and error.code in (300, None)
+
+
+def _zoom_failed(error: ZoomError) -> bool:
+    """Did Zoom fail the call itself (5xx or no answer after the retries), rather than refuse?"""
+    return isinstance(error, ZoomConnectionError) or (
+        error.status is not None and error.status >= 500)
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
@@ -267,6 +279,7 @@ class _Execution:
         self.deferred: dict[str, Deferral] = {}  # key -> why this row waits for a later run
         self.notes: list[str] = []
         self.pruned = 0
+        self.failed_in_a_row = 0  # write calls Zoom failed since it last answered one
         # Set when the run is being abandoned (Ctrl-C, an unexpected error): units in flight
         # send nothing more (their batch splits included).
         self.cancelled = threading.Event()
@@ -344,8 +357,25 @@ class _Execution:
         return self.ledger.sending(self.run_id, self.sync._next_seq(), kind, emails, auto_approve)
 
     def _sent(self, call_id: int | None, result: list[dict[str, Any]] | None = None) -> None:
+        self._answered()
         if self.ledger is not None and call_id is not None:
             self.ledger.sent(call_id, result)
+
+    def _answered(self) -> None:
+        """Zoom answered a call (yes or a refusal): it is up."""
+        with self.lock:
+            self.failed_in_a_row = 0
+
+    def _zoom_failed_call(self, error: ZoomError) -> None:
+        """Count a call Zoom failed; enough of them in a row stop the run (Zoom is down)."""
+        with self.lock:
+            self.failed_in_a_row += 1
+            down = self.failed_in_a_row >= STOP_AFTER_FAILED_CALLS
+            if down and self.sync._stop is None:
+                self.sync._stop = ZoomError(
+                    f"Zoom failed {self.failed_in_a_row} calls in a row, each after its "
+                    f"retries (the last: {error}); it looks down, so the run stopped",
+                    status=error.status, code=error.code)
 
     def _failed(self, call_id: int | None, error: ZoomError) -> None:
         # A call that may have reached Zoom stays open ("sending") for the next run to reconcile.
@@ -365,6 +395,8 @@ class _Execution:
             detail = error.message
         elif isinstance(error, ZoomRegistrantDailyLimit):
             detail = "Zoom refused with HTTP 429 for this person"
+        elif reason is DeferralReason.ZOOM_FAILED and error is not None:
+            detail = str(error)
         with self.lock:
             for registration in registrations:
                 self.outcome[registration.key] = Outcome.DEFERRED
@@ -427,6 +459,10 @@ class _Execution:
                 self._batch_add(additions[half:], auto_approve)
             return
         except ZoomError as error:
+            if _zoom_failed(error):
+                self._adds_failed(additions, call_id, error)
+                return
+            self._answered()
             self._failed(call_id, error)
             if not _row_level(error):
                 self._fatal(error)
@@ -450,6 +486,25 @@ class _Execution:
                     self.added[addition.registration.key] = (
                         addition, got.registrant_id or "", got.join_url or "")
         self.sync.progress.advance(len(additions))
+
+    def _adds_failed(self, additions: list[Addition], call_id: int | None,
+                     error: ZoomError) -> None:
+        """Zoom failed an add call after its retries: defer its people, the run goes on.
+
+        A 5xx or a lost answer on a write may still have registered some of them, so Zoom's
+        list is asked first: those it holds count as added and are never sent again.
+        """
+        self._zoom_failed_call(error)
+        try:
+            missing = self._keep_missing(additions, call_id)
+        except ZoomError:
+            # Zoom cannot even list: the call stays open in the ledger, and the next run
+            # closes it from Zoom's list before planning.
+            missing = additions
+        else:
+            self._failed(call_id, error)
+        self._defer([a.registration for a in missing], DeferralReason.ZOOM_FAILED, error)
+        self.sync.progress.advance(len(missing))
 
     def _keep_missing(self, additions: list[Addition], call_id: int | None) -> list[Addition]:
         """Record those of ``additions`` Zoom already holds; return the others."""
@@ -479,6 +534,10 @@ class _Execution:
             created = self.client.add_registrant(
                 self.sync.webinar_id, addition.registration.zoom_fields())
         except ZoomError as error:
+            if _zoom_failed(error):
+                self._adds_failed([addition], call_id, error)
+                return
+            self._answered()
             self._failed(call_id, error)
             if isinstance(error, ZoomRegistrantDailyLimit) or _row_level(error):
                 self._refused_add(addition, error)
@@ -515,6 +574,10 @@ class _Execution:
             )
         except ZoomError as error:
             self._failed(call_id, error)
+            if _zoom_failed(error):
+                self._changes_failed(action, changes, error)
+                return
+            self._answered()
             person_rule = isinstance(error, ZoomRegistrantDailyLimit)
             if not person_rule and not _row_level(error):
                 self._fatal(error)
@@ -535,6 +598,22 @@ class _Execution:
                 self.status_after[change.registrant.key] = _AFTER_ACTION[action]
                 if change.registration is None:
                     self.pruned += 1
+        self.sync.progress.advance(len(changes))
+
+    def _changes_failed(self, action: Action, changes: list[StatusChange],
+                        error: ZoomError) -> None:
+        """Zoom failed a status call after its retries: its people wait for the next run,
+        which re-plans their statuses from Zoom's list; the rest of the run goes on."""
+        self._zoom_failed_call(error)
+        self._defer([c.registration for c in changes if c.registration is not None],
+                    DeferralReason.ZOOM_FAILED, error)
+        pruned = [c.registrant.email for c in changes if c.registration is None]
+        if pruned:
+            with self.lock:
+                self.notes.append(
+                    f"Zoom failed to {action.value} {len(pruned)} registrants no longer on the "
+                    f"list ({', '.join(pruned[:5])}{', …' if len(pruned) > 5 else ''}): "
+                    f"{error}; the next run with --prune tries again")
         self.sync.progress.advance(len(changes))
 
     def _status_refused(self, action: Action, change: StatusChange, error: ZoomError) -> None:
