@@ -72,7 +72,8 @@ def test_malformed_signature_headers_get_401_never_500(store: StateStore) -> Non
     body = zoom_event("webinar.started", {"id": str(WEBINAR_ID)})
     good = signed_headers(body)
     cases: list[dict[str, str]] = [
-        {**good, "x-zm-request-timestamp": ts} for ts in BAD_TIMESTAMPS if ts.isascii() and ts == ts.strip()]
+        {**good, "x-zm-request-timestamp": ts} for ts in BAD_TIMESTAMPS
+        if ts.isascii() and ts == ts.strip()]
     cases += [
         {**good, "x-zm-signature": ""},
         {**good, "x-zm-signature": "v0="},

@@ -1,40 +1,39 @@
-"""The cue board's live feed: a thread-safe fan-out from the scheduler to SSE streams.
+"""The cue board's hand-off from the scheduler's threads to the service: the latest cues per
+event, and a wake-up for whoever serves the boards.
 
-The scheduler delivers from worker threads; each browser stream is an asyncio task on the
-server's loop. A subscriber is a loop plus a queue; publishing hands the item over with
-``call_soon_threadsafe`` so neither side blocks the other.
+The scheduler delivers from worker threads; the boards are served on the service's event loop
+(:class:`zoomorch.board.feed.BoardFeed`). A listener is called in the publishing thread, once
+per cue or change whatever the number of open boards, and hands over to its own loop.
 """
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import threading
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 FeedItem = dict[str, Any]
-
-
-@dataclass
-class _Subscriber:
-    slug: str
-    loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue[FeedItem] = field(default_factory=lambda: asyncio.Queue(maxsize=100))
+# (event slug, the cue published, or None: the event's plan changed)
+Listener = Callable[[str, FeedItem | None], None]
 
 
 class BoardHub:
-    """Holds the latest cues per event and wakes every board stream of that event."""
+    """Holds the latest cues per event and tells its listeners of each cue and change."""
 
     def __init__(self, keep: int = 20) -> None:
         self._lock = threading.Lock()
-        self._subscribers: list[_Subscriber] = []
+        self._listeners: list[Listener] = []
         self._recent: dict[str, deque[FeedItem]] = {}
         self._seen: dict[str, set[str]] = {}
         self._keep = keep
 
     def publish(self, slug: str, item: FeedItem, *, dedupe_key: str | None = None) -> bool:
-        """Record ``item`` for ``slug`` and wake its streams; False if ``dedupe_key`` was seen."""
+        """Record ``item`` for ``slug`` and tell the listeners; False if ``dedupe_key`` was
+        seen."""
         with self._lock:
             if dedupe_key is not None:
                 seen = self._seen.setdefault(slug, set())
@@ -42,48 +41,33 @@ class BoardHub:
                     return False
                 seen.add(dedupe_key)
             self._recent.setdefault(slug, deque(maxlen=self._keep)).append(item)
-            targets = [s for s in self._subscribers if s.slug == slug]
-        for sub in targets:
-            try:
-                sub.loop.call_soon_threadsafe(_offer, sub.queue, item)
-            except RuntimeError:  # the stream's loop has closed; it unsubscribes itself
-                pass
+            listeners = list(self._listeners)
+        self._tell(listeners, slug, item)
         return True
 
     def poke(self, slug: str) -> None:
-        """Wake the streams of ``slug`` (the plan changed) without recording a cue."""
+        """Tell the listeners that the plan of ``slug`` changed, without recording a cue."""
         with self._lock:
-            targets = [s for s in self._subscribers if s.slug == slug]
-        for sub in targets:
-            try:
-                sub.loop.call_soon_threadsafe(_offer, sub.queue, {"type": "changed"})
-            except RuntimeError:
-                pass
+            listeners = list(self._listeners)
+        self._tell(listeners, slug, None)
 
     def recent(self, slug: str) -> list[FeedItem]:
         with self._lock:
             return list(self._recent.get(slug, ()))
 
-    def subscribe(self, slug: str) -> _Subscriber:
-        """Call from the stream's event loop."""
-        sub = _Subscriber(slug, asyncio.get_running_loop())
+    def add_listener(self, listener: Listener) -> None:
         with self._lock:
-            self._subscribers.append(sub)
-        return sub
+            self._listeners.append(listener)
 
-    def unsubscribe(self, sub: _Subscriber) -> None:
+    def remove_listener(self, listener: Listener) -> None:
         with self._lock:
-            if sub in self._subscribers:
-                self._subscribers.remove(sub)
+            if listener in self._listeners:
+                self._listeners.remove(listener)
 
-    def subscriber_count(self, slug: str) -> int:
-        with self._lock:
-            return sum(1 for s in self._subscribers if s.slug == slug)
-
-
-def _offer(queue: asyncio.Queue[FeedItem], item: FeedItem) -> None:
-    # A stalled browser must not grow memory: drop its oldest wake-up, the snapshot it
-    # eventually reads is complete anyway.
-    if queue.full():
-        queue.get_nowait()
-    queue.put_nowait(item)
+    @staticmethod
+    def _tell(listeners: list[Listener], slug: str, item: FeedItem | None) -> None:
+        for listener in listeners:
+            try:
+                listener(slug, item)
+            except Exception:
+                log.exception("a board listener failed for %s", slug)

@@ -6,11 +6,16 @@ runs (1 for a real event), so an accelerated rehearsal counts down in event minu
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
+
 from zoomorch.cues import LANGUAGES, Cue, CueAgenda, default_warnings, render_text
 from zoomorch.db.store import StateStore
+from zoomorch.db.tables import CueDelivery, CueLive
 from zoomorch.delivery.log import DeliveryStatus
 from zoomorch.live.plan import LivePlan, Phase, live_plan
 
@@ -45,6 +50,15 @@ def _segment_json(agenda: CueAgenda, index: int) -> dict[str, Any]:
             "speakers": list(segment.speakers)}
 
 
+@dataclass(frozen=True)
+class BoardView:
+    """A board snapshot and the next moment at which it changes by the clock alone (a cue
+    falls due, a segment ends, the start); None: not before something is recorded."""
+
+    state: dict[str, Any]
+    changes_at: datetime | None
+
+
 def board_state(store: StateStore, agenda: CueAgenda, *, now: datetime | None = None,
                 language: str = "en", latest: int = 8) -> dict[str, Any]:
     """The board snapshot of one event at ``now``, from the one live-state record.
@@ -53,8 +67,38 @@ def board_state(store: StateStore, agenda: CueAgenda, *, now: datetime | None = 
     advance: the scheduled start has passed and the webinar has not started; a controller's
     Next starts it), ``live``, ``after`` (the agenda ran out), ``ended`` (an end recorded:
     Zoom's webinar.ended or `zoomorch cues end`)."""
-    lang = language if language in LANGUAGES else "en"
+    return board_view(store, agenda, now=now, language=language, latest=latest).state
+
+
+def board_view(store: StateStore, agenda: CueAgenda, *, now: datetime | None = None,
+               language: str = "en", latest: int = 8) -> BoardView:
+    """:func:`board_state` and when it next changes by the clock (one read of the plan)."""
     plan = live_plan(store, agenda, now)
+    return BoardView(_state(plan, agenda, language, latest), _changes_at(plan))
+
+
+def board_version(store: StateStore, slug: str) -> Hashable:
+    """A cheap value that changes whenever what a board of ``slug`` shows may have changed in
+    the store: the live state's revision, the delivery log's row count and last update."""
+    with store.session() as session:
+        revision = session.scalar(select(CueLive.revision).where(CueLive.event_slug == slug))
+        rows, updated = session.execute(
+            select(func.count(), func.max(CueDelivery.updated_at))
+            .where(CueDelivery.event_slug == slug)).one()
+    return (revision or 0, rows, updated)
+
+
+def _changes_at(plan: LivePlan) -> datetime | None:
+    """The first moment after ``plan.now`` at which the snapshot changes by the clock."""
+    start = plan.live.actual_start or plan.agenda.real_start
+    moments = [c.due for c in plan.cues] + [start]
+    if plan.current_end is not None:
+        moments.append(plan.current_end)
+    return min((m for m in moments if m > plan.now), default=None)
+
+
+def _state(plan: LivePlan, agenda: CueAgenda, language: str, latest: int) -> dict[str, Any]:
+    lang = language if language in LANGUAGES else "en"
     phase = plan.state
     ended_at = plan.live.ended_at
     start = plan.live.actual_start or agenda.real_start

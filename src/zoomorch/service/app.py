@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,9 +33,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from zoomorch.board.feed import CLOSED, BoardFeed, Snapshot, sse
 from zoomorch.board.hub import BoardHub
 from zoomorch.board.page import board_page, error_page
-from zoomorch.board.state import board_state, fingerprint
+from zoomorch.board.state import BoardView, board_state, board_version, board_view
 from zoomorch.board.tokens import BoardAuthError, BoardGrant, BoardTokens, Role
 from zoomorch.cues import CueAgenda, parse_amount, plan_cues
 from zoomorch.db.store import StateStore
@@ -83,6 +84,8 @@ class ServiceContext:
     heartbeat_seconds: float = 15.0
     closing: threading.Event = field(default_factory=threading.Event)
     events: WebinarEventProcessor | None = None
+    # Tells the open boards that the service is stopping (set while the app runs).
+    stop_boards: Callable[[], None] = field(default=lambda: None, repr=False)
 
     def __post_init__(self) -> None:
         self.store.create_all()
@@ -114,6 +117,12 @@ class ServiceContext:
 
     def state(self, slug: str, language: str = "en") -> dict[str, Any]:
         return board_state(self.store, self.agendas[slug], language=language)
+
+    def view(self, slug: str, language: str = "en") -> BoardView:
+        return board_view(self.store, self.agendas[slug], language=language)
+
+    def version(self, slug: str) -> Any:
+        return board_version(self.store, slug)
 
 
 # --------------------------------------------------------------------------- the app
@@ -150,16 +159,23 @@ def _problem(status: int, message: str) -> JSONResponse:
 def create_app(ctx: ServiceContext) -> FastAPI:
     """The service's ASGI app; starting it starts the webhook worker and the scheduler."""
 
+    feeds: list[BoardFeed] = []
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         assert ctx.events is not None
         ctx.closing.clear()
+        # One feed for every board this app serves, on the loop that serves them.
+        feed = BoardFeed(ctx.hub, ctx.view, ctx.version, poll_seconds=ctx.poll_seconds)
+        feeds.append(feed)
+        ctx.stop_boards = feed.close_threadsafe
         ctx.events.start()
         if ctx.scheduler is not None:
             ctx.scheduler.start()
         try:
             yield
         finally:
+            feed.close()
             ctx.closing.set()
             ctx.events.stop()
             if ctx.scheduler is not None:
@@ -312,10 +328,12 @@ def create_app(ctx: ServiceContext) -> FastAPI:
                                      "Referrer-Policy": "no-referrer"})
 
     @app.get("/board/{slug}/stream")
-    async def board_stream(slug: str, request: Request) -> StreamingResponse:
+    async def board_stream(slug: str, request: Request) -> Response:
         g = grant(request, slug, "viewer")
         lang = request.query_params.get("lang") or g.language
-        return StreamingResponse(_stream(ctx, request, slug, lang, g),
+        if not feeds:
+            return _problem(503, "the service is starting or stopping")
+        return StreamingResponse(_stream(ctx, feeds[-1], slug, lang, g),
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store",
                                           "X-Accel-Buffering": "no"})
@@ -323,42 +341,30 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     return app
 
 
-def _sse(event: str, data: Any) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
-
-
-async def _stream(ctx: ServiceContext, request: Request, slug: str, lang: str,
+async def _stream(ctx: ServiceContext, feed: BoardFeed, slug: str, lang: str,
                   g: BoardGrant) -> AsyncIterator[bytes]:
-    """A snapshot first, then a new one whenever the plan, the segment or the cues change."""
-    sub = ctx.hub.subscribe(slug)
-    last: tuple[Any, ...] | None = None
-    idle = 0.0
+    """The board's shared snapshot first, then each new one and each cue as they come; a
+    comment line after ``heartbeat_seconds`` of quiet, and ``expired`` when the link does."""
+    sub = feed.subscribe(slug, lang)
     try:
         yield b"retry: 2000\n\n"
         while not ctx.closing.is_set():
-            if datetime.now(UTC) >= g.expires:
-                yield _sse("expired", {"error": "this board link has expired"})
+            left = (g.expires - datetime.now(UTC)).total_seconds()
+            if left <= 0:
+                yield sse("expired", {"error": "this board link has expired"})
                 return
-            state = await run_in_threadpool(ctx.state, slug, lang)
-            mark = fingerprint(state)
-            if mark != last:
-                last = mark
-                idle = 0.0
-                yield _sse("state", state)
-            elif idle >= ctx.heartbeat_seconds:
-                idle = 0.0
-                yield b": ping\n\n"
             try:
-                item = await asyncio.wait_for(sub.queue.get(), timeout=ctx.poll_seconds)
+                item = await asyncio.wait_for(sub.queue.get(),
+                                              timeout=min(ctx.heartbeat_seconds, left))
             except TimeoutError:
-                idle += ctx.poll_seconds
-                if await request.is_disconnected():
-                    return
+                if g.expires > datetime.now(UTC):
+                    yield b": ping\n\n"
                 continue
-            if item.get("type") == "cue":
-                yield _sse("cue", item)
+            if item == CLOSED:
+                return
+            yield item.event() if isinstance(item, Snapshot) else item
     finally:
-        ctx.hub.unsubscribe(sub)
+        feed.unsubscribe(sub)
 
 
 # --------------------------------------------------------------------------- running it
@@ -394,6 +400,7 @@ class RunningService:
 
     def stop(self) -> None:
         self.ctx.closing.set()
+        self.ctx.stop_boards()
         self.server.should_exit = True
         self._thread.join(timeout=10)
 

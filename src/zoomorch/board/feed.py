@@ -1,0 +1,215 @@
+"""The cue board's live feed on the service's event loop: one snapshot per change, shared.
+
+Every open board of an event in one language reads the same snapshot. A *topic* (event,
+language) exists while it has boards; its one refresher task computes the snapshot when
+something changed and hands the same encoded bytes to every board:
+
+- at once when the hub says so (a cue published, the live state changed in this process);
+- when a cheap version of the event (:func:`~zoomorch.board.state.board_version`: the live
+  state's revision and the delivery log's row count and last update) differs from the one the
+  snapshot was computed at — changes made by another process (``zoomorch cues shift``), and
+  deliveries recorded;
+- at the next moment the snapshot itself says something changes (a cue falls due, a segment
+  ends, the start), :attr:`~zoomorch.board.state.BoardView.changes_at`.
+
+An unchanged state costs one small query per topic every ``poll_seconds``, whatever the number
+of boards; nothing is computed or sent. The countdown runs in the page from the snapshot's
+times. Each board is told the server's time when its snapshot is sent (``now``, which the page
+sets its clock by), so a shared snapshot is still right for a board that joins later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from zoomorch.board.hub import BoardHub, FeedItem
+from zoomorch.board.state import BoardView, fingerprint
+
+log = logging.getLogger(__name__)
+
+
+def sse(event: str, data: Any) -> bytes:
+    """One server-sent event."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A board state encoded once; :meth:`event` adds the time it is sent at."""
+
+    revision: int
+    body: bytes  # the state's JSON without "now", from its first key on (after "{")
+
+    @classmethod
+    def of(cls, state: dict[str, Any]) -> Snapshot:
+        rest = {k: v for k, v in state.items() if k != "now"}
+        encoded = json.dumps(rest, ensure_ascii=False).encode()
+        return cls(int(state.get("revision") or 0), encoded[1:])
+
+    def event(self, now: datetime | None = None) -> bytes:
+        stamp = (now or datetime.now(UTC)).isoformat()
+        sep = b", " if self.body != b"}" else b""
+        return b'event: state\ndata: {"now": "' + stamp.encode() + b'"' + sep + self.body + b"\n\n"
+
+
+CLOSED = b""  # handed to every board when the feed closes
+
+
+class Subscription:
+    """One open board: what its stream sends next (snapshots and cues, oldest first)."""
+
+    def __init__(self, topic: _Topic) -> None:
+        self.topic = topic
+        self.queue: asyncio.Queue[Snapshot | bytes] = asyncio.Queue(maxsize=64)
+
+    def offer(self, item: Snapshot | bytes) -> None:
+        # A stalled browser must not grow memory: drop its oldest item; a later snapshot
+        # is complete anyway.
+        if self.queue.full():
+            self.queue.get_nowait()
+        self.queue.put_nowait(item)
+
+
+@dataclass(eq=False)
+class _Topic:
+    slug: str
+    language: str
+    subscribers: set[Subscription] = field(default_factory=set)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    snapshot: Snapshot | None = None
+    task: asyncio.Task[None] | None = None
+    computed: int = 0  # snapshots computed (tests, the benchmark)
+
+
+class BoardFeed:
+    """The boards' topics on one event loop. ``compute(slug, language)`` gives a
+    :class:`BoardView`; ``version(slug)`` a cheap value that changes with the event's stored
+    state. Create it on the loop that serves the streams (the app's lifespan)."""
+
+    def __init__(self, hub: BoardHub, compute: Callable[[str, str], BoardView],
+                 version: Callable[[str], Hashable], *, poll_seconds: float = 1.0) -> None:
+        self.hub = hub
+        self.compute = compute
+        self.version = version
+        self.poll_seconds = poll_seconds
+        self._loop = asyncio.get_running_loop()
+        self._topics: dict[tuple[str, str], _Topic] = {}
+        self._closed = False
+        hub.add_listener(self._from_hub)
+
+    # -- boards --------------------------------------------------------------------------
+
+    def subscribe(self, slug: str, language: str) -> Subscription:
+        """A new board of ``slug`` in ``language``; its first item is the current snapshot."""
+        key = (slug, language)
+        topic = self._topics.get(key)
+        if topic is None:
+            topic = self._topics[key] = _Topic(slug, language)
+        sub = Subscription(topic)
+        topic.subscribers.add(sub)
+        if self._closed:
+            sub.offer(CLOSED)
+        elif topic.snapshot is not None:
+            sub.offer(topic.snapshot)
+        if topic.task is None or topic.task.done():
+            topic.task = self._loop.create_task(self._refresh(topic),
+                                                name=f"board-feed {slug} {language}")
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        topic = sub.topic
+        topic.subscribers.discard(sub)
+        if not topic.subscribers:
+            topic.wake.set()  # its refresher ends
+
+    def boards(self, slug: str | None = None) -> int:
+        return sum(len(t.subscribers) for t in self._topics.values()
+                   if slug is None or t.slug == slug)
+
+    def computed(self, slug: str) -> int:
+        """Snapshots computed for ``slug`` so far, every language."""
+        return sum(t.computed for t in self._topics.values() if t.slug == slug)
+
+    def close(self) -> None:
+        """Tell every board the service is stopping; no topic refreshes any more."""
+        if self._closed:
+            return
+        self._closed = True
+        self.hub.remove_listener(self._from_hub)
+        for topic in self._topics.values():
+            for sub in list(topic.subscribers):
+                sub.offer(CLOSED)
+            topic.wake.set()
+
+    def close_threadsafe(self) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self.close)
+        except RuntimeError:  # the loop is gone already
+            pass
+
+    # -- changes -------------------------------------------------------------------------
+
+    def _from_hub(self, slug: str, item: FeedItem | None) -> None:
+        """From any thread: the hub published a cue (``item``) or was poked (None)."""
+        try:
+            self._loop.call_soon_threadsafe(self._changed, slug, item)
+        except RuntimeError:  # the loop has closed
+            pass
+
+    def _changed(self, slug: str, item: FeedItem | None) -> None:
+        encoded = sse("cue", item) if item is not None and item.get("type") == "cue" else None
+        for topic in self._topics.values():
+            if topic.slug != slug:
+                continue
+            topic.wake.set()
+            if encoded is not None:
+                for sub in topic.subscribers:
+                    sub.offer(encoded)
+
+    async def _refresh(self, topic: _Topic) -> None:
+        """Keep one topic's snapshot current while it has boards."""
+        seen: Hashable = None
+        changes_at: datetime | None = None
+        mark: tuple[Any, ...] | None = None
+        try:
+            while topic.subscribers and not self._closed:
+                forced = topic.wake.is_set()
+                topic.wake.clear()
+                try:
+                    version = await asyncio.to_thread(self.version, topic.slug)
+                    due = changes_at is not None and datetime.now(UTC) >= changes_at
+                    if forced or due or version != seen or topic.snapshot is None:
+                        view = await asyncio.to_thread(self.compute, topic.slug,
+                                                      topic.language)
+                        topic.computed += 1
+                        seen, changes_at = version, view.changes_at
+                        new_mark = fingerprint(view.state)
+                        if new_mark != mark or topic.snapshot is None:
+                            mark = new_mark
+                            topic.snapshot = Snapshot.of(view.state)
+                            for sub in list(topic.subscribers):
+                                sub.offer(topic.snapshot)
+                except Exception:
+                    log.exception("the board of %s could not be refreshed; trying again",
+                                  topic.slug)
+                delay = self.poll_seconds
+                if changes_at is not None:
+                    delay = min(delay, max(0.0, (changes_at - datetime.now(UTC))
+                                           .total_seconds()))
+                if not topic.subscribers or self._closed:
+                    break
+                try:
+                    await asyncio.wait_for(topic.wake.wait(), timeout=delay)
+                except TimeoutError:
+                    pass
+        finally:
+            if not topic.subscribers:
+                # No board left: forget the topic (a new board starts it again, fresh).
+                if self._topics.get((topic.slug, topic.language)) is topic:
+                    del self._topics[(topic.slug, topic.language)]
