@@ -266,7 +266,15 @@ def _check_the_pre_show_skip(text: str, database: Path) -> None:
     zoom = re.search(r"(\d\d:\d\d):(\d\d) Zoom → service: signed webinar.started", text)
     assert host and zoom
     assert host.group(1) + ":" == at(2), host.group(0)
-    assert zoom.group(1) + ":" in (at(2), at(3)), zoom.group(0)
+
+    def seconds(clock: re.Match[str]) -> int:
+        hours, minutes = clock.group(1).split(":")
+        return (int(hours) * 60 + int(minutes)) * 60 + int(clock.group(2))
+
+    # Zoom's stamp agrees with the host's start on the event clock. At 600x an event second is
+    # under 2 ms of real time, so the two clocks (sandbox, service) may differ by a few event
+    # seconds on a busy machine; 60 of them (0.1 s real) still tells a jump gone wrong (minutes).
+    assert abs(seconds(zoom) - seconds(host)) <= 60, (host.group(0), zoom.group(0))
 
     with sqlite3.connect(database) as db:
         rows = db.execute("SELECT kind, cue_id, channel, recipient, status, late, due, "
