@@ -20,6 +20,8 @@ from zoomorch.registrants.values import (
     RequestedStatus,
     clean_email,
     clean_text,
+    control_characters,
+    describe_characters,
     email_key,
     email_problem,
     parse_country,
@@ -179,10 +181,22 @@ def _require_columns(columns: ColumnMap, rules: RegistrationRules, path: str) ->
         )
 
 
-def _cell(row: SourceRow, header: str | None, *, keep_lines: bool = False) -> str:
-    if header is None:
-        return ""
-    return clean_text(row.cells.get(header, ""), keep_lines=keep_lines)
+class _Cells:
+    """One row's cells, cleaned; notes what invisible control characters were removed."""
+
+    def __init__(self, row: SourceRow, notes: list[str]) -> None:
+        self.row = row
+        self.notes = notes
+
+    def get(self, header: str | None, label: str, *, keep_lines: bool = False) -> str:
+        if header is None:
+            return ""
+        raw = self.row.cells.get(header, "")
+        removed = control_characters(raw)
+        if removed:
+            self.notes.append(
+                f"row {self.row.number}: removed from {label}: {describe_characters(removed)}")
+        return clean_text(raw, keep_lines=keep_lines)
 
 
 def _as_language(value: str) -> Language | None:
@@ -210,17 +224,26 @@ def _choice(value: str, allowed: Sequence[str], what: str) -> str:
     raise _RowRejected(f"{what} {value!r} is not one of: {', '.join(allowed)}")
 
 
-def _registration(row: SourceRow, columns: ColumnMap, rules: RegistrationRules) -> Registration:
+def _registration(row: SourceRow, columns: ColumnMap, rules: RegistrationRules,
+                  notes: list[str]) -> Registration:
     fields = columns.fields
-    email = clean_email(row.cells.get(fields["email"], ""))
+    raw_email = row.cells.get(fields["email"], "")
+    hidden = control_characters(raw_email)
+    if hidden:
+        # An address is not guessed at: a bidi override can make one address look like another.
+        plural = "s" if len(hidden) > 1 else ""
+        raise _RowRejected(f"email contains an invisible control character{plural} "
+                           f"({describe_characters(hidden)}); retype the address")
+    email = clean_email(raw_email)
     problem = email_problem(email)
     if problem:
         raise _RowRejected(problem)
 
-    first = _cell(row, fields.get("first_name"))
-    last = _cell(row, fields.get("last_name"))
+    cells = _Cells(row, notes)
+    first = cells.get(fields.get("first_name"), "first name")
+    last = cells.get(fields.get("last_name"), "last name")
     if not first and not last:
-        full = _cell(row, fields.get("name"))
+        full = cells.get(fields.get("name"), "name")
         first, _, last = full.partition(" ")
     if not first:
         raise _RowRejected("no first name (Zoom requires one)")
@@ -230,7 +253,8 @@ def _registration(row: SourceRow, columns: ColumnMap, rules: RegistrationRules) 
 
     answers: dict[str, str] = {}
     for name in ANSWER_FIELDS:
-        value = _cell(row, fields.get(name), keep_lines=name == "comments")
+        value = cells.get(fields.get(name), FIELD_LABELS.get(name, name),
+                          keep_lines=name == "comments")
         if value and name == "country":
             try:
                 value = parse_country(value) or ""
@@ -241,14 +265,14 @@ def _registration(row: SourceRow, columns: ColumnMap, rules: RegistrationRules) 
         answers[name] = value
 
     try:
-        language = parse_language(_cell(row, fields.get("language")))
-        status = parse_status(_cell(row, fields.get("status")))
+        language = parse_language(cells.get(fields.get("language"), "preferred language"))
+        status = parse_status(cells.get(fields.get("status"), "status"))
     except ValueError as error:
         raise _RowRejected(str(error)) from None
 
     custom: list[tuple[str, str]] = []
     for question in rules.questions:
-        value = _cell(row, columns.questions.get(question.title))
+        value = cells.get(columns.questions.get(question.title), repr(question.title))
         if value and question.answers:
             if question.multiple:
                 parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
@@ -301,7 +325,7 @@ def normalise_table(table: SourceTable, rules: RegistrationRules | None = None) 
             warnings.append(f"row {row.number}: {len(row.extra_cells)} cell(s) beyond the last "
                             "header column were ignored")
         try:
-            registration = _registration(row, columns, rules)
+            registration = _registration(row, columns, rules, warnings)
         except _RowRejected as rejected:
             email = clean_email(row.cells.get(columns.fields["email"], ""))
             rejections.append(Rejection(row.number, str(rejected), email, row.cells))

@@ -20,10 +20,52 @@ MAX_ANSWER = 128  # Zoom's limit on a custom question's value
 _EMAIL = re.compile(r"[^@\s\"(),:;<>\[\]\\]+@[^@\s\"(),:;<>\[\]\\]+\.[^@\s\"(),:;<>\[\]\\.]+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 
+# Characters that must never reach Zoom: they are invisible, yet change what a name shows
+# (a right-to-left override turns "Ana" + "gpj.exe" into "Anaexe.jpg") or what a program
+# reading it does (NUL, BEL, ESC). Tab, line feed, carriage return, vertical tab and form feed
+# are whitespace, collapsed like spaces.
+_C0_NAMES = (
+    "NULL", "START OF HEADING", "START OF TEXT", "END OF TEXT", "END OF TRANSMISSION",
+    "ENQUIRY", "ACKNOWLEDGE", "BELL", "BACKSPACE", "", "", "", "", "", "SHIFT OUT", "SHIFT IN",
+    "DATA LINK ESCAPE", "DEVICE CONTROL ONE", "DEVICE CONTROL TWO", "DEVICE CONTROL THREE",
+    "DEVICE CONTROL FOUR", "NEGATIVE ACKNOWLEDGE", "SYNCHRONOUS IDLE",
+    "END OF TRANSMISSION BLOCK", "CANCEL", "END OF MEDIUM", "SUBSTITUTE", "ESCAPE",
+    "INFORMATION SEPARATOR FOUR", "INFORMATION SEPARATOR THREE", "INFORMATION SEPARATOR TWO",
+    "INFORMATION SEPARATOR ONE",
+)
+_CONTROLS = frozenset(
+    [chr(c) for c in range(0x20) if _C0_NAMES[c]]
+    + [chr(c) for c in range(0x7F, 0xA0)]  # DEL and the C1 controls
+    + list("\u202a\u202b\u202c\u202d\u202e")  # bidi embeddings and overrides
+    + list("\u2066\u2067\u2068\u2069")  # bidi isolates
+    + list("\u200e\u200f\u061c")  # bidi marks (LRM, RLM, ALM)
+)
+_NO_CONTROLS = dict.fromkeys(map(ord, _CONTROLS), None)
+
+
+def control_characters(value: str) -> tuple[str, ...]:
+    """The bidi and control characters in ``value`` (each once, in order of appearance)."""
+    return tuple(dict.fromkeys(c for c in value if c in _CONTROLS))
+
+
+def describe_characters(chars: tuple[str, ...]) -> str:
+    """``U+202E RIGHT-TO-LEFT OVERRIDE, U+0000 NULL``: code points with their names."""
+    def name(char: str) -> str:
+        code = ord(char)
+        if code < 0x20:
+            return _C0_NAMES[code]
+        if code == 0x7F:
+            return "DELETE"
+        return unicodedata.name(char, "C1 CONTROL CHARACTER")
+    return ", ".join(f"U+{ord(c):04X} {name(c)}" for c in chars)
+
 
 def clean_text(value: str, *, keep_lines: bool = False) -> str:
-    """NFC, invisible characters removed, whitespace trimmed (and collapsed unless keep_lines)."""
-    text = unicodedata.normalize("NFC", value).translate(_INVISIBLE).replace("\xa0", " ")
+    """NFC, invisible characters (zero-width, bidi controls, C0/C1 controls) removed,
+    whitespace trimmed (and collapsed unless keep_lines). :func:`control_characters` says
+    which controls a value held, for the row's report."""
+    text = (unicodedata.normalize("NFC", value).translate(_INVISIBLE).translate(_NO_CONTROLS)
+            .replace("\xa0", " "))
     if keep_lines:
         return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
     return " ".join(text.split())
