@@ -87,7 +87,7 @@ def source_path_for(spec: EventSpec, event_path: Path, source: Path | None) -> P
 def load_list(spec: EventSpec, path: Path) -> tuple[RegistrationList, str]:
     """Read and normalise the list; returns it with the file's SHA-256 (for the ledger)."""
     data = read_source_bytes(path)  # read once: the digest is of the bytes that were parsed
-    table = parse_table(decode_source(data), str(path))
+    table = parse_table(decode_source(data, str(path)), str(path))
     return normalise_table(table, rules_for_event(spec)), hashlib.sha256(data).hexdigest()
 
 

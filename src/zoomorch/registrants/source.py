@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The decoding is shared with the event files (zoomorch.textfiles); these are the names
-# callers of this module know.
+# The decoding is shared with the event files (zoomorch.textfiles); DecodedSource is the
+# name callers of this module know.
 from zoomorch.textfiles import DecodedText as DecodedSource
-from zoomorch.textfiles import decode_text as decode_source
+from zoomorch.textfiles import decode_text
 
 
 class SourceError(ValueError):
@@ -53,6 +54,61 @@ class SourceTable:
     def multi_line_rows(self) -> tuple[int, ...]:
         """The rows with a cell holding a line break (one row in a spreadsheet)."""
         return tuple(row.number for row in self.rows if row.lines > 1)
+
+
+# Files that are not text, by their first bytes (their "magic"): a workbook renamed to .csv or
+# picked by mistake would otherwise show its binary bytes as the list's headers.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)"),  # OLE2 (also .doc)
+    (b"%PDF-", "a PDF document"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+)
+
+
+def _zip_kind(data: bytes) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            mimetype = (archive.read("mimetype")[:100].decode("ascii", "replace")
+                        if "mimetype" in names else "")
+    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError, ValueError):
+        return "a ZIP file"
+    if any(name.startswith("xl/") for name in names):
+        return "an Excel workbook (.xlsx)"
+    if "spreadsheet" in mimetype:
+        return "an OpenDocument spreadsheet (.ods)"
+    if any(name.startswith("word/") for name in names):
+        return "a Word document (.docx)"
+    return "a ZIP file"
+
+
+def file_kind(data: bytes) -> str | None:
+    """What a file that is not text is (``an Excel workbook (.xlsx)``), from its first bytes;
+    None for anything that may be text."""
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
+        return _zip_kind(data)
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    return None
+
+
+def decode_source(data: bytes, path: str = "<list>") -> DecodedSource:
+    """Decode a registration list, detecting its encoding; SourceError for a file that is
+    not text at all (a workbook, a PDF, an archive), named with the fix."""
+    kind = file_kind(data)
+    if kind is not None:
+        raise SourceError(
+            f"{path}: this is {kind}, not a CSV or TSV text file, whatever its name says. "
+            "Fix: open it in Excel (or LibreOffice, Google Sheets) and save or download it as "
+            "'CSV UTF-8 (Comma delimited) (*.csv)', then pass that file with --source"
+        )
+    return decode_text(data)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -240,4 +296,4 @@ def read_source_bytes(path: str | Path) -> bytes:
 
 def read_source(path: str | Path) -> SourceTable:
     """Read and parse a registration list file."""
-    return parse_table(decode_source(read_source_bytes(path)), str(path))
+    return parse_table(decode_source(read_source_bytes(path), str(path)), str(path))
