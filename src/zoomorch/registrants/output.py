@@ -35,7 +35,26 @@ class RegistrantLine:
     def cells(self) -> list[str]:
         return [self.email, self.first_name, self.last_name, self.status, self.join_url,
                 self.registrant_id, "yes" if self.on_list else "no",
-                " ".join(str(r) for r in self.source_rows)]
+                row_list(self.source_rows)]
+
+
+def row_list(rows: Sequence[int], limit: int = EXCEL_CELL_LIMIT) -> str:
+    """Row numbers for one cell, ``4 7 9``; past ``limit`` characters (Excel's cell limit) the
+    first rows that fit and ``… (and 1,203 more rows)``, so the cell is never cut mid-number."""
+    text = " ".join(str(r) for r in rows)
+    if len(text) <= limit:
+        return text
+    shown: list[str] = []
+    used = 0
+    for index, row in enumerate(rows):
+        # Room for this number and the longest possible suffix after it.
+        suffix = f" … (and {len(rows) - index - 1:,} more rows)"
+        needed = used + (1 if shown else 0) + len(str(row))
+        if needed + len(suffix) > limit:
+            break
+        shown.append(str(row))
+        used = needed
+    return " ".join(shown) + f" … (and {len(rows) - len(shown):,} more rows)"
 
 
 def registrants_path(directory: str | Path, event_key: str) -> Path:
