@@ -49,6 +49,7 @@ from zoomorch.live.webhooks import AppliedEvent
 from zoomorch.notify.base import CueMessage
 from zoomorch.outcome import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from zoomorch.outcome import EXIT_ZOOM as EXIT_FAILED  # 1: any failure of the run
+from zoomorch.private_files import write_private_text
 
 SAMPLE_EVENT = "imrf-2022-latam.toml"
 SAMPLE_REGISTRATIONS = "sample-registrations.csv"
@@ -930,8 +931,8 @@ class _Rehearsal:
             actual_start=load_live(store, self.slug).actual_start, ended_at=ended_at,
             warnings=list(self.warnings) + list(outcome.warnings))
         summary = out_dir / "demo-summary.json"
-        summary.write_text(json.dumps(result.as_json(), indent=2, ensure_ascii=False) + "\n",
-                           encoding="utf-8")
+        write_private_text(summary,  # names and emails in its warnings: 0600
+                           json.dumps(result.as_json(), indent=2, ensure_ascii=False) + "\n")
         self.out.print(f"  summary: {summary}")
         return result
 

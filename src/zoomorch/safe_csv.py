@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from zoomorch.private_files import open_private
+
 # Full-width variants are folded to ASCII by some spreadsheet imports, so they count too.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -58,10 +60,11 @@ def write_csv(
     """Write ``header`` and ``rows`` to ``path`` safely; return the number of data rows.
 
     The default encoding carries a BOM so that Excel opens accented names (Sáenz, Gómez)
-    correctly; every spreadsheet and our own reader accept it.
+    correctly; every spreadsheet and our own reader accept it. The file is private (0600, see
+    :mod:`zoomorch.private_files`): these files list people.
     """
     count = 0
-    with open(path, "w", encoding=encoding, newline="") as stream:
+    with open_private(path, "w", encoding=encoding, newline="") as stream:
         writer = SafeCSVWriter(stream)
         writer.writerow(header)
         for row in rows:

@@ -8,11 +8,18 @@ Every table is declared in :mod:`zoomorch.db.tables` and built by the migrations
 created, one from an older zoomorch is upgraded (its data moved) — in one transaction under a
 lock, so that processes opening the same store at once (``serve`` and ``cues shift`` from
 another terminal) upgrade it once and never see it half-done. Datetimes are stored in UTC.
+
+The store holds people's emails and personal join links, so a SQLite database is private: the
+file is created 0600 (see :mod:`zoomorch.private_files`) before SQLite opens it, and SQLite
+gives its ``-wal`` and ``-shm`` files the database's mode; a state directory zoomorch creates
+is 0700. A database from an older zoomorch that others can read is narrowed when it is opened,
+with a warning in the log.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,11 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from zoomorch.db.tables import Base, WebinarBinding, utcnow
+from zoomorch.private_files import create_private, make_private_dir, narrow
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -33,6 +41,10 @@ STATE_DIR_ENV = "ZOOMORCH_STATE_DIR"
 STATE_URL_ENV = "ZOOMORCH_STATE_URL"
 STATE_FILE_NAME = "zoomorch.sqlite3"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# SQLite's companions of a database file, created with the database's mode.
+_SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+log = logging.getLogger(__name__)
 
 
 def default_state_url(env: Mapping[str, str] | None = None) -> str:
@@ -118,11 +130,34 @@ class StateStore:
             return list(session.scalars(select(WebinarBinding).order_by(WebinarBinding.event_key)))
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (None: in memory, or not SQLite)."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (SQLite's default is 0644), or narrow
+    an existing one and its companions that others can read."""
+    make_private_dir(path.parent)
+    if create_private(path):
+        return
+    for candidate in (path, *(Path(f"{path}{suffix}") for suffix in _SQLITE_COMPANIONS)):
+        was = narrow(candidate)
+        if was is not None:
+            log.warning("%s was readable by other users (mode %04o); made it %04o: it holds "
+                        "people's emails and join links", candidate, was, was & 0o600)
+
+
 def _make_engine(url: str, **options: Any) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = _sqlite_file(url)
+        if path is not None:
+            _private_sqlite_file(path)
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine, "connect", _enable_sqlite_pragmas)
         return engine

@@ -19,6 +19,7 @@ from matplotlib import dates as mdates
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from zoomorch.private_files import write_private_text
 from zoomorch.report.attendance import AttendanceReport, attended
 from zoomorch.report.tables import Kind, Table, format_value, local
 
@@ -176,5 +177,5 @@ def write_html(report: AttendanceReport, tables: Sequence[Table], zone: ZoneInfo
     """Write the HTML report to ``path``."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_html(report, tables, zone), encoding="utf-8")
+    write_private_text(target, render_html(report, tables, zone))
     return target

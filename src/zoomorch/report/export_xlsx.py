@@ -14,6 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from zoomorch.private_files import open_private
 from zoomorch.report.tables import Kind, Table, TypedValue, cell
 from zoomorch.safe_csv import neutralise
 
@@ -52,7 +53,8 @@ def write_xlsx(tables: Sequence[Table], path: str | Path) -> Path:
         for row in table.rows:
             sheet.append([_cell(sheet, value, kind) for value, kind in zip(row, kinds,
                                                                            strict=True)])
-    book.save(target)
+    with open_private(target, "wb") as stream:  # the sheets list people: 0600
+        book.save(stream)
     return target
 
 
