@@ -931,7 +931,7 @@ class _Rehearsal:
             actual_start=load_live(store, self.slug).actual_start, ended_at=ended_at,
             warnings=list(self.warnings) + list(outcome.warnings))
         summary = out_dir / "demo-summary.json"
-        write_private_text(summary,  # names and emails in its warnings: 0600
+        write_private_text(summary,  # 0600, like the registrants and report next to it
                            json.dumps(result.as_json(), indent=2, ensure_ascii=False) + "\n")
         self.out.print(f"  summary: {summary}")
         return result
