@@ -128,7 +128,10 @@ _PAGE = """<!doctype html>
 "use strict";
 (function () {
   const params = new URLSearchParams(location.search);
+  // Kept for the controller's buttons (an Authorization header); the stream gets the link
+  // from the cookie this page came with, so the stream's URL never carries it.
   const token = params.get("token") || "";
+  const LANG = __LANG__;
   const slug = decodeURIComponent(location.pathname.split("/")[2] || "");
   const WORDS = __WORDS__;
   let state = null, skew = 0, words = WORDS.en;
@@ -219,14 +222,19 @@ _PAGE = """<!doctype html>
     box.dataset.state = cls;
   }
 
-  function connect() {
-    const query = new URLSearchParams({token: token});
-    if (params.get("lang")) query.set("lang", params.get("lang"));
+  function connect(withToken) {
+    const query = new URLSearchParams({lang: params.get("lang") || LANG});
+    // Only if the cookie did not work (cookies blocked): the link in the URL, as before.
+    if (withToken && token) query.set("token", token);
     const source = new EventSource("/board/" + encodeURIComponent(slug) + "/stream?" + query);
-    source.addEventListener("open", () => { $("conn").className = "live";
+    let opened = false;
+    source.addEventListener("open", () => { opened = true; $("conn").className = "live";
                                             $("conn").textContent = words.live; });
-    source.addEventListener("error", () => { $("conn").className = "lost";
-                                             $("conn").textContent = words.lost; });
+    source.addEventListener("error", () => {
+      $("conn").className = "lost";
+      $("conn").textContent = words.lost;
+      if (!opened && !withToken && token) { source.close(); connect(true); }
+    });
     source.addEventListener("state", (e) => {
       state = JSON.parse(e.data);
       skew = parseTime(state.now) - Date.now();
@@ -273,7 +281,7 @@ _PAGE = """<!doctype html>
   $("btn-extend").addEventListener("click",
     () => control("extend", {amount: $("amount").value.replace(/^\\+/, "")}));
 
-  connect();
+  connect(false);
   setInterval(tick, 250);
 })();
 </script>
@@ -288,11 +296,13 @@ _ERROR = """<!doctype html>
 """
 
 
-def board_page(title: str, can_control: bool) -> str:
-    """The board page for one event; controls are shown only to a controller."""
+def board_page(title: str, can_control: bool, language: str = "en") -> str:
+    """The board page for one event in its link's language; controls are shown only to a
+    controller."""
     # JSON inside <script>: no "</" may close the element early.
     words = json.dumps(BOARD_WORDS, ensure_ascii=False).replace("</", "<\\/")
-    return (_PAGE.replace("__WORDS__", words)
+    lang = language if language in BOARD_WORDS else "en"
+    return (_PAGE.replace("__WORDS__", words).replace("__LANG__", json.dumps(lang))
             .replace("__ROLE__", "controller" if can_control else "viewer")
             .replace("__TITLE__", html.escape(title)))
 

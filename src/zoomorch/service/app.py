@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import uvicorn
 from dotenv import dotenv_values
@@ -43,7 +44,7 @@ from zoomorch.db.store import StateStore
 from zoomorch.delivery.scheduler import CueScheduler
 from zoomorch.live.state import LiveSource, extend, load_live, next_segment, shift
 from zoomorch.live.webhooks import WebinarEventProcessor, agenda_time_translator, webinar_index
-from zoomorch.service import DEFAULT_PORT
+from zoomorch.service import DEFAULT_PORT, redact
 from zoomorch.zoom import webhooks as zoom_webhooks
 
 log = logging.getLogger(__name__)
@@ -128,11 +129,22 @@ class ServiceContext:
 # --------------------------------------------------------------------------- the app
 
 
+# The board page hands its link to its own stream in this cookie (HttpOnly, SameSite=Strict,
+# scoped to the board's path), so the stream's URL, which the browser opens again on every
+# reconnect, carries no token for a proxy or an access log to write down.
+BOARD_COOKIE = "zoomorch_board"
+
+
 def _token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.query_params.get("token")
+    query = request.query_params.get("token")
+    if query:
+        return query
+    if request.url.path.startswith("/board/"):
+        return request.cookies.get(BOARD_COOKIE)
+    return None
 
 
 async def _capped_body(request: Request, cap: int) -> bytes | None:
@@ -183,6 +195,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
 
     app = FastAPI(title="zoomorch", docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=lifespan)
+    redact.install()  # board links are credentials: none reaches a log
 
     def grant(request: Request, slug: str | None, need: Role) -> BoardGrant:
         grant = ctx.tokens.verify(_token(request), slug, need)
@@ -323,9 +336,15 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     @app.get("/board/{slug}")
     async def board(slug: str, request: Request) -> HTMLResponse:
         g = grant(request, slug, "viewer")
-        return HTMLResponse(board_page(ctx.agendas[slug].title, g.can_control),
+        page = HTMLResponse(board_page(ctx.agendas[slug].title, g.can_control, g.language),
                             headers={"Cache-Control": "no-store",
                                      "Referrer-Policy": "no-referrer"})
+        token = _token(request)
+        assert token is not None  # the grant verified it
+        page.set_cookie(BOARD_COOKIE, token, path=f"/board/{quote(slug, safe='')}",
+                        max_age=max(1, int((g.expires - datetime.now(UTC)).total_seconds())),
+                        httponly=True, samesite="strict", secure=request.url.scheme == "https")
+        return page
 
     @app.get("/board/{slug}/stream")
     async def board_stream(slug: str, request: Request) -> Response:
@@ -376,6 +395,7 @@ class RunningService:
     def __init__(self, ctx: ServiceContext, host: str = "127.0.0.1", port: int = 0) -> None:
         self.ctx = ctx
         config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning",
+                                log_config=redact.log_config(),
                                 timeout_graceful_shutdown=2, lifespan="on")
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, name="zoomorch-serve",
@@ -434,7 +454,10 @@ def build_context(store: StateStore, agendas: Sequence[CueAgenda], tokens: Board
                           hub=hub, webhook_secret=webhook_secret, scheduler=scheduler)
 
 
-def serve(ctx: ServiceContext, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
-    """Run the service in the foreground until Ctrl-C / SIGTERM."""
-    uvicorn.run(create_app(ctx), host=host, port=port, log_level="info",
-                timeout_graceful_shutdown=3, proxy_headers=False)
+def serve(ctx: ServiceContext, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
+          log_level: str = "info") -> None:
+    """Run the service in the foreground until Ctrl-C / SIGTERM. Its logs never carry a
+    board link's token (:mod:`zoomorch.service.redact`)."""
+    uvicorn.run(create_app(ctx), host=host, port=port, log_level=log_level,
+                log_config=redact.log_config(), timeout_graceful_shutdown=3,
+                proxy_headers=False)
