@@ -164,12 +164,14 @@ class FaultyRig:
         self.ledger = SyncLedger(store_at(tmp_path), "ev", self.webinar_id)
         self.heal: Callable[[], None] = lambda: None
 
-    def fail_posts(self, when: Callable[[Any], bool], *, stay_down: bool = False) -> None:
+    def fail_posts(self, when: Callable[[Any], bool], *, stay_down: bool = False,
+                   method_failing: str = "POST") -> None:
         session = self.client.transport.session
         send = session.request
 
         def request(method: str, url: str, **kwargs: Any) -> Any:
-            if method != "POST" or "registrants" not in url or not when(kwargs.get("json")):
+            if (method != method_failing or "registrants" not in url
+                    or not when(kwargs.get("json"))):
                 return send(method, url, **kwargs)
             self.sandbox.faults.error_rate = 1.0
             try:
@@ -234,6 +236,24 @@ def test_one_person_zoom_fails_five_times_is_deferred_and_the_others_are_registe
     again = RegistrantSync(rig.client, rig.webinar_id, ledger=rig.ledger,
                            automatic_approval=True).run(load(WITH_COUNTRY))
     assert again.counts[Outcome.ADDED] == 1 and not again.deferrals
+
+
+def test_a_status_call_zoom_fails_defers_its_people_and_the_other_calls_go_on(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    rig = FaultyRig(sandbox, tmp_path)
+    rig.sync("email,first name\na@x.org,A\nb@x.org,B\nc@x.org,C\n")
+    rig.fail_posts(lambda body: body.get("action") == "cancel", method_failing="PUT")
+    report = rig.sync("email,first name,status\na@x.org,A,cancelled\nb@x.org,B,denied\n"
+                      "c@x.org,C,\n")
+    (deferral,) = report.deferrals
+    assert (deferral.registration.email, deferral.reason) == ("a@x.org",
+                                                              DeferralReason.ZOOM_FAILED)
+    assert report.counts[Outcome.STATUS_CHANGED] == 1 and report.counts.adds_up
+    status = emails_by_status(rig.client, rig.webinar_id)
+    assert status["denied"] == ["b@x.org"] and status["approved"] == ["a@x.org", "c@x.org"]
+    rig.heal()
+    again = rig.sync("email,first name,status\na@x.org,A,cancelled\n")
+    assert again.counts[Outcome.CANCELLED] == 1 and not again.deferrals
 
 
 def test_a_zoom_that_is_down_stops_the_run_after_consecutive_failed_calls(
