@@ -1,9 +1,9 @@
 """How a command ends: exit codes, and the errors every command turns into a one-line message.
 
 0 done · 1 Zoom refused or could not be reached · 2 bad input (event file, list, credentials)
-· 3 done, but some rows wait for a later run (Zoom's per-person daily limit): run the same
-command again after the time shown (e.g. from a daily scheduled job) · 130 interrupted (Ctrl-C),
-after what was already done is recorded.
+· 3 done, but some rows wait for a later run (Zoom's per-person daily limit, or a call Zoom
+failed after its retries): run the same command again after the time shown (e.g. from a daily
+scheduled job) · 130 interrupted (Ctrl-C), after what was already done is recorded.
 """
 
 from __future__ import annotations
