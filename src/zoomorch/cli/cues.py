@@ -17,6 +17,7 @@ from zoomorch.vocab.languages import cue_languages_accepted
 
 if TYPE_CHECKING:
     from zoomorch.cues import Cue, CueAgenda, Language
+    from zoomorch.live.plan import LivePlan
 
 cues_app = typer.Typer(
     name="cues",
@@ -219,6 +220,68 @@ def end_cmd(event: Path = _EVENT, at: str | None = _AT) -> None:
                "remaining cues cancelled")
 
 
+def _delivery_summary(plan: LivePlan) -> dict[str, str]:
+    """cue id -> its deliveries counted by status, e.g. ``2 delivered, 1 failed``."""
+    summary: dict[str, str] = {}
+    for cue_id, rows in plan.deliveries.items():
+        counts: dict[str, int] = {}
+        for row in rows:
+            label = f"{row.status}{' late' if row.late else ''}"
+            counts[label] = counts.get(label, 0) + 1
+        summary[cue_id] = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    return summary
+
+
+def _unrecorded(plan: LivePlan) -> list[tuple[Cue, int]]:
+    """Cues due by now, for someone, with no delivery recorded on any channel — (cue, its
+    people). Nothing recorded them: the service was down when they fell due (its next start
+    sends them late within ``cues.late_grace``, else records them missed), or none of their
+    people's channels is on. A cue's fan-out is recorded whole, so a cue with any row has a
+    row for every delivery it needs."""
+    out: list[tuple[Cue, int]] = []
+    for cue in plan.cues:
+        if cue.projected or cue.quiet or cue.due > plan.now or cue.id in plan.deliveries:
+            continue
+        people = len(plan.agenda.recipients_for(cue))
+        if people:
+            out.append((cue, people))
+    return out
+
+
+def status_json(plan: LivePlan) -> dict[str, Any]:
+    """What ``cues status --json`` prints."""
+    summary = _delivery_summary(plan)
+    unrecorded = _unrecorded(plan)
+    for cue, _people in unrecorded:
+        summary[cue.id] = ""
+    return {
+        "event": plan.agenda.slug,
+        "now": plan.now.isoformat(),
+        "state": plan.state,
+        "actual_start": plan.live.actual_start.isoformat() if plan.live.actual_start
+        else None,
+        "ended_at": plan.live.ended_at.isoformat() if plan.live.ended_at else None,
+        "adjustments": [{"kind": a.kind, "at": a.at.isoformat(),
+                         "seconds": a.amount.total_seconds()} for a in plan.live.adjustments],
+        "current_segment": plan.current_segment,
+        "current_end": plan.current_end.isoformat() if plan.current_end else None,
+        "next_segment": plan.next_segment,
+        "cues": [{**c.as_json(), "deliveries": summary.get(c.id, "")} for c in plan.cues],
+        "channels": plan.per_channel(),
+        "failures": [{"key": f.key, "status": f.status, "attempts": f.attempts,
+                      "error": f.last_error} for f in plan.failures()],
+        "cancelled": [{"key": c.key, "kind": c.kind, "due": c.due.isoformat(),
+                       "channel": c.channel, "recipient": c.recipient,
+                       "attempts": c.attempts, "reason": c.last_error}
+                      for c in plan.cancelled()],
+        "fell_back": [{"key": f.key, "kind": f.kind, "due": f.due.isoformat(),
+                       "channel": f.channel, "recipient": f.recipient,
+                       "reason": f.last_error} for f in plan.fell_back()],
+        "unrecorded": [{"id": c.id, "kind": c.kind, "due": c.due.isoformat(),
+                        "recipients": people} for c, people in unrecorded],
+    }
+
+
 @cues_app.command("status")
 def status_cmd(
     event: Path = _EVENT,
@@ -231,38 +294,12 @@ def status_cmd(
 
     agenda = _agenda(event, start_at)
     plan = live_plan(_store(), agenda)
-    summary: dict[str, str] = {}
-    for cue_id, rows in plan.deliveries.items():
-        counts: dict[str, int] = {}
-        for row in rows:
-            label = f"{row.status}{' late' if row.late else ''}"
-            counts[label] = counts.get(label, 0) + 1
-        summary[cue_id] = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    summary = _delivery_summary(plan)
+    unrecorded = _unrecorded(plan)
+    for cue, _people in unrecorded:
+        summary[cue.id] = "not recorded yet"
     if as_json:
-        typer.echo(json.dumps({
-            "event": agenda.slug,
-            "now": plan.now.isoformat(),
-            "state": plan.state,
-            "actual_start": plan.live.actual_start.isoformat() if plan.live.actual_start
-            else None,
-            "ended_at": plan.live.ended_at.isoformat() if plan.live.ended_at else None,
-            "adjustments": [{"kind": a.kind, "at": a.at.isoformat(),
-                             "seconds": a.amount.total_seconds()} for a in plan.live.adjustments],
-            "current_segment": plan.current_segment,
-            "current_end": plan.current_end.isoformat() if plan.current_end else None,
-            "next_segment": plan.next_segment,
-            "cues": [{**c.as_json(), "deliveries": summary.get(c.id, "")} for c in plan.cues],
-            "channels": plan.per_channel(),
-            "failures": [{"key": f.key, "status": f.status, "attempts": f.attempts,
-                          "error": f.last_error} for f in plan.failures()],
-            "cancelled": [{"key": c.key, "kind": c.kind, "due": c.due.isoformat(),
-                           "channel": c.channel, "recipient": c.recipient,
-                           "attempts": c.attempts, "reason": c.last_error}
-                          for c in plan.cancelled()],
-            "fell_back": [{"key": f.key, "kind": f.kind, "due": f.due.isoformat(),
-                           "channel": f.channel, "recipient": f.recipient,
-                           "reason": f.last_error} for f in plan.fell_back()],
-        }, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(status_json(plan), ensure_ascii=False, indent=2))
         return
     start = plan.live.actual_start
     typer.echo(f"{agenda.title}")
@@ -299,6 +336,14 @@ def status_cmd(
                    f"{len(by_person)} people")
         for (recipient, channel), reasons in sorted(by_person.items()):
             typer.echo(f"  {recipient} on {channel} ({len(reasons)} cues): {reasons[-1]}")
+    if unrecorded:
+        typer.echo(f"\ndue with no delivery recorded yet: {len(unrecorded)} cue(s), "
+                   f"{sum(p for _, p in unrecorded)} person-cues (the service was not running "
+                   "when they fell due, or no channel of theirs is on; a start sends them "
+                   "late within cues.late_grace, else records them missed)")
+        for cue, people in unrecorded[:50]:
+            typer.echo(f"  {cue.due.astimezone(agenda.zone):%H:%M:%S} {cue.kind} → "
+                       f"{people} people")
     cancelled = plan.cancelled()
     if cancelled:
         # Their cues left the plan, so the cue list above no longer shows them.

@@ -153,6 +153,20 @@ class DeliveryLog:
         self._enqueue(LogOp.CLAIM, row, future)
         return future
 
+    def claim_all_later(self, rows: list[dict[str, Any]]) -> list[Future[int | None]]:
+        """:meth:`claim_later` of a cue's whole fan-out, handed to the writer at once: the
+        claims are committed in one transaction, so a process killed meanwhile leaves all of
+        them or none (then the cue is unsettled and fires again), never some of the cue's
+        deliveries claimed and the others without a row."""
+        futures: list[Future[int | None]] = [Future() for _ in rows]
+        self._enqueue_all([(LogOp.CLAIM, row, future)
+                           for row, future in zip(rows, futures, strict=True)])
+        return futures
+
+    def missed_all(self, rows: list[dict[str, Any]], reason: str) -> None:
+        """:meth:`missed` of a cue's whole fan-out, in one transaction."""
+        self._enqueue_all([(LogOp.MISSED, {**row, "last_error": reason}, None) for row in rows])
+
     def flush(self) -> None:
         """Wait until everything handed to the writer so far is written."""
         self._submit(LogOp.FLUSH, {}, wait=True)
@@ -203,10 +217,18 @@ class DeliveryLog:
         return future.result() if future is not None else None
 
     def _enqueue(self, op: LogOp, params: dict[str, Any], future: Future[Any] | None) -> None:
+        self._enqueue_all([(op, params, future)])
+
+    def _enqueue_all(self, items: list[tuple[LogOp, dict[str, Any], Future[Any] | None]]
+                     ) -> None:
+        # One hand-over under the lock: the writer takes the whole queue as one batch, one
+        # transaction, so these items are committed together.
+        if not items:
+            return
         with self._cond:
             if self._closed:
                 raise RuntimeError("the delivery log is closed")
-            self._queue.append((op, params, future))
+            self._queue.extend(items)
             self._cond.notify()
 
     def _run(self) -> None:

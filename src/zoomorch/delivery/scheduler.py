@@ -407,15 +407,19 @@ class CueScheduler:
             threading.Event().wait((cue.due - now).total_seconds())
             now = self.clock()
         too_late = now - cue.due > agenda.settings.late_grace
-        for key, target in self._targets(agenda, cue).items():
-            if too_late:
-                self._log.missed(self._row(agenda.slug, cue, key, target,
-                                           DeliveryStatus.MISSED),
+        targets = list(self._targets(agenda, cue).items())
+        # The whole fan-out goes to the delivery log in one transaction: a crash leaves every
+        # delivery of the cue with a row (counted, recovered at the next start) or none.
+        if too_late:
+            self._log.missed_all([self._row(agenda.slug, cue, key, target,
+                                            DeliveryStatus.MISSED) for key, target in targets],
                                  "found after the late grace period")
-            else:
-                claim = self._log.claim_later(self._row(agenda.slug, cue, key, target,
-                                                        DeliveryStatus.SENDING))
-                claim.add_done_callback(partial(self._claimed, agenda, cue, key, target))
+            return
+        claims = self._log.claim_all_later([
+            self._row(agenda.slug, cue, key, target, DeliveryStatus.SENDING)
+            for key, target in targets])
+        for (key, target), claim in zip(targets, claims, strict=True):
+            claim.add_done_callback(partial(self._claimed, agenda, cue, key, target))
 
     def _claimed(self, agenda: CueAgenda, cue: Cue, key: str, target: tuple[str, Any],
                  claim: Future[int | None]) -> None:
