@@ -35,13 +35,11 @@ from typing import Any
 from benchlib import (
     LoadWatch,
     Retry429,
-    bound_seconds,
-    by_label,
     emit,
     expect,
+    phase,
     rounded,
     served_since,
-    throttled,
     zoomus_client,
 )
 
@@ -87,18 +85,9 @@ def registrants_in(client: ZoomClient, webinar_id: int, status: str) -> int:
     return sum(1 for _ in client.iter_registrants(webinar_id, status))
 
 
-def phase(name: str, wall: float, log: list[dict[str, Any]]) -> dict[str, Any]:
-    """One measured phase: print its line, return its figures."""
-    labels = by_label(log)
-    bound = bound_seconds(PLAN, labels)
-    ratio = wall / bound if bound else None
-    shown = ", ".join(f"{label} {n}" for label, n in labels.items())
-    print(f"{name:<36} wall {wall:8.2f} s | calls {sum(labels.values()):6d} ({shown}) | "
-          f"429s {throttled(log):5d} | bound {bound:8.2f} s | "
-          f"ratio {f'{ratio:.3f}x' if ratio else 'n/a'}")
-    return {"wall_s": rounded(wall), "calls": sum(labels.values()), "calls_by_label": labels,
-            "status_429": throttled(log), "bound_s": rounded(bound),
-            "ratio_to_bound": rounded(ratio) if ratio else None}
+
+def measured(name: str, wall: float, log: list[dict[str, Any]]) -> dict[str, Any]:
+    return phase(name, wall, log, PLAN, width=36)
 
 
 def main() -> int:
@@ -137,7 +126,7 @@ def main() -> int:
         report = sync_from_bytes()
         wall = time.perf_counter() - began
         assert report.counts.adds_up and report.counts.by_outcome, report.counts.summary()
-        ours = phase(f"zoomorch sync, {people} new (batched)", wall,
+        ours = measured(f"zoomorch sync, {people} new (batched)", wall,
                      served_since(sandbox, mark))
 
         mark = len(sandbox.requests_log())
@@ -145,7 +134,7 @@ def main() -> int:
         again = sync_from_bytes()
         wall = time.perf_counter() - began
         assert again.write_calls == 0, again.calls
-        resync = phase(f"zoomorch re-sync, {people} unchanged", wall,
+        resync = measured(f"zoomorch re-sync, {people} unchanged", wall,
                        served_since(sandbox, mark))
 
         zoom = zoomus_client(sandbox)
@@ -155,7 +144,7 @@ def main() -> int:
         began = time.perf_counter()
         added = naive_loop(zoom, naive_webinar, naive_data, retry)
         wall = time.perf_counter() - began
-        naive = phase(f"naive zoomus loop, {naive_people} new", wall,
+        naive = measured(f"naive zoomus loop, {naive_people} new", wall,
                       served_since(sandbox, mark))
         naive["slept_s"] = rounded(retry.slept)
 

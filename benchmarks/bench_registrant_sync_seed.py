@@ -47,13 +47,11 @@ from typing import Any
 from benchlib import (
     LoadWatch,
     Retry429,
-    bound_seconds,
-    by_label,
     emit,
     expect,
+    phase,
     rounded,
     served_since,
-    throttled,
     zoomus_client,
 )
 
@@ -127,17 +125,9 @@ def held(client: ZoomClient, webinar_id: int, question: str) -> tuple[Counter[st
     return statuses, complete
 
 
-def phase(name: str, wall: float, log: list[dict[str, Any]]) -> dict[str, Any]:
-    labels = by_label(log)
-    bound = bound_seconds(PLAN, labels)
-    ratio = wall / bound if bound else None
-    shown = ", ".join(f"{label} {n}" for label, n in labels.items())
-    print(f"{name:<42} wall {wall:8.2f} s | calls {sum(labels.values()):6d} ({shown}) | "
-          f"429s {throttled(log):5d} | bound {bound:8.2f} s | "
-          f"ratio {f'{ratio:.3f}x' if ratio else 'n/a'}")
-    return {"wall_s": rounded(wall), "calls": sum(labels.values()), "calls_by_label": labels,
-            "status_429": throttled(log), "bound_s": rounded(bound),
-            "ratio_to_bound": rounded(ratio) if ratio else None}
+
+def measured(name: str, wall: float, log: list[dict[str, Any]]) -> dict[str, Any]:
+    return phase(name, wall, log, PLAN, width=42)
 
 
 def main() -> int:
@@ -184,7 +174,7 @@ def main() -> int:
                                            out_dir=Path(tmp) / "out", workers=args.workers)
         wall = time.perf_counter() - began
         assert report.counts.adds_up, report.counts.summary()
-        ours = phase(f"zoomorch sync, {people} (answers, manual)", wall,
+        ours = measured(f"zoomorch sync, {people} (answers, manual)", wall,
                      served_since(sandbox, mark))
 
         zoom = zoomus_client(sandbox)
@@ -194,7 +184,7 @@ def main() -> int:
         began = time.perf_counter()
         done = naive_loop(zoom, naive_webinar, data, question, retry)
         wall = time.perf_counter() - began
-        naive = phase(f"naive zoomus loop, {people}", wall, served_since(sandbox, mark))
+        naive = measured(f"naive zoomus loop, {people}", wall, served_since(sandbox, mark))
         naive["slept_s"] = rounded(retry.slept)
         assert done == people
 

@@ -164,3 +164,20 @@ def bound_seconds(plan: Any, labels: dict[str, int]) -> float:
 
     return max((n / PER_SECOND[plan][RateLabel(label)] for label, n in labels.items()),
                default=0.0)
+
+
+def phase(name: str, wall: float, log: list[dict[str, Any]], plan: Any,
+          width: int = 42) -> dict[str, Any]:
+    """One measured phase of a sync benchmark against ``plan``'s limits: print its line
+    (wall time, calls per rate-limit label, 429s, the rate-limit lower bound and the ratio to
+    it) and return its figures."""
+    labels = by_label(log)
+    bound = bound_seconds(plan, labels)
+    ratio = wall / bound if bound else None
+    shown = ", ".join(f"{label} {n}" for label, n in labels.items())
+    print(f"{name:<{width}} wall {wall:8.2f} s | calls {sum(labels.values()):6d} ({shown}) | "
+          f"429s {throttled(log):5d} | bound {bound:8.2f} s | "
+          f"ratio {f'{ratio:.3f}x' if ratio else 'n/a'}")
+    return {"wall_s": rounded(wall), "calls": sum(labels.values()), "calls_by_label": labels,
+            "status_429": throttled(log), "bound_s": rounded(bound),
+            "ratio_to_bound": rounded(ratio) if ratio else None}
