@@ -6,11 +6,11 @@ something changed and hands the same encoded bytes to every board:
 
 - at once when the hub says so (a cue published, the live state changed in this process);
 - when a cheap version of the event (:func:`~zoomorch.board.state.board_version`: the live
-  state's revision and the delivery log's row count and last update) differs from the one the
-  snapshot was computed at — changes made by another process (``zoomorch cues shift``), and
-  deliveries recorded;
+  state's revision) differs from the one the snapshot was computed at — a change made by
+  another process (``zoomorch cues shift``);
 - at the next moment the snapshot itself says something changes (a cue falls due, a segment
-  ends, the start), :attr:`~zoomorch.board.state.BoardView.changes_at`.
+  ends, the start), :attr:`~zoomorch.board.state.BoardView.changes_at`; a cue published then
+  goes out in the same write as the snapshot that lists it.
 
 An unchanged state costs one small query per topic every ``poll_seconds``, whatever the number
 of boards; nothing is computed or sent. The countdown runs in the page from the snapshot's
@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -83,6 +83,7 @@ class _Topic:
     subscribers: set[Subscription] = field(default_factory=set)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     snapshot: Snapshot | None = None
+    toasts: list[bytes] = field(default_factory=list)  # cues waiting for their snapshot
     task: asyncio.Task[None] | None = None
     computed: int = 0  # snapshots computed (tests, the benchmark)
 
@@ -93,8 +94,11 @@ class BoardFeed:
     state. Create it on the loop that serves the streams (the app's lifespan)."""
 
     def __init__(self, hub: BoardHub, compute: Callable[[str, str], BoardView],
-                 version: Callable[[str], Hashable], *, poll_seconds: float = 1.0) -> None:
+                 version: Callable[[str], Hashable], *, poll_seconds: float = 1.0,
+                 settle_seconds: float = 0.05, slice_boards: int = 100) -> None:
         self.hub = hub
+        self.settle_seconds = settle_seconds
+        self.slice_boards = slice_boards
         self.compute = compute
         self.version = version
         self.poll_seconds = poll_seconds
@@ -163,14 +167,15 @@ class BoardFeed:
             pass
 
     def _changed(self, slug: str, item: FeedItem | None) -> None:
+        # A cue goes out with the snapshot that lists it, in one write to each board: every
+        # board is woken once per change, not once for the cue and again for the snapshot.
         encoded = sse("cue", item) if item is not None and item.get("type") == "cue" else None
         for topic in self._topics.values():
             if topic.slug != slug:
                 continue
-            topic.wake.set()
             if encoded is not None:
-                for sub in topic.subscribers:
-                    sub.offer(encoded)
+                topic.toasts.append(encoded)
+            topic.wake.set()
 
     async def _refresh(self, topic: _Topic) -> None:
         """Keep one topic's snapshot current while it has boards."""
@@ -180,24 +185,36 @@ class BoardFeed:
         try:
             while topic.subscribers and not self._closed:
                 forced = topic.wake.is_set()
+                due = changes_at is not None and datetime.now(UTC) >= changes_at
+                if due and not forced:
+                    # A cue falling due is usually published by the scheduler a few
+                    # milliseconds later: wait a moment for it, so that both go out together.
+                    try:
+                        async with asyncio.timeout(self.settle_seconds):
+                            await topic.wake.wait()
+                    except TimeoutError:
+                        pass
+                    forced = topic.wake.is_set()
                 topic.wake.clear()
+                toasts, topic.toasts = topic.toasts, []
                 try:
                     version = await asyncio.to_thread(self.version, topic.slug)
-                    due = changes_at is not None and datetime.now(UTC) >= changes_at
                     if forced or due or version != seen or topic.snapshot is None:
                         view = await asyncio.to_thread(self.compute, topic.slug,
-                                                      topic.language)
+                                                       topic.language)
                         topic.computed += 1
                         seen, changes_at = version, view.changes_at
                         new_mark = fingerprint(view.state)
                         if new_mark != mark or topic.snapshot is None:
                             mark = new_mark
                             topic.snapshot = Snapshot.of(view.state)
-                            for sub in list(topic.subscribers):
-                                sub.offer(topic.snapshot)
+                            await self._offer(topic, [*toasts, topic.snapshot])
+                            toasts = []
                 except Exception:
                     log.exception("the board of %s could not be refreshed; trying again",
                                   topic.slug)
+                if toasts:
+                    await self._offer(topic, toasts)  # the cues alone: the snapshot did not change
                 delay = self.poll_seconds
                 if changes_at is not None:
                     delay = min(delay, max(0.0, (changes_at - datetime.now(UTC))
@@ -205,7 +222,8 @@ class BoardFeed:
                 if not topic.subscribers or self._closed:
                     break
                 try:
-                    await asyncio.wait_for(topic.wake.wait(), timeout=delay)
+                    async with asyncio.timeout(delay):
+                        await topic.wake.wait()
                 except TimeoutError:
                     pass
         finally:
@@ -213,3 +231,14 @@ class BoardFeed:
                 # No board left: forget the topic (a new board starts it again, fresh).
                 if self._topics.get((topic.slug, topic.language)) is topic:
                     del self._topics[(topic.slug, topic.language)]
+
+    async def _offer(self, topic: _Topic, items: Sequence[Snapshot | bytes]) -> None:
+        """Hand ``items`` to every board of ``topic``, all of them to each board at once (its
+        stream wakes once and writes them together), ``slice_boards`` boards per turn of the
+        event loop: between slices the loop serves everything else (``/healthz``, the API,
+        webhooks) instead of a thousand writes in a row."""
+        for n, sub in enumerate(list(topic.subscribers), 1):
+            for item in items:
+                sub.offer(item)
+            if n % self.slice_boards == 0:
+                await asyncio.sleep(0)

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from zoomorch.cues import LANGUAGES, Cue, CueAgenda, default_warnings, render_text
 from zoomorch.db.store import StateStore
-from zoomorch.db.tables import CueDelivery, CueLive
+from zoomorch.db.tables import CueLive
 from zoomorch.delivery.log import DeliveryStatus
 from zoomorch.live.plan import LivePlan, Phase, live_plan
 
@@ -78,14 +78,10 @@ def board_view(store: StateStore, agenda: CueAgenda, *, now: datetime | None = N
 
 
 def board_version(store: StateStore, slug: str) -> Hashable:
-    """A cheap value that changes whenever what a board of ``slug`` shows may have changed in
-    the store: the live state's revision, the delivery log's row count and last update."""
+    """A cheap value that changes whenever the stored live state of ``slug`` does (its
+    revision: one primary-key read), so a board notices a change made by another process."""
     with store.session() as session:
-        revision = session.scalar(select(CueLive.revision).where(CueLive.event_slug == slug))
-        rows, updated = session.execute(
-            select(func.count(), func.max(CueDelivery.updated_at))
-            .where(CueDelivery.event_slug == slug)).one()
-    return (revision or 0, rows, updated)
+        return session.scalar(select(CueLive.revision).where(CueLive.event_slug == slug)) or 0
 
 
 def _changes_at(plan: LivePlan) -> datetime | None:
@@ -146,8 +142,10 @@ def _state(plan: LivePlan, agenda: CueAgenda, language: str, latest: int) -> dic
 
 
 def fingerprint(state: dict[str, Any]) -> tuple[Any, ...]:
-    """What must change for a board to need a new snapshot (the clock alone does not)."""
+    """What must change for a board to need a new snapshot (the clock alone does not). A
+    cue's ``delivered`` flag alone does not either: it is brought up to date with the next
+    snapshot (the page does not show it), so recording deliveries wakes no board."""
     return (state["revision"], state["phase"], state["ended_at"],
             (state["current"] or {}).get("index"), (state["current"] or {}).get("end"),
             (state["next"] or {}).get("index"), (state["next"] or {}).get("start"),
-            tuple((c["id"], c["delivered"]) for c in state["latest"]))
+            tuple(c["id"] for c in state["latest"]))

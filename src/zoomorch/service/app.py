@@ -31,7 +31,7 @@ from urllib.parse import quote
 import uvicorn
 from dotenv import dotenv_values
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from zoomorch.board.feed import CLOSED, BoardFeed, Snapshot, sse
@@ -352,38 +352,72 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         lang = request.query_params.get("lang") or g.language
         if not feeds:
             return _problem(503, "the service is starting or stopping")
-        return StreamingResponse(_stream(ctx, feeds[-1], slug, lang, g),
-                                 media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store",
-                                          "X-Accel-Buffering": "no"})
+        return _BoardStream(ctx, feeds[-1], slug, lang, g)
 
     return app
 
 
-async def _stream(ctx: ServiceContext, feed: BoardFeed, slug: str, lang: str,
-                  g: BoardGrant) -> AsyncIterator[bytes]:
-    """The board's shared snapshot first, then each new one and each cue as they come; a
-    comment line after ``heartbeat_seconds`` of quiet, and ``expired`` when the link does."""
-    sub = feed.subscribe(slug, lang)
-    try:
-        yield b"retry: 2000\n\n"
-        while not ctx.closing.is_set():
-            left = (g.expires - datetime.now(UTC)).total_seconds()
-            if left <= 0:
-                yield sse("expired", {"error": "this board link has expired"})
-                return
-            try:
-                item = await asyncio.wait_for(sub.queue.get(),
-                                              timeout=min(ctx.heartbeat_seconds, left))
-            except TimeoutError:
-                if g.expires > datetime.now(UTC):
-                    yield b": ping\n\n"
-                continue
-            if item == CLOSED:
-                return
-            yield item.event() if isinstance(item, Snapshot) else item
-    finally:
-        feed.unsubscribe(sub)
+class _BoardStream(Response):
+    """One board's server-sent events: the shared snapshot first, then each new one and each
+    cue as they come; a comment line after ``heartbeat_seconds`` of quiet, and ``expired``
+    when the link does.
+
+    A plain ASGI response, not a StreamingResponse: a thousand open boards are a thousand of
+    these, and each change wakes every one, so each costs one task and one write per wake-up
+    (whatever is queued goes out together), no task group. The client's hang-up is seen by a
+    pending ``receive``, which ends the stream."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, ctx: ServiceContext, feed: BoardFeed, slug: str, language: str,
+                 g: BoardGrant) -> None:
+        # Not Response.__init__: it would declare a Content-Length for an empty body.
+        self.status_code = 200
+        self.background = None
+        self.init_headers({"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        self.ctx, self.feed, self.slug, self.language, self.g = ctx, feed, slug, language, g
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": self.raw_headers})
+        sub = self.feed.subscribe(self.slug, self.language)
+
+        async def until_hangup() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        hangup = asyncio.ensure_future(until_hangup())
+        hangup.add_done_callback(lambda _f: sub.offer(CLOSED))
+        try:
+            await send({"type": "http.response.body", "body": b"retry: 2000\n\n",
+                        "more_body": True})
+            while not self.ctx.closing.is_set():
+                left = (self.g.expires - datetime.now(UTC)).total_seconds()
+                if left <= 0:
+                    await send({"type": "http.response.body", "more_body": False, "body":
+                                sse("expired", {"error": "this board link has expired"})})
+                    return
+                try:
+                    async with asyncio.timeout(min(self.ctx.heartbeat_seconds, left)):
+                        items = [await sub.queue.get()]
+                except TimeoutError:
+                    if self.g.expires > datetime.now(UTC):
+                        await send({"type": "http.response.body", "body": b": ping\n\n",
+                                    "more_body": True})
+                    continue
+                while not sub.queue.empty():
+                    items.append(sub.queue.get_nowait())
+                if CLOSED in items:
+                    break
+                now = datetime.now(UTC)
+                body = b"".join(item.event(now) if isinstance(item, Snapshot) else item
+                                for item in items)
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+            if not hangup.done():  # the service is stopping: end the response properly
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            self.feed.unsubscribe(sub)
+            hangup.cancel()
 
 
 # --------------------------------------------------------------------------- running it
