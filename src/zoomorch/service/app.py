@@ -9,8 +9,12 @@ One process, one FastAPI app on uvicorn, bound to 127.0.0.1 unless told otherwis
 - ``GET /api/events``, ``GET /api/events/{slug}/plan`` and ``/state`` (viewer);
   ``POST /api/events/{slug}/shift|next|extend`` (controller). Token: ``Authorization: Bearer``
   or ``?token=`` — the same signed link the board uses.
-- ``GET /board/{slug}?token=…`` — the cue board page; ``GET /board/{slug}/stream`` — its
-  server-sent events.
+- ``GET /board/{slug}?token=…`` — the cue board page, which hands the link to its stream in a
+  cookie; ``GET /board/{slug}/stream`` — its server-sent events: one snapshot per change,
+  shared by every board of the event (:mod:`zoomorch.board.feed`).
+
+No log line carries a board token (:mod:`zoomorch.service.redact`). Webhook bodies are read
+with a cap and refused past it before they are buffered.
 """
 
 from __future__ import annotations
