@@ -3,7 +3,8 @@
     python tests/cue_runner.py STATE_URL START_ISO SINK_FILE [SPEED] [LATE_GRACE_SECONDS]
 
 Every delivery is appended (fsync'd) to SINK_FILE, so a test can count what really reached the
-channel even when this process dies with kill -9.
+channel even when this process dies with kill -9. Its first line is ``ready BEGAN``: the moment
+(ISO) its scheduler began to start.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -32,8 +33,10 @@ def main() -> None:
                              watch_every=timedelta(seconds=0.2))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Said with the moment the scheduler began: cues due before it were due while down.
+    began = datetime.now(UTC)
     scheduler.start()
-    print("ready", flush=True)
+    print(f"ready {began.isoformat()}", flush=True)
     stop.wait()
     scheduler.stop()
 
