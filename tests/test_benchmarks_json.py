@@ -87,3 +87,31 @@ def test_sandbox_live_json() -> None:
     assert figures["benchmark"] == "sandbox_live"
     assert figures["report_agrees_with_truth"] is True
     assert figures["webhook_bad_signatures"] == 0
+
+
+@pytest.mark.slow
+def test_cue_lateness_json() -> None:
+    figures = last_json("bench_cue_lateness.py", "--events", "20", "--window", "2")
+    assert figures["benchmark"] == "cue_lateness" and figures["job_store"] == "memory"
+    assert figures["cues"] == 400 and figures["delivered"] == 400
+    assert figures["early"] == 0 and figures["duplicates"] == 0
+    assert {"p50", "p99", "max", "mean"} <= figures["lateness_ms"].keys()
+
+
+@pytest.mark.slow
+def test_cue_restart_json() -> None:
+    figures = last_json("bench_cue_restart.py", "--trials", "1", "--kills", "1")
+    assert figures["benchmark"] == "cue_restart" and figures["trials"] == 1
+    # The point of the benchmark holds at any size: every cue once, or its outcome recorded.
+    assert figures["every_cue_once_or_recorded"] and figures["bad"] == 0
+    assert sum(figures["outcomes"].values()) == figures["deliveries"] > 0
+
+
+@pytest.mark.slow
+def test_board_fanout_json() -> None:
+    figures = last_json("bench_board_fanout.py", "--boards", "20", "--idle", "1",
+                        "--speed", "600", "--settle", "1")
+    assert figures["benchmark"] == "board_fanout" and figures["connected"] == 20
+    assert figures["missing"] == 0  # every board saw every cue
+    assert {"p50", "p99", "max", "mean"} <= figures["cue_to_board_ms"].keys()
+    assert {"p50", "p99", "max", "mean"} <= figures["healthz_ms"].keys()
