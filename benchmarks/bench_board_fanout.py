@@ -78,12 +78,14 @@ def serve(start: datetime, speed: float) -> None:
     _raise_fd_limit()
     from zoomorch.board.tokens import BoardTokens
     from zoomorch.db.store import open_store
-    from zoomorch.service.app import RunningService, build_context
+    from zoomorch.runtime import LiveRuntime
+    from zoomorch.service.app import RunningService
 
     directory = Path(tempfile.mkdtemp(prefix="bench-board-"))
     store = open_store(f"sqlite:///{directory / 'state.sqlite3'}")
     tokens = BoardTokens(BOARD_KEY)
-    ctx = build_context(store, [_agenda(start, speed)], tokens, run_scheduler=True)
+    runtime = LiveRuntime.of_agendas(store, [_agenda(start, speed)])
+    ctx = runtime.service_context(tokens, webhook_secret=None, run_scheduler=True)
     with RunningService(ctx) as service:
         print(json.dumps({"base_url": service.base_url,
                           "token": tokens.issue(SLUG, "viewer", timedelta(hours=1))}),

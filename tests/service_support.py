@@ -16,7 +16,8 @@ from cue_agendas import quick_agenda
 from zoomorch.board.tokens import BoardTokens
 from zoomorch.cues import CueAgenda
 from zoomorch.db.store import StateStore, open_store
-from zoomorch.service.app import RunningService, build_context
+from zoomorch.runtime import LiveRuntime
+from zoomorch.service.app import RunningService
 from zoomorch.zoom.webhooks import sign
 
 WEBHOOK_SECRET = "whsec-test-0123456789"
@@ -41,8 +42,9 @@ def running_service(store: StateStore, agendas: Sequence[CueAgenda], *,
                     notifiers: Sequence[Any] = (), run_scheduler: bool = False,
                     webhook_secret: str | None = WEBHOOK_SECRET,
                     poll_seconds: float = 0.2) -> Iterator[RunningService]:
-    ctx = build_context(store, agendas, BoardTokens(BOARD_KEY), notifiers=notifiers,
-                        webhook_secret=webhook_secret, run_scheduler=run_scheduler)
+    runtime = LiveRuntime.of_agendas(store, agendas, notifiers)
+    ctx = runtime.service_context(BoardTokens(BOARD_KEY), webhook_secret=webhook_secret,
+                                  run_scheduler=run_scheduler)
     ctx.poll_seconds = poll_seconds
     with RunningService(ctx) as service:
         yield service

@@ -83,6 +83,19 @@ class LiveRuntime:
     hub: BoardHub | None = None
     _scheduler: CueScheduler | None = field(default=None, repr=False)
 
+    @classmethod
+    def of_agendas(cls, store: StateStore, agendas: Sequence[CueAgenda],
+                   channels: Sequence[Notifier] = (), *, zoom: Any = None) -> LiveRuntime:
+        """A served run of ready-made agendas (tests, embedding): every event gets
+        ``channels`` plus its cue board."""
+        from zoomorch.board.hub import BoardHub
+        from zoomorch.notify.board import BoardNotifier
+
+        hub = BoardHub()
+        board = BoardNotifier(hub)
+        return cls(store=store, agendas={a.slug: a for a in agendas},
+                   channels={a.slug: [*channels, board] for a in agendas}, zoom=zoom, hub=hub)
+
     def scheduler(self) -> CueScheduler:
         """The cue scheduler of every event (built once; started by the caller or the
         service)."""

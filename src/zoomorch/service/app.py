@@ -24,7 +24,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -76,7 +76,7 @@ def load_webhook_secret(env: Mapping[str, str] | None = None,
 
 @dataclass
 class ServiceContext:
-    """Everything the app serves; built once by :func:`build_context` or by tests."""
+    """Everything the app serves; assembled by :mod:`zoomorch.runtime`."""
 
     store: StateStore
     agendas: dict[str, CueAgenda]
@@ -468,28 +468,6 @@ class RunningService:
     def __exit__(self, *_exc: object) -> None:
         self.stop()
 
-
-def build_context(store: StateStore, agendas: Sequence[CueAgenda], tokens: BoardTokens, *,
-                  notifiers: Sequence[Any] = (), webhook_secret: str | None = None,
-                  zoom: Any = None, run_scheduler: bool = True,
-                  event_notifiers: Mapping[str, Sequence[Any]] | None = None,
-                  hub: BoardHub | None = None) -> ServiceContext:
-    """The service's parts wired together.
-
-    ``notifiers`` (plus the board channel, always) serve every event that has no entry in
-    ``event_notifiers``; an entry there is that event's complete list of channels (built with
-    :func:`zoomorch.notify.channels.build_notifiers` on this ``hub`` to include the board).
-    The times in Zoom's webhooks are read on each agenda's timeline: at ``speed`` N (a
-    rehearsal against a sandbox whose clock runs event time) they are mapped back to wall time.
-    """
-    from zoomorch.notify.board import BoardNotifier
-
-    hub = hub or BoardHub()
-    channels = [*notifiers, BoardNotifier(hub)]
-    scheduler = (CueScheduler(store, channels, agendas, zoom=zoom,
-                              event_notifiers=event_notifiers) if run_scheduler else None)
-    return ServiceContext(store=store, agendas={a.slug: a for a in agendas}, tokens=tokens,
-                          hub=hub, webhook_secret=webhook_secret, scheduler=scheduler)
 
 
 def serve(ctx: ServiceContext, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
