@@ -1,0 +1,122 @@
+"""The JSON API: ``GET /healthz`` (liveness, no secrets); ``GET /api/events``,
+``GET /api/events/{slug}/plan`` and ``/state`` (viewer); ``POST /api/events/{slug}/shift|next|
+extend`` (controller). Token: ``Authorization: Bearer`` or ``?token=`` — the board's link."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from zoomorch.cues import parse_amount, plan_cues
+from zoomorch.live.state import LiveSource, extend, load_live, next_segment, shift
+from zoomorch.service.context import grant, problem, service_context
+
+log = logging.getLogger(__name__)
+
+# Health comes first in the app's routes, before the webhook; the rest of the API after it.
+health_router = APIRouter()
+router = APIRouter()
+
+
+@health_router.get("/healthz")
+async def healthz(request: Request) -> dict[str, Any]:
+    ctx = service_context(request)
+    scheduler = ctx.scheduler
+    return {"status": "ok", "events": sorted(ctx.agendas),
+            "scheduler": "running" if scheduler and scheduler.scheduler.running else "off",
+            "webhooks": "configured" if ctx.webhook_secret else "not configured"}
+
+
+@router.get("/api/events")
+async def list_events(request: Request) -> list[dict[str, Any]]:
+    ctx = service_context(request)
+    g = grant(request, None, "viewer")
+    return [{"event": a.slug, "title": a.title, "zone": str(a.zone),
+             "scheduled_start": a.scheduled_start.isoformat(),
+             "board": f"/board/{a.slug}"}
+            for a in ctx.agendas.values() if a.slug == g.event]
+
+
+@router.get("/api/events/{slug}/state")
+async def event_state(slug: str, request: Request) -> dict[str, Any]:
+    ctx = service_context(request)
+    g = grant(request, slug, "viewer")
+    lang = request.query_params.get("lang") or g.language
+    return await run_in_threadpool(ctx.state, slug, lang)
+
+
+@router.get("/api/events/{slug}/plan")
+async def event_plan(slug: str, request: Request) -> dict[str, Any]:
+    ctx = service_context(request)
+    grant(request, slug, "viewer")
+    agenda = ctx.agendas[slug]
+
+    def compute() -> dict[str, Any]:
+        live = load_live(ctx.store, slug)
+        return {"event": slug, "title": agenda.title,
+                "actual_start": live.actual_start.isoformat() if live.actual_start
+                else None,
+                "adjustments": [{"kind": a.kind, "at": a.at.isoformat(),
+                                 "seconds": a.amount.total_seconds()}
+                                for a in live.adjustments],
+                "cues": [c.as_json() for c in plan_cues(agenda, live)]}
+
+    return await run_in_threadpool(compute)
+
+
+async def _control(slug: str, request: Request, action: str) -> Response:
+    ctx = service_context(request)
+    g = grant(request, slug, "controller")
+    amount: timedelta | None = None
+    if action in ("shift", "extend"):
+        try:
+            body = await request.json()
+        except ValueError:
+            return problem(400, 'the body is not JSON; send {"amount": "+3m"}')
+        raw = body.get("amount") if isinstance(body, dict) else None
+        if raw is None:
+            return problem(400, 'no amount; send {"amount": "+3m"}')
+        try:
+            amount = parse_amount(str(raw))
+        except ValueError as exc:
+            return problem(400, str(exc))
+
+    def apply() -> dict[str, Any]:
+        if action == "shift":
+            assert amount is not None
+            shift(ctx.store, slug, amount, by=LiveSource.BOARD)
+        elif action == "extend":
+            assert amount is not None
+            extend(ctx.store, slug, amount, by=LiveSource.BOARD)
+        else:
+            # Before any start, `next` is the host saying "we are starting now".
+            next_segment(ctx.store, slug, agenda=ctx.agendas[slug], by=LiveSource.BOARD)
+        ctx.changed(slug)
+        return ctx.state(slug, g.language)
+
+    try:
+        state = await run_in_threadpool(apply)
+    except ValueError as exc:
+        return problem(400, str(exc))
+    log.info("board control: %s %s%s", slug, action, f" {amount}" if amount else "")
+    return JSONResponse(state)
+
+
+@router.post("/api/events/{slug}/shift")
+async def shift_event(slug: str, request: Request) -> Response:
+    return await _control(slug, request, "shift")
+
+
+@router.post("/api/events/{slug}/next")
+async def next_event(slug: str, request: Request) -> Response:
+    return await _control(slug, request, "next")
+
+
+@router.post("/api/events/{slug}/extend")
+async def extend_event(slug: str, request: Request) -> Response:
+    return await _control(slug, request, "extend")

@@ -1,0 +1,117 @@
+"""What every router of the service shares: the :class:`ServiceContext` the app serves (kept
+on ``app.state``), the board link of a request and its grant, and the JSON problem answer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from zoomorch.board.hub import BoardHub
+from zoomorch.board.state import BoardView, board_state, board_version, board_view
+from zoomorch.board.tokens import BoardAuthError, BoardGrant, BoardTokens, Role
+from zoomorch.cues import CueAgenda
+from zoomorch.db.store import StateStore
+from zoomorch.delivery.scheduler import CueScheduler
+from zoomorch.live.webhooks import WebinarEventProcessor, agenda_time_translator, webinar_index
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceContext:
+    """Everything the app serves; assembled by :mod:`zoomorch.runtime`."""
+
+    store: StateStore
+    agendas: dict[str, CueAgenda]
+    tokens: BoardTokens
+    hub: BoardHub = field(default_factory=BoardHub)
+    webhook_secret: str | None = field(default=None, repr=False)
+    scheduler: CueScheduler | None = None
+    webinar_ids: dict[int, str] = field(default_factory=dict)
+    poll_seconds: float = 1.0
+    heartbeat_seconds: float = 15.0
+    closing: threading.Event = field(default_factory=threading.Event)
+    events: WebinarEventProcessor | None = None
+    # Tells the open boards that the service is stopping (set while the app runs).
+    stop_boards: Callable[[], None] = field(default=lambda: None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.store.create_all()
+        if self.events is None:
+            # Zoom's times are read on each event's timeline: a service run at --speed N
+            # against a sandbox at the same speed records the real start, not the event time.
+            self.events = WebinarEventProcessor(self.store, self.slug_for_webinar,
+                                                on_change=self.changed,
+                                                to_wall=agenda_time_translator(self.agendas))
+
+    def changed(self, slug: str) -> None:
+        """The live state of ``slug`` changed here: re-plan its cues now (not at the next
+        watch tick, so nothing fires after an end) and wake its boards."""
+        if self.scheduler is not None:
+            try:
+                self.scheduler.refresh(slug)
+            except Exception:
+                log.exception("re-planning %s failed; the watcher will retry", slug)
+        self.hub.poke(slug)
+
+    def slug_for_webinar(self, webinar_id: int) -> str | None:
+        known = self.webinar_ids.get(webinar_id)
+        if known is not None:
+            return known
+        found = webinar_index(self.store, self.agendas).get(webinar_id)
+        if found is not None:
+            self.webinar_ids[webinar_id] = found
+        return found
+
+    def state(self, slug: str, language: str = "en") -> dict[str, Any]:
+        return board_state(self.store, self.agendas[slug], language=language)
+
+    def view(self, slug: str, language: str = "en") -> BoardView:
+        return board_view(self.store, self.agendas[slug], language=language)
+
+    def version(self, slug: str) -> Any:
+        return board_version(self.store, slug)
+
+
+def service_context(request: Request) -> ServiceContext:
+    """The context of the app serving ``request`` (``create_app`` puts it on ``app.state``)."""
+    ctx: ServiceContext = request.app.state.ctx
+    return ctx
+
+
+# The board page hands its link to its own stream in this cookie (HttpOnly, SameSite=Strict,
+# scoped to the board's path), so the stream's URL, which the browser opens again on every
+# reconnect, carries no token for a proxy or an access log to write down.
+BOARD_COOKIE = "zoomorch_board"
+
+
+def request_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    query = request.query_params.get("token")
+    if query:
+        return query
+    if request.url.path.startswith("/board/"):
+        return request.cookies.get(BOARD_COOKIE)
+    return None
+
+
+def grant(request: Request, slug: str | None, need: Role) -> BoardGrant:
+    """The request's board link, verified for ``slug`` and ``need``; a 404 for an event this
+    service does not run."""
+    ctx = service_context(request)
+    grant = ctx.tokens.verify(request_token(request), slug, need)
+    if slug is not None and slug not in ctx.agendas:
+        raise BoardAuthError(f"no event {slug!r} runs here", status=404)
+    return grant
+
+
+def problem(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
