@@ -397,7 +397,7 @@ def _state_store(out: Checklist, env: Mapping[str, str]) -> None:
     try:
         store = StateStore(url)
         try:
-            store.create_all()
+            store.upgrade()
             with store.engine.connect() as conn:
                 transaction = conn.begin()
                 # A row (not a table: SQLite commits DDL at once) written, then undone.

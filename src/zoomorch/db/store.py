@@ -85,10 +85,6 @@ class StateStore:
             upgrade_schema(self.url, engine=self.engine if _in_memory(self.url) else None)
             self._at_head = True
 
-    def create_all(self) -> None:
-        """The schema every command needs: the same as :meth:`upgrade` (the old name)."""
-        self.upgrade()
-
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""

@@ -104,7 +104,7 @@ class WebinarEventProcessor:
         self._listeners: list[Callable[[AppliedEvent], None]] = []
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="zoom-webhooks", daemon=True)
-        store.create_all()
+        store.upgrade()
 
     def start(self) -> None:
         self._thread.start()

@@ -77,7 +77,7 @@ def fetch_reports(client: ZoomClient, store: StateStore, event_key: str, webinar
     Reports Zoom refuses individually (registration off, Q&A or polls disabled) are recorded
     as missing rather than failing the whole fetch.
     """
-    store.create_all()
+    store.upgrade()
     webinar = client.get_webinar_report(webinar_id)
     with store.session() as session:
         snapshot = ReportSnapshot(event_key=event_key, webinar_id=webinar_id,
@@ -173,7 +173,7 @@ class StoredReport:
     @classmethod
     def latest(cls, store: StateStore, event_key: str) -> StoredReport:
         """The newest complete snapshot of ``event_key``; NoStoredReport if there is none."""
-        store.create_all()
+        store.upgrade()
         with store.session() as session:
             found = session.scalars(
                 select(ReportSnapshot)

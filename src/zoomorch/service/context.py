@@ -42,7 +42,7 @@ class ServiceContext:
     stop_boards: Callable[[], None] = field(default=lambda: None, repr=False)
 
     def __post_init__(self) -> None:
-        self.store.create_all()
+        self.store.upgrade()
         if self.events is None:
             # Zoom's times are read on each event's timeline: a service run at --speed N
             # against a sandbox at the same speed records the real start, not the event time.
