@@ -30,12 +30,12 @@ from zoomorch.cues import Booth, CueAgenda, CueSettings, Recipient, SegmentPlan,
 from zoomorch.db.store import open_store
 from zoomorch.delivery.log import deliveries
 from zoomorch.delivery.scheduler import CueScheduler
-from zoomorch.notify.base import CueMessage
+from zoomorch.notify.base import CueMessage, Notifier
 
 M = timedelta(minutes=1)
 
 
-class StampingNotifier:
+class StampingNotifier(Notifier):
     """Remembers when each message arrived."""
 
     name = "stamp"

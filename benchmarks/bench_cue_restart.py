@@ -32,7 +32,7 @@ from zoomorch.cues import CueAgenda, CueSettings, Recipient, SegmentPlan, plan_c
 from zoomorch.db.store import open_store
 from zoomorch.delivery.log import deliveries
 from zoomorch.delivery.scheduler import CueScheduler
-from zoomorch.notify.base import CueMessage
+from zoomorch.notify.base import CueMessage, Notifier
 
 M = timedelta(minutes=1)
 SPEED = 60.0  # an event minute per second
@@ -55,7 +55,7 @@ def agenda(start: datetime) -> CueAgenda:
                      tuple(segments), people, (), settings, SPEED)
 
 
-class FileSink:
+class FileSink(Notifier):
     """Appends every delivery to a file, fsync'd, so kill -9 cannot hide one."""
 
     name = "sink"

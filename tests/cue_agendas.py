@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from zoomorch.cues import Booth, CueAgenda, CueSettings, Recipient, SegmentPlan
-from zoomorch.notify.base import CueMessage, DeliveryError
+from zoomorch.notify.base import CueMessage, DeliveryError, Notifier
 
 M = timedelta(minutes=1)
 
@@ -42,7 +42,7 @@ def quick_agenda(start: datetime, slug: str = "quick", *, speed: float = 60.0,
                      speed=speed)
 
 
-class RecordingNotifier:
+class RecordingNotifier(Notifier):
     """Keeps every message with the moment it arrived; optionally appends to a file."""
 
     def __init__(self, name: str = "recording", path: Path | None = None,
@@ -70,7 +70,7 @@ class RecordingNotifier:
                     os.fsync(fh.fileno())
 
 
-class BrokenNotifier:
+class BrokenNotifier(Notifier):
     """A channel that never works."""
 
     name = "broken"

@@ -39,7 +39,7 @@ from zoomorch.delivery.scheduler import CueScheduler
 from zoomorch.event import load_event, parse_event
 from zoomorch.live.plan import live_plan
 from zoomorch.live.state import load_live, record_actual_start, record_end
-from zoomorch.notify.base import DeliveryError
+from zoomorch.notify.base import DeliveryError, Notifier
 from zoomorch.notify.board import BoardNotifier
 from zoomorch.notify.channels import (
     ChannelOverrides,
@@ -307,7 +307,7 @@ def test_cues_end_command_cancels_the_rest_and_status_says_ended(tmp_path: Path)
 # -- retries whose cue leaves the plan ---------------------------------------------------------
 
 
-class DownAtTimeUp:
+class DownAtTimeUp(Notifier):
     """A channel that refuses "time is up" cues until it is repaired (others go through)."""
 
     name = "flaky"

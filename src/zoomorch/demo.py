@@ -46,7 +46,7 @@ from zoomorch.cues import Cue, CueAgenda, LiveState, agenda_from_event, plan_cue
 from zoomorch.db.store import StateStore, open_store
 from zoomorch.event import EventFileError, EventSpec, Role, language_name, load_event
 from zoomorch.live.webhooks import AppliedEvent
-from zoomorch.notify.base import CueMessage
+from zoomorch.notify.base import CueMessage, Notifier
 from zoomorch.outcome import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from zoomorch.outcome import EXIT_ZOOM as EXIT_FAILED  # 1: any failure of the run
 from zoomorch.private_files import write_private_text
@@ -265,7 +265,7 @@ def _mmss(seconds: float) -> str:
     return f"{whole // 60:02d}:{whole % 60:02d}"
 
 
-class CueLines:
+class CueLines(Notifier):
     """The demo's console channel: each cue once per language, in event time, with who gets
     it (the scheduler still records one delivery per person)."""
 

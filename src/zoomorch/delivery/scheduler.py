@@ -447,18 +447,16 @@ class CueScheduler:
         # A quiet cue re-announces what people were already told: only enforcement acts on it.
         recipients = [] if cue.quiet else agenda.recipients_for(cue)
         for notifier in self.notifiers_for(agenda.slug):
-            if getattr(notifier, "per_cue", False):
+            if notifier.per_cue:
                 if recipients:
                     everyone = Everyone(tuple(recipients))
                     out[delivery_key(agenda.slug, cue.id, notifier.name, everyone.id)] = (
                         notifier.name, everyone)
                 continue
             for recipient in recipients:
-                if getattr(notifier, "per_person", True) and not recipient.wants(notifier.name):
+                if notifier.per_person and not recipient.wants(notifier.name):
                     continue
-                accepts = getattr(notifier, "accepts", None)
-                if accepts is not None and not accepts(
-                        self._message(agenda, cue, recipient, "", late=False)):
+                if not notifier.accepts(self._message(agenda, cue, recipient, "", late=False)):
                     continue
                 key = delivery_key(agenda.slug, cue.id, notifier.name, recipient.id)
                 out[key] = (notifier.name, recipient)
