@@ -168,11 +168,14 @@ class RegistrantAnswers:
 
 @dataclass(frozen=True, slots=True)
 class PlannedSegment:
-    """An agenda segment as planned (its times are moved onto the actual start)."""
+    """An agenda segment to measure. ``placed=False``: its times are as planned and are moved
+    onto the webinar's actual start; ``placed=True``: its times are its actual (or estimated)
+    boundaries from the run-of-show record, measured as given."""
 
     title: str
     start: datetime
     end: datetime
+    placed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -677,7 +680,7 @@ class AttendanceBuilder:
     def _segment(self, segment: PlannedSegment, times: list[float], counts: list[int],
                  audience_spans: list[list[tuple[float, float]]]) -> SegmentAttendance:
         shift = (self.webinar.start - self.webinar.planned_start
-                 if self.webinar.planned_start else timedelta(0))
+                 if self.webinar.planned_start and not segment.placed else timedelta(0))
         start = (segment.start + shift).timestamp()
         end = max(start, (segment.end + shift).timestamp())
         at_start = _value_at(times, counts, start)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from zoomorch.report.attendance import AttendanceReport
@@ -33,6 +33,20 @@ class Column:
     kind: Kind = Kind.TEXT
 
 
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A chart the XLSX and HTML exporters draw from a table's own cells.
+
+    - ``timeline``: ``columns`` = (label, planned start, planned end, actual start, actual
+      end): a planned bar and an actual bar per row (a Gantt of the run of show);
+    - ``bars``: ``columns`` = (label, value, value, ...): grouped bars per row.
+    """
+
+    kind: Literal["timeline", "bars"]
+    title: str
+    columns: tuple[int, ...]
+
+
 @dataclass(frozen=True)
 class Table:
     """A named table; ``name`` is a file/sheet-safe identifier, ``title`` is for people."""
@@ -41,6 +55,7 @@ class Table:
     title: str
     columns: Sequence[Column]
     rows: Sequence[Sequence[Any]]
+    chart: Chart | None = None
 
     @property
     def header(self) -> list[str]:
