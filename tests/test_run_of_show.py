@@ -160,3 +160,37 @@ def test_an_accelerated_rehearsal_reads_in_event_time(store, agenda) -> None:
     assert ros.actual_start == START + 2 * M
     assert ros.segments[0].run.actual_end == START + 7 * M
     assert ros.segments[0].ended_by == "next (rehearsal)"
+
+
+def test_cues_status_shows_the_record_so_far(tmp_path: Path) -> None:
+    """Through the public commands: start, next, extend, shift, end, then `cues status`."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from zoomorch.cli.main import app
+
+    env = {"ZOOMORCH_STATE_DIR": str(tmp_path)}
+    runner = CliRunner()
+    steps = [["start", "--at", "2022-05-17T08:32:00-04:00"],
+             ["next", "--at", "2022-05-17T08:37:00-04:00"],
+             ["extend", "2m", "--at", "2022-05-17T09:20:00-04:00"],
+             ["next", "--at", "2022-05-17T09:29:30-04:00"],
+             ["end", "--at", "2022-05-17T09:30:05-04:00"]]
+    for step in steps:
+        result = runner.invoke(app, ["cues", step[0], str(SEED), *step[1:]], env=env)
+        assert result.exit_code == 0, result.output
+    human = runner.invoke(app, ["cues", "status", str(SEED)], env=env).output
+    assert "run of show (recorded; started +2:00 vs schedule; hard stop 09:30:00" in human
+    assert ("Interactive Dialogue: planned 08:35:00–09:25:00, actual 08:37:00–09:29:30 "
+            "52:30 (+2:30) · next (cli)") in human
+    assert "Closing Remarks: planned 09:25:00–09:30:00, actual 09:29:30–09:30:05 0:35 " \
+           "(-4:25) · hard_stop" in human
+    assert "09:20:00 extend +2:00 by cli during Interactive Dialogue" in human
+    status = json.loads(runner.invoke(app, ["cues", "status", str(SEED), "--json"],
+                                      env=env).output)
+    record = status["run_of_show"]
+    assert record["basis"] == "recorded" and record["start_source"] == "cli"
+    assert [s["ended_by"] for s in record["segments"]] == ["next", "next", "hard_stop"]
+    assert record["segments"][2]["actual_end"] == "2022-05-17T09:30:05-04:00"
+    assert record["end_source"] == "cli"

@@ -18,6 +18,7 @@ from zoomorch.vocab.languages import cue_languages_accepted
 if TYPE_CHECKING:
     from zoomorch.cues import Cue, CueAgenda, Language
     from zoomorch.live.plan import LivePlan
+    from zoomorch.live.record import RunOfShow
 
 cues_app = typer.Typer(
     name="cues",
@@ -248,7 +249,43 @@ def _unrecorded(plan: LivePlan) -> list[tuple[Cue, int]]:
     return out
 
 
-def status_json(plan: LivePlan) -> dict[str, Any]:
+def _mmss(delta: timedelta | None, sign: bool = False) -> str:
+    if delta is None:
+        return ""
+    seconds = round(delta.total_seconds())
+    minutes, rest = divmod(abs(seconds), 60)
+    prefix = ("-" if seconds < 0 else "+") if sign else ("-" if seconds < 0 else "")
+    return f"{prefix}{minutes}:{rest:02d}"
+
+
+def run_of_show_lines(ros: RunOfShow) -> list[str]:
+    """The run-of-show record so far, one line per segment and per change."""
+    zone = ros.zone
+
+    def clock(at: datetime | None) -> str:
+        return f"{at.astimezone(zone):%H:%M:%S}" if at is not None else "--:--:--"
+
+    head = f"run of show ({ros.basis}"
+    if ros.start_delay is not None:
+        head += f"; started {_mmss(ros.start_delay, sign=True)} vs schedule"
+    lines = [head + f"; hard stop {clock(ros.hard_stop)}; times {zone.key}):"]
+    for seg in ros.segments:
+        run = seg.run
+        over = f" ({_mmss(run.over, sign=True)})" if run.over is not None else ""
+        lines.append(f"  {run.title}: planned {clock(run.planned_start)}–"
+                     f"{clock(run.planned_end)}, actual {clock(run.actual_start)}–"
+                     f"{clock(run.actual_end)} {_mmss(run.actual_length)}{over} · "
+                     f"{seg.ended_by}")
+    for change in ros.changes:
+        amount = "" if change.kind == "next" else f" {_mmss(change.amount, sign=True)}"
+        lines.append(f"  {clock(change.at)} {change.kind}{amount} by {change.by}"
+                     + (f" during {change.segment}" if change.segment else ""))
+    if ros.end is not None:
+        lines.append(f"  ended {clock(ros.end)} ({ros.end_source})")
+    return lines
+
+
+def status_json(plan: LivePlan, ros: RunOfShow | None = None) -> dict[str, Any]:
     """What ``cues status --json`` prints."""
     summary = _delivery_summary(plan)
     unrecorded = _unrecorded(plan)
@@ -266,6 +303,7 @@ def status_json(plan: LivePlan) -> dict[str, Any]:
         "current_segment": plan.current_segment,
         "current_end": plan.current_end.isoformat() if plan.current_end else None,
         "next_segment": plan.next_segment,
+        "run_of_show": ros.as_json() if ros is not None else None,
         "cues": [{**c.as_json(), "deliveries": summary.get(c.id, "")} for c in plan.cues],
         "channels": plan.per_channel(),
         "failures": [{"key": f.key, "status": f.status, "attempts": f.attempts,
@@ -291,23 +329,24 @@ def status_cmd(
 ) -> None:
     """The live plan, what was delivered on which channel, and failures."""
     from zoomorch.live.plan import live_plan
+    from zoomorch.live.record import from_record
+    from zoomorch.live.state import load_live_record
 
     agenda = _agenda(event, start_at)
-    plan = live_plan(_store(), agenda)
+    store = _store()
+    plan = live_plan(store, agenda)
+    ros = from_record(load_live_record(store, agenda.slug), agenda, plan.now)
     summary = _delivery_summary(plan)
     unrecorded = _unrecorded(plan)
     for cue, _people in unrecorded:
         summary[cue.id] = "not recorded yet"
     if as_json:
-        typer.echo(json.dumps(status_json(plan), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(status_json(plan, ros), ensure_ascii=False, indent=2))
         return
     start = plan.live.actual_start
     typer.echo(f"{agenda.title}")
     typer.echo(f"actual start: {start.astimezone(agenda.zone):%H:%M:%S %Z}" if start
                else "actual start: not recorded (planning from the scheduled start)")
-    for adj in plan.live.adjustments:
-        amount = f" {adj.amount.total_seconds() / 60:+g}m" if adj.kind != "next" else ""
-        typer.echo(f"  {adj.at.astimezone(agenda.zone):%H:%M:%S} {adj.kind}{amount}")
     if plan.live.ended_at is not None:
         typer.echo(f"ended: {plan.live.ended_at.astimezone(agenda.zone):%H:%M:%S %Z} "
                    "(cues from then on cancelled)")
@@ -315,6 +354,9 @@ def status_cmd(
     if plan.current_segment:
         end = plan.current_end.astimezone(agenda.zone) if plan.current_end else None
         typer.echo(f"now: {plan.current_segment}" + (f" until {end:%H:%M:%S}" if end else ""))
+    if plan.started or plan.live.ended_at is not None:
+        for line in run_of_show_lines(ros):
+            typer.echo(line)
     typer.echo("")
     for line in _lines(plan.cues, agenda, language, summary):  # type: ignore[arg-type]
         typer.echo(line)
