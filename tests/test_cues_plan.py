@@ -88,6 +88,9 @@ def test_seed_plan_started_on_time_has_exact_due_times_relative_to_the_start(
         (4, "warning", 0, False),           # 5-minute segment: one 1-minute warning
         (5, "time_up", 0, False),
         (5, "segment_start", 1, True),      # manual advance: waits for `next`
+        # Still no `next` 2 minutes over: the dialogue and the closing (55 min) would end 2
+        # minutes past the hard stop (behind_after = 2): the host and moderator are told once.
+        (7, "behind", 0, False),
         (30, "handover", None, False),      # two booths, every 30 minutes
         (30, "handover", None, False),
         (50, "warning", 1, True),           # 50-minute panel: 5 and 2 minutes
@@ -202,15 +205,23 @@ def test_late_next_ends_the_overrun_and_shifts_the_rest(seed: CueAgenda) -> None
     # Opening ran over until `next`; the panel, now current, runs over only past its end.
     assert overruns == [(6, 0), (7, 0), (58.5, 1), (59.5, 1)]
     assert table(seed, [c for c in cues if minutes(seed, c) > 5]) == [
+        (7, "behind", 0, False),            # 2 min over with 55 min to go: end it now
         (7.5, "segment_start", 1, False),
+        (7.5, "behind", 1, False),          # 2 min 30 s behind: end it by 09:25
         (30, "handover", None, False),
         (30, "handover", None, False),
         (52.5, "warning", 1, False),
         (55.5, "warning", 1, False),
         (57.5, "time_up", 1, False),
+        # The closing would end at 62.5: its cues count down to the hard stop instead.
         (57.5, "segment_start", 2, True),
+        (57.5, "behind", 2, True),
+        (59, "warning", 2, True),
         (60, "hard_stop", None, False),     # the hard stop does not move; nothing after it
     ]
+    closing = next(c for c in cues if c.kind == "segment_start" and c.segment_index == 2)
+    assert closing.text["en"].endswith(
+        ": 2 min 30 s until the hard stop at 09:30 (New York); planned 5 min.")
 
 
 def test_early_next_drops_the_rest_of_the_segment(seed: CueAgenda) -> None:
@@ -241,8 +252,9 @@ def test_extend_gives_the_current_segment_more_time_and_keeps_the_hard_stop(
                                   Adjustment("extend", at(seed, 20), 2 * M)))
     cues = plan_cues(seed, live)
     seg1 = [(minutes(seed, c), c.kind) for c in cues if c.segment_index == 1]
-    assert seg1 == [(5, "segment_start"), (52, "warning"), (55, "warning"), (57, "time_up"),
-                    (58, "overrun"), (59, "overrun")]
+    # The extension leaves the closing 2 minutes past the hard stop: "behind" when it is given.
+    assert seg1 == [(5, "segment_start"), (20, "behind"), (52, "warning"), (55, "warning"),
+                    (57, "time_up"), (58, "overrun"), (59, "overrun")]
     assert minutes(seed, next(c for c in cues if c.kind == "hard_stop")) == 60
     closing = next(c for c in cues if c.kind == "segment_start" and c.segment_index == 2)
     assert minutes(seed, closing) == 57
@@ -252,9 +264,10 @@ def test_extend_while_over_time_counts_from_now(seed: CueAgenda) -> None:
     cues = plan_cues(seed, LiveState(actual_start=at(seed, 0),
                                      adjustments=(Adjustment("extend", at(seed, 7), 2 * M),)))
     seg0 = [(minutes(seed, c), c.kind) for c in cues if c.segment_index == 0]
-    assert seg0[:6] == [(0, "segment_start"), (4, "warning"), (5, "time_up"), (6, "overrun"),
-                        (8, "warning"), (9, "time_up")]
-    assert seg0[6] == (10, "overrun")
+    # At 7, 2 minutes over, the rest (55 min) no longer fits: "behind", with the extension.
+    assert seg0[:7] == [(0, "segment_start"), (4, "warning"), (5, "time_up"), (6, "overrun"),
+                        (7, "behind"), (8, "warning"), (9, "time_up")]
+    assert seg0[7] == (10, "overrun")
 
 
 def test_a_replan_keeps_the_ids_of_unchanged_cues(seed: CueAgenda) -> None:
@@ -400,9 +413,10 @@ def test_auto_late_start_moves_the_agenda_without_announcing_the_segment_twice(
     # Its warning and time-up carry the new end.
     warning = next(c for c in cues if c.kind == "warning" and c.segment_index == 0)
     assert minutes(auto, warning) == 6 and "it ends at 08:37 (New York)." in warning.text["en"]
-    # The closing runs into the fixed hard stop: nothing of it is cued after "end now".
+    # The closing runs into the fixed hard stop: nothing of it is cued after "end now"; its
+    # warning counts down to the hard stop, which says "time is up" for it.
     assert [(minutes(auto, c), c.kind) for c in cues if minutes(auto, c) >= 59] == [
-        (60, "hard_stop")]
+        (59, "warning"), (60, "hard_stop")]
 
 
 def test_auto_start_later_than_a_whole_segment_announces_the_segment_that_is_really_on(

@@ -2,8 +2,9 @@
 
 - :mod:`~zoomorch.cues.model`: the agenda, the live state, the cues (enums for cue kinds,
   audiences and adjustments);
-- :mod:`~zoomorch.cues.planner`: :func:`plan_cues` and :func:`current_segment`, pure
-  functions of the agenda and the live state;
+- :mod:`~zoomorch.cues.planner`: :func:`plan_cues`, :func:`current_segment` and
+  :func:`time_budget` (the agenda against the hard stop), pure functions of the agenda and the
+  live state;
 - :mod:`~zoomorch.cues.texts`: one catalogue per cue language and :func:`render_text`;
 - :mod:`~zoomorch.cues.from_event`: :func:`agenda_from_event`.
 
@@ -28,7 +29,14 @@ from zoomorch.cues.model import (
     SegmentPlan,
     with_settings,
 )
-from zoomorch.cues.planner import current_segment, default_warnings, plan_cues
+from zoomorch.cues.planner import (
+    SegmentBudget,
+    TimeBudget,
+    current_segment,
+    default_warnings,
+    plan_cues,
+    time_budget,
+)
 from zoomorch.cues.texts import CATALOGUES, place_of, render_text
 from zoomorch.vocab.durations import parse_duration as parse_amount
 
@@ -46,7 +54,9 @@ __all__ = [
     "Language",
     "LiveState",
     "Recipient",
+    "SegmentBudget",
     "SegmentPlan",
+    "TimeBudget",
     "agenda_from_event",
     "booth_label",
     "current_segment",
@@ -56,5 +66,6 @@ __all__ = [
     "plan_cues",
     "render_text",
     "settings_from_event",
+    "time_budget",
     "with_settings",
 ]

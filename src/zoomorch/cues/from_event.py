@@ -39,6 +39,7 @@ def settings_from_event(event: EventSpec) -> CueSettings:
         handover_every=c.handover_every,
         hard_stop_grace=c.hard_stop_grace,
         late_grace=c.late_grace,
+        behind_after=c.behind_after,
         end_webinar_at_hard_stop=c.end_webinar_at_hard_stop,
         warnings={i: tuple(seg.warnings) for i, seg in enumerate(event.agenda)
                   if seg.warnings is not None},

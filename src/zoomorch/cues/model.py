@@ -45,13 +45,14 @@ class CueKind(StrEnum):
     OVERRUN = "overrun"
     HANDOVER = "handover"
     HARD_STOP = "hard_stop"
+    BEHIND = "behind"  # what remains cannot fit before the hard stop: the delay, what to do
 
 
 # Among cues due at the same instant, the order people should read them in.
 KIND_ORDER: dict[CueKind, int] = {
     CueKind.TECH_CHECK: 0, CueKind.DOORS_OPEN: 1, CueKind.EVENT_START: 2, CueKind.TIME_UP: 3,
-    CueKind.HARD_STOP: 4, CueKind.NOT_STARTED: 5, CueKind.SEGMENT_START: 6, CueKind.WARNING: 7,
-    CueKind.OVERRUN: 8, CueKind.HANDOVER: 9,
+    CueKind.HARD_STOP: 4, CueKind.NOT_STARTED: 5, CueKind.SEGMENT_START: 6, CueKind.BEHIND: 7,
+    CueKind.WARNING: 8, CueKind.OVERRUN: 9, CueKind.HANDOVER: 10,
 }
 # Cues about the scheduled time, not the agenda: they come even after the hard stop.
 PREPARATION: frozenset[CueKind] = frozenset(
@@ -97,6 +98,8 @@ class CueSettings:
     ``warnings`` overrides the warnings of a segment (by index) with amounts before its end.
     ``late_grace``: a cue found undelivered up to this long after its due time (e.g. after a
     restart) is still delivered and marked late; beyond it, it is recorded as missed.
+    ``behind_after``: the host and the moderator get a "behind schedule" cue (once per segment)
+    when the agenda's projected finish passes the hard stop by this much; 0 turns it off.
     """
 
     tech_check_before: timedelta = timedelta(minutes=30)
@@ -109,6 +112,7 @@ class CueSettings:
     late_grace: timedelta = timedelta(minutes=2)
     late_after: timedelta = timedelta(seconds=5)
     end_webinar_at_hard_stop: bool = False
+    behind_after: timedelta = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,22 @@ projected (shown as if the segment ended on time, not scheduled). ``advance="aut
 webinar starts and every segment ends on time instead (no overrun cues); a recorded start
 still moves the agenda.
 
-Nothing of the agenda is cued after the hard stop: that cue says the webinar must end now.
-The end of the webinar (``webinar.ended`` or ``cues end``) cancels every cue due from then on.
+Nothing of the agenda is cued after the hard stop (``hard_stop`` + ``hard_stop_grace``): that
+cue says the webinar must end now. The end of the webinar (``webinar.ended`` or ``cues end``)
+cancels every cue due from then on.
+
+The time budget. A segment whose (re-)planned end falls after the hard stop is told its real
+budget: its start says "1 min 30 s until the hard stop at 09:30; planned 5 min", its warnings
+count down to the hard stop, and it gets no time-up (the hard stop says it). A segment that
+would start at or after the hard stop gets nothing. The agenda's *projected finish* while a
+segment is on is its end (or now, once it runs over under manual advance) plus the lengths of
+the segments after it; when that passes the hard stop by ``behind_after`` (2 min by default; 0:
+off), the host and the moderator get a ``behind`` cue, once per segment: with the segment's
+start if it is behind already (a late start, an earlier overrun), at the moment an adjustment
+puts it behind, or (manual advance) at the moment its overrun crosses the threshold. It says
+the delay and by when to end the segment for the rest to keep their planned lengths ("end it
+now" when even that leaves too little time). :func:`time_budget` gives the same reading at any
+moment (the cue board shows it).
 
 An adjustment never rewrites history: cues due before it keep their place, cues due after it
 come from the new timeline. A segment is announced once: when a re-plan (typically a late start
@@ -202,7 +216,55 @@ def _cue_id(kind: CueKind, scope: str, due: datetime) -> str:
     return f"{kind}/{scope}@{stamp}Z"
 
 
-def _generate(tl: _Timeline, agenda: CueAgenda) -> list[Cue]:
+def _behind_due(tl: _Timeline, agenda: CueAgenda, i: int, stop: datetime,
+                open_until: datetime, since: datetime | None) -> datetime | None:
+    """When segment ``i`` gets its "behind schedule" cue (event time), or None.
+
+    The agenda's projected finish while ``i`` is on is its end (or the moment, once it runs
+    over) plus the lengths of the segments after it. The cue comes with the segment's start
+    (or at ``since``, a re-plan's moment, if that falls inside it) when the finish is already
+    ``behind_after`` past the hard stop, else at the moment an overrun takes it there (until
+    ``open_until``: the hard stop when it may run over, else its end)."""
+    threshold = agenda.settings.behind_after
+    span = tl.spans[i]
+    if threshold <= timedelta(0) or span.start >= stop:
+        return None
+    rest = sum((s.end - s.start for s in tl.spans[i + 1:]), timedelta(0))
+    first = span.start if since is None else max(span.start, since)
+    if first > span.start and first >= open_until:
+        return None  # over before the re-plan
+    if max(span.end, first) + rest - stop >= threshold:
+        return first
+    crossing = stop + threshold - rest  # later than its end: it is not behind at ``first``
+    if max(first, span.end) < crossing < min(open_until, stop):
+        return crossing
+    return None
+
+
+def _behind_params(tl: _Timeline, agenda: CueAgenda, i: int, due: datetime,
+                   stop: datetime) -> dict[str, Any]:
+    """What a "behind schedule" cue says: the delay, and how to catch up (``variant``:
+    ``one``/``many`` later segments to make room for, ``now`` no room left, ``last``)."""
+    span = tl.spans[i]
+    later = tl.spans[i + 1:]
+    rest = sum((s.end - s.start for s in later), timedelta(0))
+    behind = max(span.end, due) + rest - stop
+    params: dict[str, Any] = {"behind": behind, "needs": rest, "count": len(later)}
+    if not later:
+        return {**params, "variant": "last", "budget": stop - due, "end": stop}
+    by = stop - rest  # end it by then, and the rest fits
+    if by <= due:
+        return {**params, "variant": "now", "available": stop - due, "end": stop}
+    variant = "one" if len(later) == 1 else "many"
+    return {**params, "variant": variant, "end": by,
+            "next": agenda.segments[i + 1].title}
+
+
+def _generate(tl: _Timeline, agenda: CueAgenda, since: datetime | None = None,
+              cut: datetime | None = None) -> list[Cue]:
+    """Every cue of the timeline. ``since`` (event time) and ``cut`` (the same moment, real
+    time) are a re-plan's: a segment in progress then that became behind schedule is told
+    so at that moment."""
     s = agenda.settings
     zone = agenda.zone
     manual = s.advance == "manual"
@@ -212,10 +274,12 @@ def _generate(tl: _Timeline, agenda: CueAgenda) -> list[Cue]:
 
     def add(kind: CueKind, scope: str, due_event: datetime, audience: tuple[str, ...],
             segment: SegmentPlan | None = None, projected: bool = False,
-            **params: Any) -> None:
+            not_before: datetime | None = None, **params: Any) -> None:
         if due_event > stop and kind not in PREPARATION:
             return  # the hard stop says "end now": nothing of the agenda comes after it
         due = agenda.to_real_time(due_event).astimezone(UTC)
+        if not_before is not None and due < not_before:
+            due = not_before  # the re-plan's moment, lost to rounding between the clocks
         out.append(Cue(_cue_id(kind, scope, due), due, kind, audience,
                        segment.title if segment else None,
                        segment.index if segment else None, projected, False, params, zone))
@@ -236,27 +300,42 @@ def _generate(tl: _Timeline, agenda: CueAgenda) -> list[Cue]:
     for i, (seg, span) in enumerate(zip(agenda.segments, tl.spans, strict=True)):
         projected = not span.determined
         scope = f"s{i}"
+        if span.ended_by_next:
+            window_end = span.end  # nothing after an explicit end
+        elif manual and (i + 1 == len(tl.spans) or not tl.spans[i + 1].determined):
+            window_end = tl.hard_stop  # it may run over until `next`
+        else:
+            window_end = span.end
+        # What remains cannot fit: the segment's real budget ends at the hard stop, which says
+        # "time is up" for it.
+        squeezed = span.end > stop
+        if squeezed and span.start >= stop:
+            continue  # starts at or after the hard stop: nothing of it is cued
+        cut_short: dict[str, Any] = {"variant": "hard_stop"} if squeezed else {}
+        budget = {**cut_short, "budget": stop - span.start,
+                  "planned": span.end - span.start} if squeezed else {}
+        end = stop if squeezed else span.end
         add(CueKind.SEGMENT_START, scope, span.start,
             (Audience.HOST, Audience.MODERATOR, Audience.speakers(i), Audience.INTERPRETERS),
-            seg, projected, end=span.end, moderator=seg.moderator, speakers=seg.speakers)
+            seg, projected, end=end, moderator=seg.moderator, speakers=seg.speakers, **budget)
+        behind = _behind_due(tl, agenda, i, stop,
+                             span.end if projected else max(window_end, span.end), since)
+        if behind is not None:
+            add(CueKind.BEHIND, scope, behind, (Audience.HOST, Audience.MODERATOR), seg,
+                projected, not_before=cut if since is not None and behind == since else None,
+                **_behind_params(tl, agenda, i, behind, stop))
         timed = (Audience.HOST, Audience.MODERATOR, Audience.speakers(i))
         if not span.ended_by_next:
             warnings = s.warnings.get(i, default_warnings(seg.duration))
             for left in sorted(warnings, reverse=True):
-                due = span.end - left
+                due = end - left
                 if due > span.start:
                     add(CueKind.WARNING, f"{scope}-{format_duration(left).replace(' ', '')}", due,
-                        timed,
-                        seg, projected, left=left, end=span.end)
-            add(CueKind.TIME_UP, scope, span.end, timed, seg, projected, end=span.end)
+                        timed, seg, projected, left=left, end=end, **cut_short)
+            if not squeezed:
+                add(CueKind.TIME_UP, scope, span.end, timed, seg, projected, end=span.end)
         if projected or s.overrun_every <= timedelta(0):
             continue
-        if span.ended_by_next:
-            window_end = span.end  # nothing after an explicit end
-        elif manual and (i + 1 == len(tl.spans) or not tl.spans[i + 1].determined):
-            window_end = tl.hard_stop
-        else:
-            window_end = span.end
         n, at = 1, span.end + s.overrun_every
         while at < min(window_end, tl.hard_stop):
             add(CueKind.OVERRUN, f"{scope}-{n}", at, timed, seg, over=at - span.end, end=span.end)
@@ -287,6 +366,14 @@ def _announce_once(kept: list[Cue], fresh: list[Cue]) -> list[Cue]:
     return [replace(c, quiet=True) if c is first else c for c in fresh]
 
 
+def _behind_once(kept: list[Cue], fresh: list[Cue]) -> list[Cue]:
+    """Drop the re-planned "behind schedule" cue of a segment that already had one."""
+    told = {c.segment_index for c in kept if c.kind == CueKind.BEHIND}
+    if not told:
+        return fresh
+    return [c for c in fresh if not (c.kind == CueKind.BEHIND and c.segment_index in told)]
+
+
 def plan_cues(agenda: CueAgenda, live: LiveState | None = None) -> list[Cue]:
     """Every cue of the event under the live state, in due order (ties by id)."""
     live = live or LiveState()
@@ -297,11 +384,22 @@ def plan_cues(agenda: CueAgenda, live: LiveState | None = None) -> list[Cue]:
         tl = _apply(tl, adj, agenda, at)
         cut = adj.at.astimezone(UTC)
         kept = [c for c in plan if c.due < cut and not c.projected]
-        plan = kept + _announce_once(kept, [c for c in _generate(tl, agenda) if c.due >= cut])
+        fresh = [c for c in _generate(tl, agenda, at, cut) if c.due >= cut]
+        plan = kept + _behind_once(kept, _announce_once(kept, fresh))
     if live.ended_at is not None:
         # The webinar is over: overruns, hand-overs and the hard stop would only be noise.
         plan = [c for c in plan if c.due < live.ended_at and not c.projected]
     return sorted(plan, key=lambda c: (c.due, KIND_ORDER[c.kind], c.id))
+
+
+def _timeline_at(agenda: CueAgenda, live: LiveState, now: datetime) -> _Timeline:
+    """The timeline as the adjustments recorded up to ``now`` (real time) leave it."""
+    tl = _initial(agenda, agenda.scheduled_start, None)
+    for adj in live.epochs():
+        if adj.at > now:
+            break
+        tl = _apply(tl, adj, agenda, agenda.to_event_time(adj.at))
+    return tl
 
 
 def current_segment(agenda: CueAgenda, live: LiveState, now: datetime) -> tuple[
@@ -309,14 +407,87 @@ def current_segment(agenda: CueAgenda, live: LiveState, now: datetime) -> tuple[
     """(segment index, its start, its end) in progress at ``now`` (real times), or Nones."""
     if live.ended_at is not None and now >= live.ended_at:
         return None, None, None
-    tl = _initial(agenda, agenda.scheduled_start, None)
-    for adj in live.epochs():
-        if adj.at > now:
-            break
-        tl = _apply(tl, adj, agenda, agenda.to_event_time(adj.at))
+    tl = _timeline_at(agenda, live, now)
     at = agenda.to_event_time(now)
     index = tl.current(at, agenda.settings.advance)
     if index is None:
         return None, None, None
     span = tl.spans[index]
     return index, agenda.to_real_time(span.start), agenda.to_real_time(span.end)
+
+
+@dataclass(frozen=True)
+class SegmentBudget:
+    """A segment still to run (or running) against the hard stop, event time.
+
+    ``planned`` is its length as (re-)planned; ``start``/``end`` where it falls if the segments
+    before it keep their planned lengths in order (the current one: where it is); ``budget``
+    the time it really gets, from its start to its end or the hard stop, whichever is first.
+    """
+
+    index: int
+    start: datetime
+    end: datetime
+    planned: timedelta
+    budget: timedelta
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class TimeBudget:
+    """Where the agenda stands against the hard stop at one moment, event time.
+
+    ``finish`` is the agenda's projected finish: the current segment's end (or now, once it
+    runs over under manual advance), or the start while none has begun, plus the planned
+    lengths of the segments after it. ``behind`` is ``finish`` minus the hard stop (its grace
+    included): negative while there is time to spare. From ``grows_from`` on (None: never,
+    until something is recorded) the delay grows with the clock: a manual segment running
+    over, or a webinar that has not started yet.
+    """
+
+    hard_stop: datetime
+    finish: datetime
+    behind: timedelta
+    grows_from: datetime | None
+    segments: tuple[SegmentBudget, ...]
+
+
+def time_budget(agenda: CueAgenda, live: LiveState, now: datetime) -> TimeBudget | None:
+    """The agenda against the hard stop at ``now`` (real time); None once the webinar has
+    ended or the agenda has run out."""
+    if live.ended_at is not None and now >= live.ended_at:
+        return None
+    tl = _timeline_at(agenda, live, now)
+    at = agenda.to_event_time(now)
+    manual = agenda.settings.advance == "manual"
+    stop = tl.hard_stop + agenda.settings.hard_stop_grace
+    index = tl.current(at, agenda.settings.advance)
+    grows_from: datetime | None = None
+    budgets: list[SegmentBudget] = []
+    if index is not None:
+        span = tl.spans[index]
+        floor = span.end
+        if manual:
+            floor = max(span.end, at)
+            grows_from = floor
+        budgets.append(SegmentBudget(index, span.start, span.end, span.end - span.start,
+                                     max(min(span.end, stop) - span.start, timedelta(0)),
+                                     current=True))
+        first = index + 1
+    elif manual and not tl.started:
+        floor = max(tl.spans[0].start, at)  # the first segment starts when the webinar does
+        grows_from = floor
+        first = 0
+    else:
+        later = [i for i, span in enumerate(tl.spans) if span.start >= at]
+        if not later:
+            return None
+        first, floor = later[0], tl.spans[later[0]].start
+    for j in range(first, len(tl.spans)):
+        span = tl.spans[j]
+        length = span.end - span.start
+        begins = max(span.start, floor)
+        budgets.append(SegmentBudget(j, begins, begins + length, length,
+                                     max(min(begins + length, stop) - begins, timedelta(0))))
+        floor = begins + length
+    return TimeBudget(stop, floor, floor - stop, grows_from, tuple(budgets))

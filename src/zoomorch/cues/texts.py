@@ -14,7 +14,7 @@ their time zone), rounded to the minute; amounts read ``5 min``, ``1 min 30 s``
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -34,9 +34,15 @@ class Catalogue:
     """Every cue text in one language.
 
     Templates may use ``{segment}``, ``{start}``, ``{end}`` (clock times with their place),
-    ``{left}``, ``{over}``, ``{late}`` (amounts), ``{who}`` (a segment's moderator and
-    speakers, introduced by the two labels), ``{booth}``, ``{to}``, ``{from_}``, and whatever
-    the catalogue's ``grammar`` adds.
+    ``{left}``, ``{over}``, ``{late}``, ``{behind}``, ``{budget}``, ``{planned}``,
+    ``{needs}``, ``{available}`` (amounts), ``{who}`` (a segment's moderator and speakers,
+    introduced by the two labels), ``{next}`` (the next segment's title), ``{count}`` (how
+    many segments follow), ``{booth}``, ``{to}``, ``{from_}``, and whatever the catalogue's
+    ``grammar`` adds.
+
+    ``variants`` are the other texts of a kind, chosen by the cue's ``variant`` param
+    (:data:`VARIANTS`): ``"segment_start.hard_stop"`` is the start of a segment whose planned
+    end falls after the hard stop (its real budget, not the planned end).
     """
 
     language: Language
@@ -44,6 +50,15 @@ class Catalogue:
     moderator_label: str
     speakers_label: str
     grammar: Grammar | None = None
+    variants: Mapping[str, str] = field(default_factory=dict)
+
+
+# The variants every catalogue has (see Catalogue): a segment cut short by the hard stop,
+# and the "behind schedule" cue with more than one segment to make room for (``many``; the
+# kind's own template: one), with no room left (``now``), and for the last segment.
+VARIANTS: frozenset[str] = frozenset({
+    "segment_start.hard_stop", "warning.hard_stop", "behind.many", "behind.now",
+    "behind.last"})
 
 
 def _spanish(params: Mapping[str, Any], zone: ZoneInfo, place: str) -> dict[str, str]:
@@ -59,6 +74,8 @@ def _spanish(params: Mapping[str, Any], zone: ZoneInfo, place: str) -> dict[str,
         values["it_is"] = ("Es " if one else "Son ") + values["start_art"]
     if "left" in params:
         values["remain"] = "Queda" if _is_one(params["left"]) else "Quedan"
+    if "available" in params:
+        values["available_remain"] = "queda" if _is_one(params["available"]) else "quedan"
     return values
 
 
@@ -75,7 +92,19 @@ ENGLISH = Catalogue("en", {
     CueKind.OVERRUN: "{segment}: +{over} over time.",
     CueKind.HANDOVER: "Booth {booth}: hand-over, {to} takes over from {from_}.",
     CueKind.HARD_STOP: "Hard stop: the webinar must end now, at {end}.",
-}, "moderator", "speakers")
+    CueKind.BEHIND: "{behind} behind schedule: to give {next} its {needs}, end {segment} by "
+                    "{end}.",
+}, "moderator", "speakers", variants={
+    "segment_start.hard_stop": "Now: {segment}{who}: {budget} until the hard stop at {end}; "
+                               "planned {planned}.",
+    "warning.hard_stop": "{left} left for {segment}: the hard stop is at {end}.",
+    "behind.many": "{behind} behind schedule: to give the {count} remaining segments their "
+                   "{needs}, end {segment} by {end}.",
+    "behind.now": "{behind} behind schedule: end {segment} now: the rest needs {needs}, only "
+                  "{available} left until the hard stop.",
+    "behind.last": "{behind} behind schedule: {segment} has only {budget}, until the hard stop "
+                   "at {end}.",
+})
 
 SPANISH = Catalogue("es", {
     CueKind.TECH_CHECK: "Prueba técnica: entre ahora en la sesión de práctica; el webinar "
@@ -90,7 +119,20 @@ SPANISH = Catalogue("es", {
     CueKind.OVERRUN: "{segment}: +{over} fuera de tiempo.",
     CueKind.HANDOVER: "Cabina {booth}: relevo, {to} toma el relevo de {from_}.",
     CueKind.HARD_STOP: "Cierre obligatorio: el webinar debe terminar ahora, a {end_art}.",
-}, "modera", "intervienen", _spanish)
+    CueKind.BEHIND: "{behind} de retraso: para dar a {next} sus {needs}, termine {segment} a "
+                    "más tardar a {end_art}.",
+}, "modera", "intervienen", _spanish, variants={
+    "segment_start.hard_stop": "Ahora: {segment}{who}: {budget} hasta el cierre obligatorio a "
+                               "{end_art}; previsto: {planned}.",
+    "warning.hard_stop": "{remain} {left} para {segment}: el cierre obligatorio es a "
+                         "{end_art}.",
+    "behind.many": "{behind} de retraso: para dar a los {count} segmentos restantes sus "
+                   "{needs}, termine {segment} a más tardar a {end_art}.",
+    "behind.now": "{behind} de retraso: termine {segment} ahora: el resto necesita {needs} y "
+                  "solo {available_remain} {available} hasta el cierre obligatorio.",
+    "behind.last": "{behind} de retraso: {segment} solo tiene {budget}, hasta el cierre "
+                   "obligatorio a {end_art}.",
+})
 
 FRENCH = Catalogue("fr", {
     CueKind.TECH_CHECK: "Test technique : rejoignez la session d'entraînement ; le webinaire "
@@ -104,7 +146,19 @@ FRENCH = Catalogue("fr", {
     CueKind.OVERRUN: "{segment} : +{over} de dépassement.",
     CueKind.HANDOVER: "Cabine {booth} : relève, {to} prend le relais de {from_}.",
     CueKind.HARD_STOP: "Arrêt impératif : le webinaire doit se terminer maintenant, à {end}.",
-}, "modération", "intervenants")
+    CueKind.BEHIND: "{behind} de retard : pour laisser à {next} ses {needs}, terminez {segment} "
+                    "au plus tard à {end}.",
+}, "modération", "intervenants", variants={
+    "segment_start.hard_stop": "Maintenant : {segment}{who} : {budget} jusqu'à l'arrêt "
+                               "impératif à {end} ; prévu : {planned}.",
+    "warning.hard_stop": "Il reste {left} pour {segment} : arrêt impératif à {end}.",
+    "behind.many": "{behind} de retard : pour laisser aux {count} segments restants leurs "
+                   "{needs}, terminez {segment} au plus tard à {end}.",
+    "behind.now": "{behind} de retard : terminez {segment} maintenant : la suite demande "
+                  "{needs}, il ne reste que {available} avant l'arrêt impératif.",
+    "behind.last": "{behind} de retard : {segment} n'a plus que {budget}, jusqu'à l'arrêt "
+                   "impératif à {end}.",
+})
 
 GERMAN = Catalogue("de", {
     CueKind.TECH_CHECK: "Technik-Check: Bitte jetzt der Übungssitzung beitreten; das Webinar "
@@ -118,7 +172,19 @@ GERMAN = Catalogue("de", {
     CueKind.OVERRUN: "{segment}: +{over} überzogen.",
     CueKind.HANDOVER: "Kabine {booth}: Wechsel, {to} übernimmt von {from_}.",
     CueKind.HARD_STOP: "Harter Stopp: Das Webinar muss jetzt enden, um {end}.",
-}, "Moderation", "es sprechen")
+    CueKind.BEHIND: "{behind} hinter dem Zeitplan: Damit {next} die vollen {needs} bekommt, "
+                    "beenden Sie {segment} bis {end}.",
+}, "Moderation", "es sprechen", variants={
+    "segment_start.hard_stop": "Jetzt: {segment}{who}: {budget} bis zum harten Stopp um "
+                               "{end}; geplant: {planned}.",
+    "warning.hard_stop": "Noch {left} für {segment}: harter Stopp um {end}.",
+    "behind.many": "{behind} hinter dem Zeitplan: Damit die {count} übrigen Abschnitte ihre "
+                   "{needs} bekommen, beenden Sie {segment} bis {end}.",
+    "behind.now": "{behind} hinter dem Zeitplan: Beenden Sie {segment} jetzt: Der Rest braucht "
+                  "{needs}, bis zum harten Stopp bleiben nur {available}.",
+    "behind.last": "{behind} hinter dem Zeitplan: {segment} hat nur noch {budget}, bis zum "
+                   "harten Stopp um {end}.",
+})
 
 CATALOGUES: dict[Language, Catalogue] = {c.language: c for c in (ENGLISH, SPANISH, FRENCH,
                                                                  GERMAN)}
@@ -132,6 +198,7 @@ def _check_catalogues() -> None:
                            "zoomorch/cues/texts.py or set cue_texts=False in vocab/languages.py")
     for catalogue in CATALOGUES.values():
         gaps = [str(kind) for kind in CueKind if kind not in catalogue.templates]
+        gaps += sorted(VARIANTS - set(catalogue.variants))
         if gaps:
             raise RuntimeError(f"the {catalogue.language} cue catalogue has no text for "
                                f"{', '.join(gaps)}")
@@ -181,9 +248,12 @@ def render_text(cue: Cue, language: Language, zone: ZoneInfo, place: str | None 
     for name in ("start", "end"):
         if name in p:
             values[name] = _clock(p[name], zone, where)
-    for name in ("left", "over", "late"):
+    for name in ("left", "over", "late", "behind", "budget", "planned", "needs", "available"):
         if name in p:
             values[name] = format_duration(p[name])
+    for name in ("next", "count"):
+        if name in p:
+            values[name] = str(p[name])
     if cue.kind == CueKind.SEGMENT_START:
         parts = []
         if p.get("moderator"):
@@ -195,4 +265,6 @@ def render_text(cue: Cue, language: Language, zone: ZoneInfo, place: str | None 
         values.update(booth=p["booth"], to=p["to"], from_=p["from_"])
     if catalogue.grammar is not None:
         values.update(catalogue.grammar(p, zone, where))
-    return catalogue.templates[cue.kind].format(**values)
+    variant = f"{cue.kind}.{p['variant']}" if p.get("variant") else ""
+    template = catalogue.variants.get(variant) or catalogue.templates[cue.kind]
+    return template.format(**values)

@@ -258,7 +258,9 @@ class CueConfig(_Model):
     """The ``[cues]`` section: how live cues are planned for this event.
 
     Amounts are minutes (a number) or strings with units (``"90s"``). ``0`` turns off overrun
-    cues (``overrun_every``) and hand-over reminders (``handover_every``).
+    cues (``overrun_every``), hand-over reminders (``handover_every``) and "behind schedule"
+    cues (``behind_after``: how far past the hard stop the agenda's projected finish must be
+    for the host and the moderator to be told, once per segment).
     """
 
     advance: Literal["manual", "auto"] = "manual"
@@ -268,6 +270,7 @@ class CueConfig(_Model):
     handover_every: Duration = timedelta(minutes=30)
     hard_stop_grace: Duration = timedelta(0)
     late_grace: Duration = timedelta(minutes=2)
+    behind_after: Duration = timedelta(minutes=2)
     # Enforcement through the Zoom API; off unless the event opts in.
     end_webinar_at_hard_stop: bool = False
     # Gone: Zoom's in-meeting controls (recording.start) are documented for meetings only.
