@@ -3,6 +3,7 @@ of `python -m zoomorch`), against the in-process sandbox they start themselves."
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 import os
@@ -235,7 +236,60 @@ def test_demo_runs_the_seed_event_end_to_end_and_writes_the_report(tmp_path: Pat
     assert summary["best_segment"] in ("Opening Remarks", "Interactive Dialogue",
                                        "Closing Remarks")
     assert summary["cues_delivered"] > 20 and summary["ended_at"] is not None
+    _check_the_run_of_show(text, summary, report)
     _check_the_pre_show_skip(text, tmp_path / "state" / "zoomorch.sqlite3")
+
+
+def _check_the_run_of_show(text: str, summary: dict, report: Path) -> None:
+    """The record matches what the demo's host did; the report's segments are those
+    boundaries, their audience is the simulation's truth over them, the closing ends no later
+    than the webinar, and the cues told the closing its real budget."""
+    def at(value: str) -> datetime:
+        return datetime.fromisoformat(value)
+
+    second = timedelta(seconds=1)
+    ros = summary["run_of_show"]
+    assert summary["run_of_show_basis"] == "recorded"
+    assert [s["segment"] for s in ros] == ["Opening Remarks", "Interactive Dialogue",
+                                           "Closing Remarks"]
+    assert [(s["ended_by"], s["by"]) for s in ros] == [
+        ("next", "rehearsal"), ("next", "rehearsal"), ("hard_stop", None)]
+    log = summary["host_log"]
+    assert [a["action"] for a in log] == ["start", "next", "next", "end"], log
+    # Zoom's webinar.started stamps the start (the sandbox's clock, a few event seconds from
+    # the host's at 600x); each `next` is recorded at the host's moment.
+    assert abs(at(ros[0]["actual_start"]) - at(log[0]["at"])) <= timedelta(seconds=60)
+    for i, action in ((0, log[1]), (1, log[2])):
+        assert abs(at(ros[i]["actual_end"]) - at(action["at"])) < second, (ros[i], action)
+        assert ros[i + 1]["actual_start"] == ros[i]["actual_end"]
+    closing_end = at(ros[2]["actual_end"])
+    assert closing_end >= at(log[3]["at"]) - timedelta(seconds=60)
+    # The webinar's end as Zoom's report gives it: the closing never ends after it.
+    totals = dict(csv.reader((report / "imrf-2022-latam-totals.csv")
+                             .read_text("utf-8-sig").splitlines()))
+    zone = at(ros[2]["actual_end"]).tzinfo
+    webinar_end = datetime.fromisoformat(
+        totals["Actual end (America/New_York)"]).replace(tzinfo=zone)
+    assert closing_end.replace(microsecond=0) <= webinar_end
+    assert "Closing Remarks had" in totals["Run of show"] and "hard stop" in totals["Run of show"]
+    # The report's segment table uses those boundaries (to the second, as spreadsheets show).
+    rows = list(csv.DictReader((report / "imrf-2022-latam-segments.csv")
+                               .read_text("utf-8-sig").splitlines()))
+    for row, seg in zip(rows, ros, strict=True):
+        for column, key in (("Actual start", "actual_start"), ("Actual end", "actual_end")):
+            shown = datetime.fromisoformat(row[f"{column} (America/New_York)"])
+            assert shown == at(seg[key]).replace(tzinfo=None, microsecond=0), (column, seg)
+        assert row["Boundaries"] == "recorded"
+    assert float(rows[1]["Over (+) / under (-) minutes"]) >= 1.0  # the dialogue ran over
+    # Segment attendance over those boundaries is the simulation's truth over them.
+    for seg in summary["segments_vs_truth"]:
+        assert abs(seg["present_for_most"] - seg["truth_present_for_most"]) <= max(
+            2, seg["truth_present_for_most"] // 20), seg
+    assert "agrees with the simulation: yes" in text
+    run_json = json.loads((report / "imrf-2022-latam-run-of-show.json").read_text("utf-8"))
+    assert run_json["segments"] == ros
+    # The overrun left the closing less than planned: its cues say its real budget.
+    assert "until the hard stop" in text and "cue behind" in text
 
 
 def _check_the_pre_show_skip(text: str, database: Path) -> None:

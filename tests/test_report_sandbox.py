@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -265,7 +266,8 @@ def test_report_command_writes_every_format(staged: tuple[Sandbox, StateStore, S
     assert result.exit_code == 0, result.output
     key = script.spec.key
     assert (out / f"{key}-attendance.xlsx").exists()
-    assert (out / f"{key}-attendance.html").read_text(encoding="utf-8").count("<svg") == 3
+    # the run of show's planned-vs-actual timeline, then audience, country, language
+    assert (out / f"{key}-attendance.html").read_text(encoding="utf-8").count("<svg") == 4
     with open(out / f"{key}-people.csv", encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     ana = next(r for r in rows if r["Email"] == "ana@ong.example")
@@ -311,3 +313,78 @@ def test_a_missing_scope_fails_the_report_instead_of_passing_for_a_missing_part(
     with client_for(sb) as client, pytest.raises(ZoomScopeError) as refused:
         make_report(script.spec, store, client, out_dir=tmp_path, formats=["csv"])
     assert "webinar:read:admin" in str(refused.value)
+
+
+def _segments_csv(out: Path, key: str) -> list[dict[str, str]]:
+    with open(out / f"{key}-segments.csv", encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_the_report_measures_segments_over_the_recorded_run_of_show(
+        staged: tuple[Sandbox, StateStore, Script], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The host ran the event with `zoomorch cues`: the opening ran 2 min over, the dialogue
+    was cut short, and the webinar ended 6 min past the hard stop. `zoomorch report` reads
+    that record from the state store: planned vs actual, how each ended, and the audience
+    over the actual boundaries."""
+    from zoomorch.cli.main import app
+
+    sb, store, script = staged
+    for key, value in sb.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("ZOOMORCH_STATE_URL", store.url)
+    runner = CliRunner()
+
+    def at(minute: float) -> str:
+        return (script.start + timedelta(minutes=minute)).isoformat()
+
+    for step in (["start", "--at", at(0)], ["next", "--at", at(7)], ["next", "--at", at(40)],
+                 ["end", "--at", at(62)]):
+        done = runner.invoke(app, ["cues", step[0], str(SEED), *step[1:]])
+        assert done.exit_code == 0, done.output
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["report", str(SEED), "--out", str(out), "--format", "csv",
+                                 "--lang", "es"])
+    assert result.exit_code == 0, result.output
+    assert "Run of show (recorded): Empezó 4 min tarde." in result.output
+    assert "Opening Remarks se excedió 2 min." in result.output
+    assert "Closing Remarks tuvo" not in result.output  # it got 22 min of its 5
+    key = script.spec.key
+    rows = _segments_csv(out, key)
+    tz = "(America/New_York)"
+
+    def local(minute: float) -> str:
+        moment = (script.start + timedelta(minutes=minute)).astimezone(
+            script.spec.webinar.zone)
+        return f"{moment:%Y-%m-%d %H:%M:%S}"
+
+    assert [(r[f"Actual start {tz}"], r[f"Actual end {tz}"]) for r in rows] == [
+        (local(0), local(7)), (local(7), local(40)), (local(40), local(62))]
+    assert [r["How it ended"] for r in rows] == ["next (cli)", "next (cli)", "webinar_end"]
+    assert [r["Over (+) / under (-) minutes"] for r in rows] == ["2.0", "-17.0", "17.0"]
+    assert [r[f"Planned start {tz}"] for r in rows] == [
+        local(-4), local(1), local(51)]  # the event file's times, not moved
+    assert {r["Boundaries"] for r in rows} == {"recorded"}
+    # The audience over the actual boundaries is the script's truth at those moments.
+    assert [int(r["Present at start"]) for r in rows] == [
+        script.present_at(0), script.present_at(7), script.present_at(40)]
+    record = json.loads((out / f"{key}-run-of-show.json").read_text("utf-8"))
+    assert record["basis"] == "recorded" and record["start_source"] == "cli"
+    assert [c["kind"] for c in record["changes"]] == ["next", "next"]
+
+
+def test_without_a_record_the_segments_are_labelled_estimated(
+        staged: tuple[Sandbox, StateStore, Script], tmp_path: Path) -> None:
+    """No service ran: the segments are placed on Zoom's start with their planned lengths,
+    and every label says estimated."""
+    sb, store, script = staged
+    with client_for(sb) as client:
+        outcome = make_report(script.spec, store, client, out_dir=tmp_path / "out",
+                              formats=["csv"])
+    assert outcome.run_of_show.estimated
+    assert any("estimated" in w for w in outcome.warnings)
+    rows = _segments_csv(tmp_path / "out", script.spec.key)
+    assert {r["Boundaries"] for r in rows} == {"estimated"}
+    assert {r["How it ended"] for r in rows} == {"planned_length"}
+    totals = (tmp_path / "out" / f"{script.spec.key}-totals.csv").read_text("utf-8-sig")
+    assert "Estimated from Zoom's times and the planned lengths" in totals

@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from rich.console import Console
 from rich.live import Live
@@ -50,6 +50,10 @@ from zoomorch.notify.base import CueMessage, Notifier
 from zoomorch.outcome import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from zoomorch.outcome import EXIT_ZOOM as EXIT_FAILED  # 1: any failure of the run
 from zoomorch.private_files import write_private_text
+
+if TYPE_CHECKING:
+    from zoomorch.live.record import RunOfShow
+    from zoomorch.report.attendance import SegmentAttendance
 
 SAMPLE_EVENT = "imrf-2022-latam.toml"
 SAMPLE_REGISTRATIONS = "sample-registrations.csv"
@@ -147,10 +151,16 @@ class RehearsalResult:
     cues_delivered: int
     cues_printed: int
     host_actions: list[str] = field(default_factory=list)
+    host_log: list[dict[str, str]] = field(default_factory=list)  # {action, at}: start/next/end
     actual_start: datetime | None = None
     ended_at: datetime | None = None
     warnings: list[str] = field(default_factory=list)
     chat_fell_back: int = 0  # Team Chat deliveries that fell back (not the sender's contacts)
+    run_of_show: list[dict[str, Any]] = field(default_factory=list)
+    # Per held segment: the report's audience over its recorded boundaries beside the
+    # simulation's truth counted over the same boundaries.
+    segments_vs_truth: list[dict[str, Any]] = field(default_factory=list)
+    run_of_show_basis: str = ""
 
     def as_json(self) -> dict[str, Any]:
         def iso(at: datetime | None) -> str | None:
@@ -165,7 +175,9 @@ class RehearsalResult:
                 "rejected_rows": self.rejected_rows, "deferred_rows": self.deferred_rows,
                 "chat_fell_back": self.chat_fell_back, "cues_delivered": self.cues_delivered,
                 "cues_printed": self.cues_printed, "host_actions": self.host_actions,
+                "host_log": self.host_log, "segments_vs_truth": self.segments_vs_truth,
                 "actual_start": iso(self.actual_start), "ended_at": iso(self.ended_at),
+                "run_of_show": self.run_of_show, "run_of_show_basis": self.run_of_show_basis,
                 "warnings": self.warnings}
 
 
@@ -449,6 +461,7 @@ class _Rehearsal:
                               origin=self.wall_start)
         self.slug = self.spec.key
         self.host_actions: list[str] = []
+        self.host_log: list[dict[str, str]] = []
         self.warnings: list[str] = []
         self.chat = _LateChatClient()
         self.chat_fell_back = 0
@@ -465,9 +478,13 @@ class _Rehearsal:
     def step(self, text: str) -> None:
         self.out.print(f"[bold cyan]›[/bold cyan] {text}")
 
-    def host(self, text: str, at: datetime) -> None:
-        """Say what the rehearsal's host does at ``at`` (event time)."""
+    def host(self, text: str, at: datetime, action: str = "") -> None:
+        """Say what the rehearsal's host does at ``at`` (event time); ``action`` (start,
+        next, end) is kept with its moment for the summary's ``host_log``."""
         self.host_actions.append(text)
+        if action:
+            self.host_log.append({"action": action, "at": at.astimezone(self.agenda.zone)
+                                  .isoformat()})
         self.out.print(f"[dim]{_clock(at, self.agenda)}[/dim] [bold]host[/bold]: {escape(text)}")
 
     # -- the run ----------------------------------------------------------------------------
@@ -767,7 +784,7 @@ class _Rehearsal:
                                   enumerate(sim.plan.segments[:-1])] if manual else []
                     self.host(f"starts the webinar, {o.late_minutes:g} min late "
                               f"({len([p for p in sim.plan.people if p.role == 'attendee'])} "
-                              "attendees will come and go)", now)
+                              "attendees will come and go)", now, "start")
                     continue
                 if sim is not None and boundaries and now >= boundaries[0][0]:
                     _, nxt = boundaries.pop(0)
@@ -777,8 +794,10 @@ class _Rehearsal:
                             f"{_mmss(over.total_seconds())} over") if nxt - 1 == overrunning \
                         and over > timedelta(0) else ""
                     self.host(f"`next` → {self.agenda.segments[nxt].title}{note} "
-                              f"({_in_room(sim, now)} in the room)", now)
-                    next_segment(store, self.slug, agenda=self.agenda, by=LiveSource.REHEARSAL)
+                              f"({_in_room(sim, now)} in the room)", now, "next")
+                    # At the moment the host line shows: the record and the story agree.
+                    next_segment(store, self.slug, self.agenda.to_real_time(now),
+                                 agenda=self.agenda, by=LiveSource.REHEARSAL)
                     refresh()
                     continue
                 if sim is not None and not ended:
@@ -788,7 +807,7 @@ class _Rehearsal:
                             or datetime.now(UTC) >= stop + timedelta(seconds=min(1, 20 / o.speed))):
                         if not sim.done:
                             self.host("hard stop: ends the webinar through the Zoom API "
-                                      f"({_in_room(sim, now)} still in the room)", now)
+                                      f"({_in_room(sim, now)} still in the room)", now, "end")
                             client.end_webinar(webinar_id)
                         ended = True
                         continue
@@ -880,7 +899,9 @@ class _Rehearsal:
         from zoomorch.report.run import make_report
 
         self.step("report: attendance per person and per segment, absentees, Q&A, polls")
-        outcome = make_report(self.spec, store, client, out_dir=out_dir / "report")
+        # The agenda carries the rehearsal's clock: the live record reads in event time.
+        outcome = make_report(self.spec, store, client, out_dir=out_dir / "report",
+                              agenda=self.agenda)
         for warning in outcome.warnings:
             self.out.print(f"  note: {escape(warning)}")
         report = outcome.report
@@ -899,6 +920,10 @@ class _Rehearsal:
         table.add_row("attended", f"{t.attended} · {t.unidentified_connections} unidentified "
                                   f"connections (the simulation says {truth_attendees})")
         table.add_row("peak", f"{t.peak_concurrency} in the room{peak_at} ({zone.key})")
+        from zoomorch.report.run_of_show import what_happened
+
+        table.add_row(f"run of show ({outcome.run_of_show.basis})",
+                      escape(what_happened(outcome.run_of_show)))
         if best is not None:
             table.add_row("held the room best",
                           f"{best.title}: {best.percent_present_for_most:.0f}% of its "
@@ -915,6 +940,13 @@ class _Rehearsal:
                            f"({', '.join(p.name for p in csvs)})")
         delivered = sum(1 for d in deliveries(store, self.slug)
                         if d.status == DeliveryStatus.DELIVERED)
+        vs_truth = segments_vs_truth(outcome.run_of_show, report.segments, truth)
+        agrees = all(abs(row["present_for_most"] - row["truth_present_for_most"])
+                     <= max(2, row["truth_present_for_most"] // 20) for row in vs_truth)
+        self.out.print(f"  segment attendance over the recorded boundaries agrees with the "
+                       f"simulation: {'yes' if agrees else 'no'} ("
+                       + ", ".join(f"{r['segment']} {r['present_for_most']} vs "
+                                   f"{r['truth_present_for_most']}" for r in vs_truth) + ")")
         result = RehearsalResult(
             event_key=self.slug, webinar_id=webinar_id, out_dir=out_dir,
             files=list(outcome.files), registered=t.registered, attended=t.attended,
@@ -927,14 +959,42 @@ class _Rehearsal:
             deferred_rows=len(sync.deferrals) if sync is not None else 0,
             chat_fell_back=self.chat_fell_back,
             cues_delivered=delivered, cues_printed=cue_lines.printed,
-            host_actions=list(self.host_actions),
+            host_actions=list(self.host_actions), host_log=list(self.host_log),
+            segments_vs_truth=vs_truth,
             actual_start=load_live(store, self.slug).actual_start, ended_at=ended_at,
-            warnings=list(self.warnings) + list(outcome.warnings))
+            warnings=list(self.warnings) + list(outcome.warnings),
+            run_of_show=outcome.run_of_show.segment_rows(),
+            run_of_show_basis=outcome.run_of_show.basis)
         summary = out_dir / "demo-summary.json"
         write_private_text(summary,  # 0600, like the registrants and report next to it
                            json.dumps(result.as_json(), indent=2, ensure_ascii=False) + "\n")
         self.out.print(f"  summary: {summary}")
         return result
+
+
+def segments_vs_truth(ros: RunOfShow, measured: Sequence[SegmentAttendance],
+                      truth: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each held segment's "present for most of it" in the report beside the simulation's
+    truth counted over the same (recorded) boundaries: attendees in the room for more than
+    half of the segment."""
+    audience = [[(datetime.fromisoformat(s["join"]), datetime.fromisoformat(s["leave"])
+                  if s["leave"] else None) for s in p["spans"]]
+                for p in truth.get("people", []) if p["role"] == "attendee"]
+    held = [s.run for s in ros.segments if s.run.held]
+    rows = []
+    for run, seen in zip(held, measured, strict=True):
+        start, end = seen.start, seen.end
+        half = (end - start) / 2
+        most = 0
+        for spans in audience:
+            inside = sum(((min(b or end, end) - max(a, start)) for a, b in spans
+                          if (b or end) > start and a < end), timedelta(0))
+            if inside > half:
+                most += 1
+        rows.append({"segment": run.title, "start": start.isoformat(), "end": end.isoformat(),
+                     "present_for_most": seen.present_for_most,
+                     "truth_present_for_most": most})
+    return rows
 
 
 def _hard_stop(agenda: CueAgenda, live_state: LiveState) -> datetime | None:

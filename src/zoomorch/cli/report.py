@@ -14,9 +14,12 @@ def report_cmd(
     offline: bool = typer.Option(False, "--offline",
                                  help="Use the reports stored by an earlier run; no Zoom calls."),
     env_file: Path | None = typer.Option(None, "--env-file", help="A .env file with ZOOM_*."),
+    language: str = typer.Option("en", "--lang",
+                                 help="Language of the run-of-show story: en, es or fr."),
 ) -> None:
-    """Attendance per person and per agenda segment, absentees, Q&A, polls, charts."""
+    """Attendance per person and per agenda segment (planned vs actual, from the live record
+    in the state store), the run of show, absentees, Q&A, polls, charts."""
     from zoomorch.report.command import report_command
 
     raise typer.Exit(report_command(event, out=out, formats=formats, offline=offline,
-                                    env_file=env_file))
+                                    env_file=env_file, language=language))

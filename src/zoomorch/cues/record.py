@@ -15,7 +15,7 @@ How a segment ended (:class:`EndedBy`):
 - ``next``: someone said ``next`` (the CLI, the board, a rehearsal's host);
 - ``auto``: automatic advance ended it at its (re-planned) end;
 - ``hard_stop``: it was still on when the webinar ended at the hard stop (within
-  :data:`HARD_STOP_TOLERANCE` of it);
+  :data:`HARD_STOP_TOLERANCE` of it, or :data:`REAL_LATENCY` of real time in a rehearsal);
 - ``webinar_end``: it was still on when the webinar ended, away from the hard stop;
 - ``running``: it is still on (no end known yet);
 - ``planned_length``: estimated, not recorded: its planned length from where it was placed;
@@ -33,7 +33,10 @@ from zoomorch.cues.planner import _apply, _initial
 
 # A webinar ended this close to the hard stop was ended by it (Zoom's webinar.ended comes a
 # few seconds after the host, or the enforcement, ends it; a host may end it on "time is up").
+# Those seconds are real ones: an accelerated rehearsal allows as many real seconds as
+# REAL_LATENCY, in event time.
 HARD_STOP_TOLERANCE = timedelta(seconds=60)
+REAL_LATENCY = timedelta(seconds=0.5)
 
 
 class EndedBy(StrEnum):
@@ -154,6 +157,7 @@ def segment_runs(agenda: CueAgenda, live: LiveState, now: datetime,
     cut = agenda.to_event_time(cutoff)
     end_event = agenda.to_event_time(end_wall) if end_wall is not None else None
     hard_stop = tl.hard_stop + agenda.settings.hard_stop_grace
+    tolerance = max(HARD_STOP_TOLERANCE, REAL_LATENCY * agenda.speed)
     over = end_event is not None or cut >= hard_stop
     started = tl.started or advance == "auto"
     runs: list[SegmentRun] = []
@@ -172,7 +176,7 @@ def segment_runs(agenda: CueAgenda, live: LiveState, now: datetime,
             actual_end, how = span.end, EndedBy.AUTO
         elif end_event is not None:
             actual_end = end_event
-            how = (EndedBy.HARD_STOP if abs(end_event - hard_stop) <= HARD_STOP_TOLERANCE
+            how = (EndedBy.HARD_STOP if abs(end_event - hard_stop) <= tolerance
                    else EndedBy.WEBINAR_END)
         else:
             actual_end, how = None, EndedBy.RUNNING

@@ -11,35 +11,38 @@ from zoomorch.db.store import open_store
 from zoomorch.event import EventSpec, load_event
 from zoomorch.outcome import EXIT_OK, run_guarded
 from zoomorch.report.run import ReportError, ReportOutcome, make_report, parse_formats
+from zoomorch.report.run_of_show import what_happened, words
 from zoomorch.zoom import ZoomClient
 
 
 def report_command(event: Path, *, out: Path | None = None, formats: str = "csv,xlsx,html",
                    offline: bool = False, env_file: Path | None = None,
-                   console: Console | None = None) -> int:
+                   console: Console | None = None, language: str = "en") -> int:
     """Fetch, keep and export the event's attendance report; returns the exit code."""
     say = console or Console(soft_wrap=True)
     err = Console(stderr=True, soft_wrap=True)
 
     def work() -> int:
         chosen = parse_formats(formats)
+        words(language)  # an unknown language fails before any Zoom call
         spec = load_event(event)
         store = open_store()
         client = None if offline else ZoomClient.from_env(env_file)
         try:
             outcome = make_report(spec, store, client, out_dir=out or Path("reports") / spec.key,
-                                  formats=chosen, offline=offline)
+                                  formats=chosen, offline=offline, language=language)
         finally:
             if client is not None:
                 client.close()
-        _print_outcome(spec, outcome, say, err)
+        _print_outcome(spec, outcome, say, err, language)
         return EXIT_OK
 
     return run_guarded(err, work, input_errors=(ValueError, ReportError),
                        credentials_hint=" (or use --offline for the stored report)")
 
 
-def _print_outcome(spec: EventSpec, outcome: ReportOutcome, say: Console, err: Console) -> None:
+def _print_outcome(spec: EventSpec, outcome: ReportOutcome, say: Console, err: Console,
+                   language: str = "en") -> None:
     for warning in outcome.warnings:
         err.print(f"note: {warning}", markup=False)
     t = outcome.report.totals
@@ -50,5 +53,7 @@ def _print_outcome(spec: EventSpec, outcome: ReportOutcome, say: Console, err: C
               f"({t.unidentified_connections} unidentified connections, "
               f"conversion {conversion}) · median {t.median_minutes:.0f} min · "
               f"peak {t.peak_concurrency}{peak_at} ({zone.key})", markup=False)
+    ros = outcome.run_of_show
+    say.print(f"Run of show ({ros.basis}): {what_happened(ros, language)}", markup=False)
     for path in outcome.files:
         say.print(f"wrote {path}", markup=False, highlight=False)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from zoomorch.cues import CueAgenda, LiveState, agenda_from_event
 from zoomorch.db.store import StateStore
 from zoomorch.event import EventSpec, Role
+from zoomorch.live.record import RunOfShow, from_record
+from zoomorch.live.state import LiveRecord, load_live_record
+from zoomorch.private_files import write_private_text
 from zoomorch.report.attendance import (
     AttendanceReport,
     PlannedSegment,
     Roster,
+    WebinarRun,
     build_report,
 )
 from zoomorch.report.export_csv import write_csv_tables
@@ -37,6 +44,7 @@ class ReportOutcome:
     """What ``make_report`` did."""
 
     report: AttendanceReport
+    run_of_show: RunOfShow
     files: list[Path]
     fetched: FetchStats | None  # None when the stored copy was used
     warnings: list[str] = field(default_factory=list)
@@ -78,7 +86,44 @@ def _unzip(pairs: Sequence[tuple[str, str]]) -> tuple[list[str], list[str]]:
 
 
 def planned_segments(spec: EventSpec) -> list[PlannedSegment]:
+    """The agenda as planned, to be moved onto the webinar's actual start."""
     return [PlannedSegment(s.title, s.start, s.end) for s in spec.schedule()]
+
+
+def measured_segments(ros: RunOfShow, until: datetime) -> list[PlannedSegment]:
+    """The segments that were held, on their actual (or estimated) boundaries; one still on
+    is measured ``until`` the report's end of the webinar."""
+    return [PlannedSegment(s.run.title, s.run.actual_start, s.run.actual_end or until,
+                           placed=True)
+            for s in ros.segments if s.run.actual_start is not None]
+
+
+# A live record belongs to the webinar of the report when it names it, or, when Zoom never
+# said which webinar it was (a start by `cues start`), when its start is this close to Zoom's.
+_SAME_RUN = timedelta(hours=2)
+
+
+def record_for(record: LiveRecord, agenda: CueAgenda, webinar: WebinarRun,
+               warnings: list[str]) -> LiveRecord:
+    """The live record if it is of this webinar's run, else an empty one (and a warning)."""
+    if record.revision == 0:
+        return record
+    empty = LiveRecord(record.event_slug, LiveState(), 0)
+    if record.webinar_id is not None and webinar.webinar_id is not None \
+            and record.webinar_id != webinar.webinar_id:
+        warnings.append(f"the live record of {record.event_slug} is of webinar "
+                        f"{record.webinar_id}, not {webinar.webinar_id}: the segments are "
+                        "estimated")
+        return empty
+    start = record.live.actual_start
+    if record.webinar_id is None and start is not None and \
+            abs(agenda.to_event_time(start) - webinar.start) > _SAME_RUN:
+        warnings.append(f"the live record of {record.event_slug} started at "
+                        f"{agenda.to_event_time(start):%Y-%m-%d %H:%M} UTC, not near Zoom's "
+                        f"start {webinar.start:%Y-%m-%d %H:%M} UTC: the segments are "
+                        "estimated")
+        return empty
+    return record
 
 
 def language_question(spec: EventSpec) -> str:
@@ -90,37 +135,66 @@ def language_question(spec: EventSpec) -> str:
     return "language"
 
 
-def analyse(spec: EventSpec, stored: StoredReport) -> AttendanceReport:
-    """The attendance report of the stored snapshot, read page by page."""
+def run_of_show_for(spec: EventSpec, stored: StoredReport, store: StateStore | None, *,
+                    agenda: CueAgenda | None = None, now: datetime | None = None,
+                    warnings: list[str] | None = None) -> RunOfShow:
+    """The run of show the report's segments are measured over: the event's live record in
+    ``store`` if it is of this webinar (``agenda``: the clock a rehearsal ran on; default the
+    event file's), else estimated from Zoom's times and the planned lengths."""
+    webinar = stored.webinar(planned_start=spec.webinar.start_utc)
+    agenda = agenda or agenda_from_event(spec)
+    record = (load_live_record(store, agenda.slug) if store is not None
+              else LiveRecord(agenda.slug, LiveState(), 0))
+    record = record_for(record, agenda, webinar, warnings if warnings is not None else [])
+    return from_record(record, agenda, now, zoom_start=webinar.start, zoom_end=webinar.end)
+
+
+def analyse(spec: EventSpec, stored: StoredReport, ros: RunOfShow | None = None
+            ) -> AttendanceReport:
+    """The attendance report of the stored snapshot, read page by page, with the segments
+    measured over the run of show ``ros`` (default: estimated from Zoom's times)."""
     question = language_question(spec)
     webinar = stored.webinar(planned_start=spec.webinar.start_utc)
     as_of = stored.snapshot.completed_at or stored.snapshot.started_at
+    ros = ros or run_of_show_for(spec, stored, None)
     return build_report(
         webinar, stored.participants(), stored.registrants(question),
         roster_for(spec, *_unzip(stored.panelists())), as_of=as_of,
-        segments=planned_segments(spec), absentees=stored.absentees(question),
+        segments=measured_segments(ros, webinar.end or as_of),
+        absentees=stored.absentees(question),
         questions=stored.questions(), poll_answers=stored.poll_answers())
 
 
 def export(report: AttendanceReport, spec: EventSpec, out_dir: Path,
-           formats: Sequence[str]) -> list[Path]:
-    """Write the chosen formats into ``out_dir``; returns the files written."""
+           formats: Sequence[str], ros: RunOfShow | None = None,
+           language: str = "en") -> list[Path]:
+    """Write the chosen formats into ``out_dir`` (and the run of show as
+    ``KEY-run-of-show.json``); returns the files written."""
     zone = spec.webinar.zone
-    tables = report_tables(report, zone)
+    tables = report_tables(report, zone, ros, language)
     files: list[Path] = []
     if "csv" in formats:
         files += write_csv_tables(tables, out_dir, spec.key)
     if "xlsx" in formats:
         files.append(write_xlsx(tables, out_dir / f"{spec.key}-attendance.xlsx"))
     if "html" in formats:
-        files.append(write_html(report, tables, zone, out_dir / f"{spec.key}-attendance.html"))
+        files.append(write_html(report, tables, zone, out_dir / f"{spec.key}-attendance.html",
+                                ros=ros, language=language))
+    if ros is not None:
+        path = out_dir / f"{spec.key}-run-of-show.json"
+        write_private_text(path, json.dumps(ros.as_json(), indent=2, ensure_ascii=False)
+                           + "\n")
+        files.append(path)
     return files
 
 
 def make_report(spec: EventSpec, store: StateStore, client: ZoomClient | None, *,
                 out_dir: Path, formats: Sequence[str] = FORMATS,
-                offline: bool = False) -> ReportOutcome:
-    """Fetch the event's reports from Zoom (unless ``offline``), keep them, export them.
+                offline: bool = False, agenda: CueAgenda | None = None,
+                language: str = "en") -> ReportOutcome:
+    """Fetch the event's reports from Zoom (unless ``offline``), keep them, export them, with
+    the run of show from the live record in ``store`` (``agenda``: the clock a rehearsal
+    ran on; default the event file's). ``language``: of the run-of-show sentence.
 
     When Zoom no longer has the webinar (deleted, or past its six-month retention), the last
     stored copy is used and a warning says so.
@@ -154,8 +228,14 @@ def make_report(spec: EventSpec, store: StateStore, client: ZoomClient | None, *
         when = stored.snapshot.completed_at or stored.snapshot.started_at
         warnings.append(f"using the reports fetched from Zoom at {when:%Y-%m-%d %H:%M} UTC")
     began = time.perf_counter()
-    report = analyse(spec, stored)
-    files = export(report, spec, out_dir, formats)
-    return ReportOutcome(report=report, files=files, fetched=fetched, warnings=warnings,
+    ros = run_of_show_for(spec, stored, store, agenda=agenda, warnings=warnings)
+    report = analyse(spec, stored, ros)
+    if ros.estimated:
+        warnings.append("no live record of the segments (the service did not run, or nobody "
+                        "said `next`): segment boundaries are estimated from Zoom's times and "
+                        "the planned lengths")
+    files = export(report, spec, out_dir, formats, ros, language)
+    return ReportOutcome(report=report, run_of_show=ros, files=files, fetched=fetched,
+                         warnings=warnings,
                          fetch_seconds=fetch_seconds,
                          process_seconds=time.perf_counter() - began)

@@ -10,10 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from zoomorch.report.attendance import AttendanceReport
+
+if TYPE_CHECKING:
+    from zoomorch.live.record import RunOfShow
 
 
 class Kind(StrEnum):
@@ -73,8 +76,12 @@ def _r(value: float, digits: int = 1) -> float:
     return round(value, digits)
 
 
-def report_tables(report: AttendanceReport, zone: ZoneInfo) -> list[Table]:
-    """Every table of the report, in reading order."""
+def report_tables(report: AttendanceReport, zone: ZoneInfo, ros: RunOfShow | None = None,
+                  language: str = "en") -> list[Table]:
+    """Every table of the report, in reading order. With the run-of-show record ``ros`` (the
+    segments of ``report`` measured over its boundaries, in its order of held segments), the
+    segment table is planned vs actual, and the run of show, the live changes and the
+    audience by preferred language follow it."""
     tz = zone.key
     t = report.totals
     totals_rows: list[tuple[str, Any, Kind]] = [
@@ -97,6 +104,10 @@ def report_tables(report: AttendanceReport, zone: ZoneInfo) -> list[Table]:
         (f"Peak at ({tz})", local(t.peak_at, zone), Kind.DATETIME),
         (f"Report as of ({tz})", local(report.as_of, zone), Kind.DATETIME),
     ]
+    if ros is not None:
+        from zoomorch.report import run_of_show as rs
+
+        totals_rows += rs.run_of_show_totals(ros, language)
     # A totals sheet is a list of (metric, value) pairs; the value column mixes kinds, so each
     # cell carries its own kind for the typed exporters.
     totals = Table("totals", "Totals", [Column("Metric"), Column("Value")],
@@ -154,7 +165,13 @@ def report_tables(report: AttendanceReport, zone: ZoneInfo) -> list[Table]:
         [Column("Poll ID"), Column("Question"), Column("Answer"), Column("Count", Kind.INT)],
         [(r.poll_id, r.question, r.answer, r.count) for r in report.poll_results])
 
-    return [totals, people, segments, absentees, qa, polls, poll_results]
+    if ros is None:
+        return [totals, people, segments, absentees, qa, polls, poll_results]
+    held = [s.run.index for s in ros.segments if s.run.held]
+    measured = dict(zip(held, report.segments, strict=True))
+    return [totals, rs.run_of_show_table(ros, language), rs.segment_table(ros, measured),
+            rs.changes_table(ros), rs.language_table(report), people, absentees, qa, polls,
+            poll_results]
 
 
 @dataclass(frozen=True, slots=True)
