@@ -3,11 +3,13 @@ the live state that the start, `next`, `extend`, `shift` and the end were record
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from postgres_support import fresh_schema, postgres_server_url
 from zoomorch.cues import agenda_from_event, with_settings
 from zoomorch.cues.record import EndedBy
 from zoomorch.db.store import StateStore, open_store
@@ -28,9 +30,19 @@ START = datetime(2022, 5, 17, 12, 30, tzinfo=UTC)  # 08:30 New York
 HARD_STOP = START + 60 * M
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> StateStore:
-    return open_store(f"sqlite:///{tmp_path / 'state.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    """The record reads the same from SQLite and from the production PostgreSQL (whose
+    session zone is far from UTC here, so an instant not kept as UTC would show)."""
+    if request.param == "sqlite":
+        yield open_store(f"sqlite:///{tmp_path / 'state.db'}")
+        return
+    with fresh_schema(postgres_server_url()) as url:
+        store = open_store(url)
+        try:
+            yield store
+        finally:
+            store.engine.dispose()
 
 
 @pytest.fixture(scope="module")
