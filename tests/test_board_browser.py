@@ -39,11 +39,22 @@ def _free_port() -> int:
 def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """`zoomorch serve` on the seed event, re-dated to have started a minute ago — but the
     host has not started the webinar yet (manual advance: the opening waits for it)."""
+    yield from _serve(tmp_path, "now-1m")
+
+
+@pytest.fixture
+def served_late(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """The same, re-dated to have started 3 to 4 minutes ago (``now-4m`` rounds up to a whole
+    minute): whatever happens now, the agenda ends past the hard stop."""
+    yield from _serve(tmp_path, "now-4m")
+
+
+def _serve(tmp_path: Path, start_at: str) -> Iterator[tuple[str, dict[str, str]]]:
     port = _free_port()
     env = {**os.environ, "ZOOMORCH_STATE_DIR": str(tmp_path), "ZOOMORCH_BOARD_SECRET": BOARD_KEY}
     env.pop("ZOOMORCH_STATE_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "zoomorch.cli.main", "serve", str(SEED), "--start-at", "now-1m",
+        [sys.executable, "-m", "zoomorch.cli.main", "serve", str(SEED), "--start-at", start_at,
          "--port", str(port), "--no-console"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -162,3 +173,61 @@ def test_viewer_board_has_no_controls_and_updates_live_from_another_controller(
     httpx.post(f"{base}/api/events/imrf-2022-latam/next",
                headers={"authorization": f"Bearer {controller}"}).raise_for_status()
     _wait(browser, lambda d: _text(d, "current-title") == "Interactive Dialogue")
+
+
+def _seconds(clock: str) -> int:
+    """``"3:05"`` → 185."""
+    minutes, seconds = clock.split(":")
+    return int(minutes) * 60 + int(seconds)
+
+
+def test_board_shows_how_far_behind_after_a_late_start_and_each_segments_budget(
+    served_late: tuple[str, dict[str, str]], browser: object,
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, env = served_late
+    browser.get(_board_link(base, env, "controller"))  # type: ignore[attr-defined]
+    _wait(browser, lambda d: _text(d, "current-title") == "Not started yet")
+    # Not started 3–4 minutes after the scheduled start: the whole hour no longer fits, and
+    # the delay counts up with the clock.
+    behind = re.compile(r"(\d+:\d\d) behind")
+    first = _wait(browser, lambda d: behind.fullmatch(_text(d, "schedule")))
+    assert 180 <= _seconds(first.group(1)) <= 300  # type: ignore[attr-defined]
+    _wait(browser, lambda d: _text(d, "schedule") != first.group(0),  # type: ignore[attr-defined]
+          timeout=5)
+
+    browser.find_element(By.ID, "btn-next").click()  # type: ignore[attr-defined]
+    _wait(browser, lambda d: _text(d, "current-title") == "Opening Remarks")
+    late = _seconds(_wait(browser, lambda d: behind.fullmatch(_text(d, "schedule")))
+                    .group(1))  # type: ignore[attr-defined]
+    assert 180 <= late <= 300
+    # Each segment's budget against the hard stop: the opening and the dialogue keep theirs,
+    # the closing gets what is left of its 5 minutes.
+    rows = browser.find_elements(By.CSS_SELECTOR, "#budgets li")  # type: ignore[attr-defined]
+    budgets = [(row.find_element(By.CLASS_NAME, "title").text,
+                row.find_element(By.CLASS_NAME, "amount").text) for row in rows]
+    assert [title for title, _ in budgets] == [
+        "Opening Remarks", "Interactive Dialogue", "Closing Remarks"]
+    assert budgets[0][1] == "5:00 / 5:00" and budgets[1][1] == "50:00 / 50:00"
+    closing = budgets[2][1].split(" / ")
+    assert closing[1] == "5:00" and abs(_seconds(closing[0]) - (300 - late)) <= 2
+    assert "short" in rows[2].get_attribute("class")  # type: ignore[attr-defined]
+    # The host and the moderator were told, and the board lists it.
+    _wait(browser, lambda d: "behind schedule: to give the 2 remaining segments their 55 min, "
+                             "end Opening Remarks by" in _text(d, "latest"))
+
+    # Two more minutes for the opening: two more minutes behind, taken from the closing.
+    amount = browser.find_element(By.ID, "amount")  # type: ignore[attr-defined]
+    amount.clear()
+    amount.send_keys("2m")
+    browser.find_element(By.ID, "btn-extend").click()  # type: ignore[attr-defined]
+    _wait(browser, lambda d: (m := behind.fullmatch(_text(d, "schedule"))) is not None
+          and _seconds(m.group(1)) >= late + 115)
+    # The same offset in the snapshot the server sends (event seconds).
+    token = _board_link(base, env, "viewer").split("token=", 1)[1]
+    state = httpx.get(f"{base}/api/events/imrf-2022-latam/state",
+                      params={"token": token}).json()
+    assert late + 110 <= state["behind_seconds"] <= late + 130
+    assert [b["title"] for b in state["budgets"]] == [
+        "Opening Remarks", "Interactive Dialogue", "Closing Remarks"]

@@ -126,3 +126,25 @@ def test_status_and_board_agree_every_half_minute_through_a_whole_event(
     order = [Phase.BEFORE, Phase.LIVE, Phase.AFTER]
     assert set(phases) == set(order)
     assert [order.index(p) for p in phases] == sorted(order.index(p) for p in phases)
+
+
+def test_the_board_shows_how_far_behind_and_what_each_segment_still_gets(
+        tmp_path: Path) -> None:
+    """Segments of 2, 3 and 2 minutes, hard stop at +7; started 2 minutes late (manual)."""
+    store = open_store(f"sqlite:///{tmp_path / 'state.sqlite3'}")
+    agenda = agenda_for("behind", "manual")
+    record_actual_start(store, agenda.slug, S + 2 * M, by=LiveSource.ZOOM)
+    board = board_state(store, agenda, now=S + 3 * M)
+    # The first segment ends at +4, the other two need 5 minutes: +9, 2 minutes past +7; it
+    # grows from +4 on if nobody says next.
+    assert board["behind_seconds"] == 120
+    assert board["behind_grows_from"] == (S + 4 * M).isoformat()
+    assert [(b["index"], b["current"], b["planned_seconds"], b["budget_seconds"],
+             b["room_seconds"]) for b in board["budgets"]] == [
+        (0, True, 120, 120, None), (1, False, 180, 180, 180), (2, False, 120, 0, 0)]
+    over = board_state(store, agenda, now=S + 5 * M)  # a minute over: 3 minutes behind
+    assert over["behind_seconds"] == 180 and over["behind_grows_from"] == (S + 5 * M).isoformat()
+    assert [b["budget_seconds"] for b in over["budgets"]] == [120, 120, 0]
+    record_end(store, agenda.slug, S + 6 * M, by=LiveSource.ZOOM)
+    ended = board_state(store, agenda, now=S + 6 * M)
+    assert (ended["behind_seconds"], ended["budgets"]) == (None, [])

@@ -19,25 +19,29 @@ BOARD_WORDS: dict[Language, dict[str, str]] = {
            "starts": "Starts in", "before": "Before the start", "after": "Agenda finished",
            "ended": "Webinar ended", "late": "Not started yet", "start": "Start now ▶",
            "next_btn": "Next segment ▶", "over": "over time", "live": "live",
-           "lost": "reconnecting…", "expired": "link expired"},
+           "lost": "reconnecting…", "expired": "link expired", "behind": "{t} behind",
+           "spare": "{t} to spare", "budget": "Until the hard stop"},
     "es": {"now": "Ahora", "next": "Sigue", "latest": "Últimos avisos", "until": "hasta las",
            "starts": "Empieza en", "before": "Antes del inicio", "after": "Agenda terminada",
            "ended": "Webinar terminado", "late": "Aún no ha empezado",
            "start": "Empezar ahora ▶", "next_btn": "Siguiente segmento ▶",
            "over": "fuera de tiempo", "live": "en vivo", "lost": "reconectando…",
-           "expired": "enlace caducado"},
+           "expired": "enlace caducado", "behind": "{t} de retraso", "spare": "{t} de margen",
+           "budget": "Hasta el cierre obligatorio"},
     "fr": {"now": "Maintenant", "next": "Ensuite", "latest": "Derniers signaux",
            "until": "jusqu'à", "starts": "Début dans", "before": "Avant le début",
            "after": "Programme terminé", "ended": "Webinaire terminé",
            "late": "Pas encore commencé", "start": "Commencer ▶",
            "next_btn": "Segment suivant ▶", "over": "de dépassement", "live": "en direct",
-           "lost": "reconnexion…", "expired": "lien expiré"},
+           "lost": "reconnexion…", "expired": "lien expiré", "behind": "{t} de retard",
+           "spare": "{t} de marge", "budget": "Jusqu'à l'arrêt impératif"},
     "de": {"now": "Jetzt", "next": "Danach", "latest": "Letzte Hinweise", "until": "bis",
            "starts": "Beginn in", "before": "Vor dem Beginn", "after": "Programm beendet",
            "ended": "Webinar beendet", "late": "Noch nicht begonnen",
            "start": "Jetzt starten ▶", "next_btn": "Nächster Abschnitt ▶",
            "over": "überzogen", "live": "live", "lost": "Verbindung wird aufgebaut…",
-           "expired": "Link abgelaufen"},
+           "expired": "Link abgelaufen", "behind": "{t} im Verzug", "spare": "{t} Puffer",
+           "budget": "Bis zum harten Stopp"},
 }
 if set(BOARD_WORDS) != set(LANGUAGES):
     raise RuntimeError(f"the board has words for {sorted(BOARD_WORDS)}, cues are written in "
@@ -86,6 +90,13 @@ _PAGE = """<!doctype html>
   button:disabled { opacity:.5; cursor:wait; }
   input { font-size:1rem; width:5rem; padding:.5rem; border-radius:.5rem; border:0; }
   #message { color:#ffb4b4; min-height:1.2em; }
+  #schedule { font-size:1.3rem; font-weight:600; min-height:1.3em; margin-top:.4rem; }
+  #schedule.behind { color:#ffd0d0; }
+  #budgets { list-style:none; padding:0; margin:.3rem 0 0; }
+  #budgets li { display:flex; justify-content:space-between; gap:.5rem; padding:.2rem 0;
+                font-variant-numeric: tabular-nums; }
+  #budgets li.short .amount { color:#ffb4b4; font-weight:600; }
+  #budgets li.current { font-weight:600; }
   #toast { position:fixed; bottom:1rem; left:50%; transform:translateX(-50%); background:#333;
            padding:.8rem 1.2rem; border-radius:.7rem; font-size:1.2rem; display:none; }
   @media (max-width: 800px) { main { grid-template-columns: 1fr; } }
@@ -103,12 +114,17 @@ _PAGE = """<!doctype html>
     <div id="current-who"></div>
     <div id="countdown">--:--</div>
     <div class="label" id="current-until"></div>
+    <div id="schedule"></div>
   </section>
   <div id="side">
     <section class="card">
       <div class="label" id="next-label">Next</div>
       <div id="next-title">—</div>
       <div id="next-when" class="label"></div>
+    </section>
+    <section class="card" id="budget-card">
+      <div class="label" id="budget-label">Until the hard stop</div>
+      <ul id="budgets"></ul>
     </section>
     <section class="card" id="controls">
       <button id="btn-next" type="button">Next segment ▶</button>
@@ -162,6 +178,8 @@ _PAGE = """<!doctype html>
     $("now-label").textContent = words.now;
     $("next-label").textContent = words.next;
     $("latest-label").textContent = words.latest;
+    $("budget-label").textContent = words.budget;
+    layBudgets();
     $("now").dataset.phase = state.phase;
     const cur = state.current;
     if (cur) {
@@ -220,6 +238,53 @@ _PAGE = """<!doctype html>
     }
     box.className = cls;
     box.dataset.state = cls;
+    schedule();
+  }
+
+  // The delay against the hard stop (event seconds), counted up while it grows (a segment
+  // running over, a webinar not started yet), and each remaining segment's budget. The rows
+  // are laid out per snapshot (budgetRows); each tick only updates their amounts.
+  let budgetRows = [];
+  function growth() {
+    const from = parseTime(state.behind_grows_from);
+    return isNaN(from) ? 0 : Math.max(0, (serverNow() - from) / 1000 * state.speed);
+  }
+  function layBudgets() {
+    budgetRows = [];
+    const items = [];
+    for (const seg of state.budgets || []) {
+      const li = document.createElement("li");
+      li.dataset.index = seg.index;
+      const title = document.createElement("span");
+      title.className = "title";
+      title.textContent = seg.title;
+      const amount = document.createElement("span");
+      amount.className = "amount";
+      li.append(title, amount);
+      items.push(li);
+      budgetRows.push({seg, li, amount});
+    }
+    $("budgets").replaceChildren(...items);
+  }
+  function schedule() {
+    const el = $("schedule");
+    if (state.behind_seconds === null || state.behind_seconds === undefined) {
+      el.textContent = ""; el.className = ""; el.dataset.seconds = "";
+      return;
+    }
+    const g = growth(), behind = state.behind_seconds + g;
+    const late = Math.round(behind) > 0;
+    el.textContent = (late ? words.behind : words.spare).replace("{t}", fmt(Math.abs(behind)));
+    el.className = late ? "behind" : "spare";
+    el.dataset.seconds = String(Math.round(behind));
+    for (const row of budgetRows) {
+      const seg = row.seg;
+      const budget = seg.room_seconds === null ? seg.budget_seconds
+        : Math.max(0, Math.min(seg.planned_seconds, seg.room_seconds - g));
+      row.li.className = (seg.current ? "current " : "") +
+        (budget < seg.planned_seconds - 0.5 ? "short" : "");
+      row.amount.textContent = fmt(budget) + " / " + fmt(seg.planned_seconds);
+    }
   }
 
   function connect(withToken) {

@@ -1,7 +1,16 @@
 """What the cue board shows, computed from the live plan: a JSON-able snapshot.
 
 Times are real (wall-clock) instants in UTC; ``speed`` tells the page how fast event time
-runs (1 for a real event), so an accelerated rehearsal counts down in event minutes.
+runs (1 for a real event), so an accelerated rehearsal counts down in event minutes. Amounts
+(``*_seconds``) are event seconds.
+
+The schedule against the hard stop (:func:`zoomorch.cues.time_budget`): ``behind_seconds`` is
+the agenda's projected finish minus the hard stop (negative: time to spare); from
+``behind_grows_from`` on (a manual segment running over, a webinar not started yet) it grows
+with the clock, and the page counts it up. ``budgets`` has the current and each remaining
+segment: its planned length and the time it really gets before the hard stop
+(``budget_seconds``); a remaining segment's ``room_seconds`` (from its start to the hard stop)
+shrinks with the same growth, so the page can keep its budget up to date between snapshots.
 """
 
 from __future__ import annotations
@@ -13,7 +22,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from zoomorch.cues import LANGUAGES, Cue, CueAgenda, default_warnings, render_text
+from zoomorch.cues import (
+    LANGUAGES,
+    Cue,
+    CueAgenda,
+    TimeBudget,
+    default_warnings,
+    render_text,
+    time_budget,
+)
 from zoomorch.db.store import StateStore
 from zoomorch.db.tables import CueLive
 from zoomorch.delivery.log import DeliveryStatus
@@ -93,6 +110,28 @@ def _changes_at(plan: LivePlan) -> datetime | None:
     return min((m for m in moments if m > plan.now), default=None)
 
 
+def _schedule(plan: LivePlan, agenda: CueAgenda, phase: Phase) -> dict[str, Any]:
+    """``behind_seconds``, ``behind_grows_from`` and ``budgets`` (see the module docstring);
+    nothing (None, []) once the agenda has run out or the webinar has ended."""
+    reading: TimeBudget | None = None
+    if phase not in (Phase.ENDED, Phase.AFTER):
+        reading = time_budget(agenda, plan.live, plan.now)
+    if reading is None:
+        return {"behind_seconds": None, "behind_grows_from": None, "budgets": []}
+    grows = reading.grows_from
+    return {
+        "behind_seconds": reading.behind.total_seconds(),
+        "behind_grows_from": _iso(agenda.to_real_time(grows)) if grows is not None else None,
+        "budgets": [
+            {**_segment_json(agenda, b.index), "current": b.current,
+             "planned_seconds": b.planned.total_seconds(),
+             "budget_seconds": b.budget.total_seconds(),
+             "room_seconds": (None if b.current
+                              else (reading.hard_stop - b.start).total_seconds())}
+            for b in reading.segments],
+    }
+
+
 def _state(plan: LivePlan, agenda: CueAgenda, language: str, latest: int) -> dict[str, Any]:
     lang = language if language in LANGUAGES else "en"
     phase = plan.state
@@ -130,6 +169,7 @@ def _state(plan: LivePlan, agenda: CueAgenda, language: str, latest: int) -> dic
         "started": plan.started,
         "ended_at": _iso(ended_at),
         "hard_stop": _iso(hard_stop),
+        **_schedule(plan, agenda, phase),
         "current": current,
         "next": following,
         "latest": [
