@@ -191,18 +191,25 @@ class StoredReport:
         return dict(self.snapshot.missing or {})
 
     def pages(self, kind: str) -> Iterator[dict[str, Any]]:
-        """The stored pages of ``kind`` in order, loaded one at a time."""
-        seq = 0
-        while True:
-            with self.store.session() as session:
-                payload = session.scalar(select(ReportPage.payload).where(
-                    ReportPage.snapshot_id == self.snapshot.id, ReportPage.kind == kind,
-                    ReportPage.seq == seq))
-            if payload is None:
-                return
-            yield payload
-            del payload
-            seq += 1
+        """The stored pages of ``kind`` in order (seq 0, 1, ... up to the first gap), loaded
+        one at a time: one query whose rows are fetched and decoded as they are consumed
+        (``yield_per=1``), so memory holds one page however many are stored."""
+        with self.store.session() as session:
+            result = session.execute(
+                select(ReportPage.seq, ReportPage.payload)
+                .where(ReportPage.snapshot_id == self.snapshot.id, ReportPage.kind == kind)
+                .order_by(ReportPage.seq)
+                .execution_options(yield_per=1))
+            try:
+                expected = 0
+                for seq, payload in result:
+                    if seq != expected or payload is None:
+                        return
+                    yield payload
+                    del payload
+                    expected += 1
+            finally:
+                result.close()
 
     def single(self, kind: str) -> dict[str, Any]:
         return next(self.pages(kind), {})
