@@ -304,7 +304,7 @@ class CueLines(Notifier):
         who = ", ".join(names[:2]) + (f" +{len(names) - 2}" if len(names) > 2 else "")
         at = self.agenda.to_event_time(message.due)
         style = {"warning": "yellow", "time_up": "bold red", "overrun": "bold white on red",
-                 "not_started": "bold yellow",
+                 "not_started": "bold yellow", "behind": "bold yellow",
                  "hard_stop": "bold white on red", "segment_start": "bold green",
                  "event_start": "bold green", "handover": "magenta"}.get(message.kind, "cyan")
         late = " [dim](late)[/dim]" if message.late else ""

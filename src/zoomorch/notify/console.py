@@ -32,6 +32,7 @@ _STYLE_BY_KIND = {
     "overrun": "bold white on red",
     "handover": "magenta",
     "hard_stop": "bold white on red",
+    "behind": "bold yellow",
 }
 
 
