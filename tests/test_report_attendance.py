@@ -304,3 +304,47 @@ def test_rows_are_consumed_as_a_stream_and_merged_per_person() -> None:
             yield row(f"P{i % 2000}", f"p{i % 2000}@x.org", (i % 50), (i % 50) + 5 + i % 7)
     rep = build_report(WEBINAR, rows(), [], Roster(), as_of=END)  # type: ignore[arg-type]
     assert len(rep.people) == 2_000
+
+
+def test_a_row_with_two_known_ids_joins_the_two_people_they_belonged_to() -> None:
+    # Seen apart first (an email with a Zoom account; a registrant id alone), then one row
+    # carries the account and the registrant id: all three rows are one person, named by
+    # the latest join, with every connection and the registration's answers.
+    rows = [row("Ana (laptop)", "ana.private@x.org", 0, 10, participant_id="acc-1",
+                user_id="u1"),
+            row("Ana García", "", 12, 20, registrant_id="r-ana", user_id="u2"),
+            row("Bo", "bo@x.org", 0, 60, user_id="u3"),
+            row("Ana (phone)", "", 25, 40, registrant_id="r-ana", participant_id="acc-1",
+                user_id="u4")]
+    rep = report(rows, [registrant("r-ana", "ana@x.org", "Ana", "García", country="MX")])
+    assert sorted(p.name for p in rep.people) == ["Ana (phone)", "Bo"]
+    ana = only(rep, "Ana (phone)")
+    assert ana.joins == 3 and ana.minutes == pytest.approx(10 + 8 + 15)
+    assert ana.identified_by is IdentifiedBy.REGISTRANT and ana.registrant_id == "r-ana"
+    assert ana.email == "ana.private@x.org"  # the first-seen person's email stays
+    assert ana.country == "MX" and ana.connection is Connection.REGISTERED
+    assert sorted(ana.connections) == ["u1", "u2", "u4"]
+    assert set(ana.other_names) == {"Ana García", "Ana (laptop)"}
+    # A later row with only the first email still finds the merged person.
+    rep = report([*rows, row("Ana again", "ana.private@x.org", 50, 55, user_id="u5")],
+                 [registrant("r-ana", "ana@x.org", "Ana", "García")])
+    assert len(rep.people) == 2 and only(rep, "Ana again").joins == 4
+
+
+def test_building_a_report_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    rows = [row("Ana", "ana@x.org", 0, 10)]
+    assert gc.isenabled()
+    report(rows)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        report(rows)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError):
+        build_report(WEBINAR, (ParticipantJoin.from_zoom({"name": "x"}) for _ in range(1)),
+                     [], Roster(), as_of=END)
+    assert gc.isenabled()
