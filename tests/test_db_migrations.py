@@ -2,7 +2,8 @@
 head with exactly the declared schema; a store from before migrations (the old DDL, written
 out here) is upgraded with its data moved — the end out of the adjustments, Zoom's start and
 end out of ``webinar_run`` — and the old tables dropped; a second upgrade changes nothing;
-processes opening an old store at once upgrade it once; a failed upgrade leaves it as it was.
+processes opening an old store at once upgrade it once; a failed upgrade leaves it as it was;
+a store at 0002 gains the presenter messages (0003) with its live state kept.
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ from zoomorch.db.store import (
 )
 from zoomorch.db.tables import Base
 from zoomorch.delivery.log import DeliveryStatus, deliveries
-from zoomorch.live.state import LiveSource, load_live_record, shift
+from zoomorch.live.state import (
+    LiveSource,
+    acknowledge_message,
+    load_live_record,
+    post_message,
+    shift,
+)
 
 T0 = datetime(2030, 5, 17, 12, 30, tzinfo=UTC)
 M = timedelta(minutes=1)
@@ -327,3 +334,45 @@ def test_processes_opening_an_old_store_at_once_upgrade_it_once(url: str) -> Non
     assert record.revision == 3 + 6
     assert [a.kind for a in record.live.adjustments] == ["extend"] + ["shift"] * 6
     assert record.live.ended_at == T0 + 61 * M
+
+
+def test_a_store_at_0002_is_upgraded_to_keep_messages_with_its_live_state_kept(
+        url: str) -> None:
+    """0003: the presenter's messages. A store a zoomorch of 0002 left (mid-event: a start,
+    adjustments, an end) gets an empty list of messages and keeps everything else, revision
+    included; an older zoomorch can still insert rows beside it (the column's default)."""
+    build_old_store(url)
+    upgrade_schema(url, "0002")
+    assert revision_of(url) == "0002"
+    before = dump(url)["cue_live_state"]
+    store = open_store(url)
+    assert revision_of(url) == head_revision()
+    assert schema_differences(url) == []
+    after = dump(url)["cue_live_state"]
+    assert after == sorted((*row, "[]") for row in before)  # one more column, empty
+    zoom_run = load_live_record(store, "zoom-run")
+    assert zoom_run.messages == ()
+    assert zoom_run.revision == 5 and zoom_run.live.ended_at == T0 + 58 * M
+    assert zoom_run.webinar_id == 81234567890
+
+    engine = sa.create_engine(url, poolclass=NullPool)
+    with engine.begin() as conn:  # a 0002 zoomorch inserting a row: no messages column
+        conn.execute(sa.text(
+            "INSERT INTO cue_live_state (event_slug, adjustments, revision, updated_at) "
+            "VALUES ('old-writer', '[]', 1, :at)"), {"at": T0})
+    engine.dispose()
+    assert load_live_record(store, "old-writer").messages == ()
+
+    message_id = post_message(store, "zoom-run", "wrap up", at=T0 + 50 * M, by=LiveSource.CLI)
+    acknowledge_message(store, "zoom-run", message_id, at=T0 + 51 * M, by=LiveSource.BOARD)
+    record = load_live_record(store, "zoom-run")
+    assert [(m.text, m.acknowledged_at) for m in record.messages] == [("wrap up", T0 + 51 * M)]
+    assert record.live == zoom_run.live and record.revision == 7
+    store.close()
+
+    downgrade_schema(url, "0002")  # the messages go; the live state stays
+    assert revision_of(url) == "0002"
+    store = open_store(url)
+    assert load_live_record(store, "zoom-run").messages == ()
+    assert load_live_record(store, "zoom-run").live == zoom_run.live
+    store.close()

@@ -11,6 +11,11 @@ with the clock, and the page counts it up. ``budgets`` has the current and each 
 segment: its planned length and the time it really gets before the hard stop
 (``budget_seconds``); a remaining segment's ``room_seconds`` (from its start to the hard stop)
 shrinks with the same growth, so the page can keep its budget up to date between snapshots.
+
+Messages from the control room to the presenter (:class:`~zoomorch.live.state.PresenterMessage`):
+``messages`` are the newest :data:`MESSAGES_SHOWN`, newest first, each ``{"id", "text", "at",
+"by", "acknowledged", "acknowledged_at"}``; ``message`` is the newest one not acknowledged
+yet (the page highlights it until a board acknowledges it), or None.
 """
 
 from __future__ import annotations
@@ -35,9 +40,12 @@ from zoomorch.db.store import StateStore
 from zoomorch.db.tables import CueLive
 from zoomorch.delivery.log import DeliveryStatus
 from zoomorch.live.plan import LivePlan, Phase, live_plan
+from zoomorch.live.state import PresenterMessage, load_live_record
 
 # A segment without warnings still turns red shortly before its end.
 _RED_FALLBACK = timedelta(seconds=30)
+# The messages a snapshot lists (newest first); the newest unacknowledged one always shows.
+MESSAGES_SHOWN = 5
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -91,7 +99,26 @@ def board_view(store: StateStore, agenda: CueAgenda, *, now: datetime | None = N
                language: str = "en", latest: int = 8) -> BoardView:
     """:func:`board_state` and when it next changes by the clock (one read of the plan)."""
     plan = live_plan(store, agenda, now)
-    return BoardView(_state(plan, agenda, language, latest), _changes_at(plan))
+    # Read after the plan: never older than its revision, so a message posted meanwhile is
+    # shown now or by the snapshot the newer revision brings, never lost between the two.
+    messages = load_live_record(store, agenda.slug).messages
+    state = _state(plan, agenda, language, latest)
+    state.update(_messages(messages))
+    return BoardView(state, _changes_at(plan))
+
+
+def _message_json(message: PresenterMessage) -> dict[str, Any]:
+    return {"id": message.id, "text": message.text, "at": message.at.isoformat(),
+            "by": message.by.value, "acknowledged": message.acknowledged,
+            "acknowledged_at": _iso(message.acknowledged_at)}
+
+
+def _messages(messages: tuple[PresenterMessage, ...]) -> dict[str, Any]:
+    """``messages`` (newest first, at most :data:`MESSAGES_SHOWN`) and ``message`` (the newest
+    unacknowledged one, or None)."""
+    waiting = next((m for m in reversed(messages) if not m.acknowledged), None)
+    return {"messages": [_message_json(m) for m in reversed(messages[-MESSAGES_SHOWN:])],
+            "message": _message_json(waiting) if waiting is not None else None}
 
 
 def board_version(store: StateStore, slug: str) -> Hashable:
@@ -188,4 +215,5 @@ def fingerprint(state: dict[str, Any]) -> tuple[Any, ...]:
     return (state["revision"], state["phase"], state["ended_at"],
             (state["current"] or {}).get("index"), (state["current"] or {}).get("end"),
             (state["next"] or {}).get("index"), (state["next"] or {}).get("start"),
-            tuple(c["id"] for c in state["latest"]))
+            tuple(c["id"] for c in state["latest"]),
+            tuple((m["id"], m["acknowledged"]) for m in state.get("messages", ())))

@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -164,12 +174,15 @@ class WebinarBinding(Base):
 
 class CueLive(Base):
     """The live state of one event, its one record: the actual start and who recorded it, every
-    adjustment (shift, next, extend) with who made it, the end and who recorded it, and the
-    Zoom webinar it ran as once Zoom has told us.
+    adjustment (shift, next, extend) with who made it, the end and who recorded it, the
+    Zoom webinar it ran as once Zoom has told us, and the control room's messages to the
+    presenter.
 
     ``adjustments`` holds ``{"kind", "at", "seconds", "by"}`` entries in the order issued
     (:class:`~zoomorch.live.state.AdjustmentKind`, :class:`~zoomorch.live.state.LiveSource`);
     the sources are kept for the run-of-show record (who ended which segment).
+    ``messages`` holds ``{"id", "text", "at", "by", "notify", "acknowledged_at",
+    "acknowledged_by"}`` entries in the order posted (:mod:`zoomorch.live.state`).
     """
 
     __tablename__ = "cue_live_state"
@@ -181,6 +194,9 @@ class CueLive(Base):
     adjustments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
     end_source: Mapped[str | None] = mapped_column(String(20), default=None)
+    # The server default lets a zoomorch from before messages (revision 0002) still insert.
+    messages: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list,
+                                                           server_default=text("'[]'"))
     revision: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -1,10 +1,11 @@
 """The live state of an event — its one record — and the commands that change it.
 
 One row per event (``cue_live_state``): the actual start, every adjustment (shift, next,
-extend) in the order issued, the end, who recorded each of them (:class:`LiveSource`), and
-the Zoom webinar the event ran as once Zoom has said so. The cue planner reads it as a
-:class:`~zoomorch.cues.LiveState`; :func:`load_live_record` gives the whole row, sources
-included (the run-of-show record builds on them).
+extend) in the order issued, the end, who recorded each of them (:class:`LiveSource`), the
+Zoom webinar the event ran as once Zoom has said so, and the control room's messages to the
+presenter (:class:`PresenterMessage`: posted, then acknowledged from a board). The cue
+planner reads it as a :class:`~zoomorch.cues.LiveState`; :func:`load_live_record` gives the
+whole row, sources and messages included (the run-of-show record builds on them).
 
 Every command here is the only way to change the row: Zoom's webhooks
 (:mod:`zoomorch.live.webhooks`), ``zoomorch cues start/next/shift/extend/end``, the cue board's
@@ -16,6 +17,9 @@ process); a command that changes nothing (Zoom retrying a delivery) writes nothi
 from __future__ import annotations
 
 import logging
+import re
+import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -57,6 +61,51 @@ class RecordedAdjustment:
     by: LiveSource
 
 
+# What a message to the presenter may be: short enough to read at a glance on a board.
+MESSAGE_MAX_CHARS = 280
+# A message id: ours are 12 hex digits; a caller may bring its own (a retried request).
+_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+@dataclass(frozen=True)
+class PresenterMessage:
+    """One message from the control room to the presenter ("wrap up", "Q&A next").
+
+    ``notify``: it also goes out once through the host's and moderator's channels (the cue
+    scheduler sends it, :mod:`zoomorch.delivery.scheduler`). Acknowledged from any board of
+    the event (the presenter's viewer link included); the first acknowledgement stands.
+    """
+
+    id: str
+    text: str
+    at: datetime  # tz-aware UTC: when it was posted
+    by: LiveSource
+    notify: bool = False
+    acknowledged_at: datetime | None = None
+    acknowledged_by: LiveSource | None = None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+    def as_json(self) -> dict[str, Any]:
+        """The stored entry (and ``cues status --json``, the run-of-show record)."""
+        return {"id": self.id, "text": self.text, "at": self.at.isoformat(),
+                "by": self.by.value, "notify": self.notify,
+                "acknowledged_at": _iso(self.acknowledged_at),
+                "acknowledged_by": self.acknowledged_by.value if self.acknowledged_by
+                else None}
+
+
+class UnknownMessage(LookupError):
+    """No message with that id was posted for the event."""
+
+    def __init__(self, event_slug: str, message_id: str) -> None:
+        super().__init__(f"no message {message_id!r} was posted for {event_slug}; "
+                         "`zoomorch cues status EVENT` lists the messages and their ids")
+        self.event_slug, self.message_id = event_slug, message_id
+
+
 @dataclass(frozen=True)
 class LiveRecord:
     """The stored row of one event's live state, as read."""
@@ -68,6 +117,14 @@ class LiveRecord:
     start_source: LiveSource | None = None
     end_source: LiveSource | None = None
     adjustments: tuple[RecordedAdjustment, ...] = ()
+    messages: tuple[PresenterMessage, ...] = ()  # in the order posted
+
+    def message(self, message_id: str) -> PresenterMessage | None:
+        return next((m for m in self.messages if m.id == message_id), None)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _source(value: str | None) -> LiveSource | None:
@@ -86,6 +143,16 @@ def _stored_kind(value: str) -> AdjustmentKind:
     return kind
 
 
+def _message(entry: dict[str, Any]) -> PresenterMessage:
+    acked = entry.get("acknowledged_at")
+    return PresenterMessage(
+        str(entry["id"]), str(entry["text"]),
+        datetime.fromisoformat(entry["at"]).astimezone(UTC),
+        LiveSource(entry.get("by", LiveSource.UNKNOWN)), bool(entry.get("notify", False)),
+        datetime.fromisoformat(acked).astimezone(UTC) if acked else None,
+        _source(entry.get("acknowledged_by")))
+
+
 def _record(row: CueLive) -> LiveRecord:
     recorded = tuple(
         RecordedAdjustment(
@@ -97,7 +164,8 @@ def _record(row: CueLive) -> LiveRecord:
     live = LiveState(_utc(row.actual_start), tuple(r.adjustment for r in recorded),
                      _utc(row.ended_at))
     return LiveRecord(row.event_slug, live, row.revision, row.webinar_id,
-                      _source(row.start_source), _source(row.end_source), recorded)
+                      _source(row.start_source), _source(row.end_source), recorded,
+                      tuple(_message(entry) for entry in row.messages or []))
 
 
 # --------------------------------------------------------------------------- reading
@@ -121,17 +189,22 @@ def load_live_revision(store: StateStore, event_slug: str) -> tuple[LiveState, i
     return record.live, record.revision
 
 
-def load_live_revisions(store: StateStore, slugs: list[str]
-                        ) -> dict[str, tuple[LiveState, int]]:
-    """:func:`load_live_revision` of many events in one query per 500 (a scheduler's start)."""
-    out = {slug: (LiveState(), 0) for slug in slugs}
+def load_live_records(store: StateStore, slugs: list[str]) -> dict[str, LiveRecord]:
+    """:func:`load_live_record` of many events in one query per 500 (a scheduler's start)."""
+    out = {slug: LiveRecord(slug, LiveState(), 0) for slug in slugs}
     with store.session() as session:
         for i in range(0, len(slugs), 500):
             for row in session.scalars(select(CueLive).where(
                     CueLive.event_slug.in_(slugs[i:i + 500]))):
-                record = _record(row)
-                out[row.event_slug] = (record.live, record.revision)
+                out[row.event_slug] = _record(row)
     return out
+
+
+def load_live_revisions(store: StateStore, slugs: list[str]
+                        ) -> dict[str, tuple[LiveState, int]]:
+    """:func:`load_live_revision` of many events in one query per 500."""
+    return {slug: (record.live, record.revision)
+            for slug, record in load_live_records(store, slugs).items()}
 
 
 def live_revision(store: StateStore, event_slug: str) -> int:
@@ -278,3 +351,75 @@ def record_end(store: StateStore, event_slug: str, at: datetime | None = None, *
         return True
 
     return _change(store, event_slug, change)
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def message_text(text: str) -> str:
+    """A message as stored: control characters gone, every run of white space (line breaks,
+    tabs) one space, trimmed; 1 to :data:`MESSAGE_MAX_CHARS` characters, else ValueError
+    saying so."""
+    kept = "".join(ch for ch in str(text)
+                   if ch.isspace() or unicodedata.category(ch) != "Cc")
+    cleaned = " ".join(kept.split())  # every run of spaces, tabs, line breaks: one space
+    if not cleaned:
+        raise ValueError("the message is empty; write a few words, e.g. \"wrap up\"")
+    if len(cleaned) > MESSAGE_MAX_CHARS:
+        raise ValueError(f"the message has {len(cleaned)} characters; at most "
+                         f"{MESSAGE_MAX_CHARS} fit on the board, shorten it")
+    return cleaned
+
+
+def post_message(store: StateStore, event_slug: str, text: str, *, at: datetime | None = None,
+                 by: LiveSource, notify: bool = False, message_id: str | None = None) -> str:
+    """Post a message to the presenter: every board of the event shows it (highlighted until
+    acknowledged) from the revision this bumps. Its id is returned.
+
+    ``message_id``: the caller's own id for it (letters, digits, ``-``, ``_``; at most 40), so
+    a retried request posts it once: a message with that id already posted is left as it
+    was and its id returned. ``notify``: the cue scheduler also sends it, once, to the host
+    and the moderator on their channels.
+    """
+    cleaned = message_text(text)
+    when = aware_or_now(at)
+    if message_id is not None and not _MESSAGE_ID.match(message_id):
+        raise ValueError(f"{message_id!r} is not a usable message id; use at most 40 letters, "
+                         "digits, '-' or '_' (or none: one is made up)")
+    chosen = message_id or secrets.token_hex(6)
+    entry = {"id": chosen, "text": cleaned, "at": when.isoformat(), "by": by.value,
+             "notify": bool(notify), "acknowledged_at": None, "acknowledged_by": None}
+
+    def change(row: CueLive) -> bool:
+        if any(m.get("id") == chosen for m in row.messages or []):
+            return False  # posted already (a retried request)
+        row.messages = [*(row.messages or []), entry]
+        return True
+
+    _change(store, event_slug, change)
+    return chosen
+
+
+def acknowledge_message(store: StateStore, event_slug: str, message_id: str, *,
+                        at: datetime | None = None, by: LiveSource) -> PresenterMessage:
+    """Mark a message as seen (from a board, or ``cues ack``). The first acknowledgement
+    stands: acknowledging it again changes nothing. Raises :class:`UnknownMessage`."""
+    when = aware_or_now(at)
+
+    def change(row: CueLive) -> bool:
+        messages = list(row.messages or [])
+        for i, entry in enumerate(messages):
+            if entry.get("id") != message_id:
+                continue
+            if entry.get("acknowledged_at"):
+                return False
+            messages[i] = {**entry, "acknowledged_at": when.isoformat(),
+                           "acknowledged_by": by.value}
+            row.messages = messages
+            return True
+        raise UnknownMessage(event_slug, message_id)
+
+    _change(store, event_slug, change)
+    found = load_live_record(store, event_slug).message(message_id)
+    assert found is not None
+    return found

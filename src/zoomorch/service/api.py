@@ -1,6 +1,8 @@
 """The JSON API: ``GET /healthz`` (liveness, no secrets); ``GET /api/events``,
 ``GET /api/events/{slug}/plan`` and ``/state`` (viewer); ``POST /api/events/{slug}/shift|next|
-extend`` (controller). Token: ``Authorization: Bearer`` or ``?token=`` — the board's link."""
+extend`` and ``/message`` (controller); ``POST /api/events/{slug}/message/{id}/ack`` (any
+board of the event: the presenter's viewer link acknowledges). Token: ``Authorization:
+Bearer`` or ``?token=`` — the board's link."""
 
 from __future__ import annotations
 
@@ -13,7 +15,16 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from zoomorch.cues import parse_amount, plan_cues
-from zoomorch.live.state import LiveSource, extend, load_live, next_segment, shift
+from zoomorch.live.state import (
+    LiveSource,
+    UnknownMessage,
+    acknowledge_message,
+    extend,
+    load_live,
+    next_segment,
+    post_message,
+    shift,
+)
 from zoomorch.service.context import grant, problem, service_context
 
 log = logging.getLogger(__name__)
@@ -120,3 +131,67 @@ async def next_event(slug: str, request: Request) -> Response:
 @router.post("/api/events/{slug}/extend")
 async def extend_event(slug: str, request: Request) -> Response:
     return await _control(slug, request, "extend")
+
+
+_MESSAGE_BODY = 'send {"text": "wrap up", "notify": false}'
+
+
+@router.post("/api/events/{slug}/message")
+async def post_event_message(slug: str, request: Request) -> Response:
+    """A controller's message to the presenter: every board of the event shows it at once,
+    highlighted until acknowledged. ``notify: true`` also sends it, once, to the host and the
+    moderator on their channels (the cue scheduler's; none: the board alone shows it).
+    ``id`` (optional, letters, digits, ``-``, ``_``): the caller's id for it, so a retried
+    request posts it once. Answers the board snapshot."""
+    ctx = service_context(request)
+    g = grant(request, slug, "controller")
+    try:
+        body = await request.json()
+    except ValueError:
+        return problem(400, f"the body is not JSON; {_MESSAGE_BODY}")
+    if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+        return problem(400, f"no message text; {_MESSAGE_BODY}")
+    notify = body.get("notify", False)
+    if not isinstance(notify, bool):
+        return problem(400, f"notify is true or false, not {notify!r}; {_MESSAGE_BODY}")
+    given_id = body.get("id")
+    if given_id is not None and not isinstance(given_id, str):
+        return problem(400, "id is a string of letters, digits, '-' or '_' (or leave it out)")
+    text: str = body["text"]
+
+    def apply() -> tuple[str, dict[str, Any]]:
+        message_id = post_message(ctx.store, slug, text, by=LiveSource.BOARD, notify=notify,
+                                  message_id=given_id)
+        ctx.changed(slug)
+        return message_id, ctx.state(slug, g.language)
+
+    try:
+        message_id, state = await run_in_threadpool(apply)
+    except ValueError as exc:
+        return problem(400, str(exc))
+    # Not the text: it is the presenter's, not the log's.
+    log.info("board message: %s %s%s", slug, message_id,
+             "" if not notify else " (to the host's and moderator's channels)"
+             if ctx.scheduler is not None else " (notify asked; no channels here: the board "
+             "shows it)")
+    return JSONResponse(state)
+
+
+@router.post("/api/events/{slug}/message/{message_id}/ack")
+async def acknowledge_event_message(slug: str, message_id: str, request: Request) -> Response:
+    """Any board of the event acknowledges a message (idempotent: the first stands).
+    Answers the board snapshot; 404 for a message never posted."""
+    ctx = service_context(request)
+    g = grant(request, slug, "viewer")
+
+    def apply() -> dict[str, Any]:
+        acknowledge_message(ctx.store, slug, message_id, by=LiveSource.BOARD)
+        ctx.changed(slug)
+        return ctx.state(slug, g.language)
+
+    try:
+        state = await run_in_threadpool(apply)
+    except UnknownMessage as exc:
+        return problem(404, str(exc))
+    log.info("board message acknowledged: %s %s (%s link)", slug, message_id, g.role)
+    return JSONResponse(state)

@@ -6,6 +6,7 @@
 - ``0002`` makes ``cue_live_state`` the one record of the live event (start, adjustments,
   end, their sources, the webinar id) and drops ``webinar_run`` and APScheduler's
   ``cue_jobs``.
+- ``0003`` adds the presenter messages to ``cue_live_state`` (``messages``, a JSON list).
 
 A change to :mod:`zoomorch.db.tables` needs a new revision. From the repository root, against
 a scratch database at the current head::
