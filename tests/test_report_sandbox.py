@@ -388,3 +388,23 @@ def test_without_a_record_the_segments_are_labelled_estimated(
     assert {r["How it ended"] for r in rows} == {"planned_length"}
     totals = (tmp_path / "out" / f"{script.spec.key}-totals.csv").read_text("utf-8-sig")
     assert "Estimated from Zoom's times and the planned lengths" in totals
+
+
+def test_a_re_dated_event_reads_its_plan_on_the_new_date(
+        staged: tuple[Sandbox, StateStore, Script], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`report --start-at` reads the event as it was run with `serve --start-at`: the planned
+    times are the re-dated ones (here: an hour later than the file)."""
+    from zoomorch.cli.main import app
+
+    sb, store, script = staged
+    for key, value in sb.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("ZOOMORCH_STATE_URL", store.url)
+    out = tmp_path / "out"
+    moved = (script.spec.webinar.start_utc + timedelta(hours=1)).isoformat()
+    result = CliRunner().invoke(app, ["report", str(SEED), "--out", str(out), "--format", "csv",
+                                      "--start-at", moved])
+    assert result.exit_code == 0, result.output
+    rows = _segments_csv(out, script.spec.key)
+    assert rows[0]["Planned start (America/New_York)"] == "2022-05-17 09:30:00"

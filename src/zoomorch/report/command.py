@@ -17,15 +17,18 @@ from zoomorch.zoom import ZoomClient
 
 def report_command(event: Path, *, out: Path | None = None, formats: str = "csv,xlsx,html",
                    offline: bool = False, env_file: Path | None = None,
-                   console: Console | None = None, language: str = "en") -> int:
-    """Fetch, keep and export the event's attendance report; returns the exit code."""
+                   console: Console | None = None, language: str = "en",
+                   start_at: str | None = None) -> int:
+    """Fetch, keep and export the event's attendance report; returns the exit code.
+    ``start_at``: the event was run re-dated (``--start-at`` of ``serve`` / ``cues``): the
+    planned times, and the run-of-show record's, read on that schedule."""
     say = console or Console(soft_wrap=True)
     err = Console(stderr=True, soft_wrap=True)
 
     def work() -> int:
         chosen = parse_formats(formats)
         words(language)  # an unknown language fails before any Zoom call
-        spec = load_event(event)
+        spec = load_event(event, start_at=start_at)
         store = open_store()
         client = None if offline else ZoomClient.from_env(env_file)
         try:
