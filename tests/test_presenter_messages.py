@@ -5,16 +5,25 @@ moderator's channels, however often the request is retried."""
 
 from __future__ import annotations
 
+import json
+import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
-from service_support import live_agenda, read_sse, running_service, store_at
+from http_receiver import HttpReceiver
+from service_support import live_agenda, read_sse, running_service, store_at, wait_for
 from zoomorch.board.state import board_state
+from zoomorch.cli.main import app
+from zoomorch.cues import CueAgenda, Recipient
 from zoomorch.db.store import StateStore
+from zoomorch.delivery.log import DeliveryStatus, deliveries
 from zoomorch.live.state import (
     MESSAGE_MAX_CHARS,
     LiveSource,
@@ -27,6 +36,7 @@ from zoomorch.live.state import (
 )
 
 T0 = datetime(2030, 5, 17, 12, 30, tzinfo=UTC)
+SEED = Path(__file__).resolve().parents[1] / "config" / "imrf-2022-latam.toml"
 
 
 @pytest.fixture
@@ -223,3 +233,114 @@ def test_messages_are_kept_across_a_restart_of_the_service(tmp_path: Path) -> No
     assert state["message"]["text"] == "wrap up"
     assert [m["text"] for m in state["messages"]] == ["wrap up"]
     store.close()
+
+
+# --------------------------------------------------------------------------- notify
+
+
+def staffed_agenda() -> CueAgenda:
+    """A live event with a host (English), a moderator (Spanish, from live_agenda) and a
+    speaker (French), each on every channel."""
+    agenda = live_agenda(minutes=(30, 30))
+    zone = ZoneInfo("Europe/Paris")
+    return replace(agenda, recipients=(
+        *agenda.recipients,
+        Recipient("host-1", "Host One", "en", zone, frozenset({"host"}), "host@example.org"),
+        Recipient("spk-1", "Speaker One", "fr", zone, frozenset({"speakers:0"}))))
+
+
+def messages_received(receiver: HttpReceiver) -> list[dict[str, Any]]:
+    return [b for b in receiver.bodies if b["kind"] == "message"]
+
+
+def test_notify_goes_once_to_the_host_and_the_moderator_however_often_it_is_posted(
+        tmp_path: Path) -> None:
+    from zoomorch.notify.webhook import WebhookNotifier
+
+    agenda = staffed_agenda()
+    store = store_at(tmp_path)
+    record_actual_start(store, agenda.slug, agenda.scheduled_start)
+    with HttpReceiver("/cues") as receiver:
+        channel = WebhookNotifier(receiver.url)
+        with running_service(store, [agenda], notifiers=[channel],
+                             run_scheduler=True) as service:
+            controller = service.ctx.tokens.issue(agenda.slug, "controller")
+            url = f"{service.base_url}/api/events/{agenda.slug}/message"
+            body = {"text": "wrap up", "notify": True, "id": "retry-me"}
+            # The page retries a post whose answer it lost: the same id, three times.
+            answers = [httpx.post(url, json=body, headers=auth(controller))
+                       for _ in range(3)]
+            assert [a.status_code for a in answers] == [200] * 3
+            assert {a.json()["revision"] for a in answers} == {2}
+            wait_for(lambda: len(messages_received(receiver)) >= 2)
+            time.sleep(1.5)  # a watcher pass and then some: nothing more comes
+        # ... nor after a restart of the service.
+        with running_service(store, [agenda], notifiers=[WebhookNotifier(receiver.url)],
+                             run_scheduler=True):
+            time.sleep(1.5)
+        received = messages_received(receiver)
+    assert sorted((b["recipient"], b["text"]) for b in received) == [
+        ("Host One", "Message from the control room: wrap up"),
+        ("Moderator 0", "Mensaje de la sala de control: wrap up")]
+    assert all(b["key"].startswith(f"{agenda.slug}|message/retry-me|webhook|") for b in received)
+    rows = [d for d in deliveries(store, agenda.slug) if d.kind == "message"]
+    assert sorted((d.cue_id, d.channel, d.recipient, d.status) for d in rows) == [
+        ("message/retry-me", "webhook", "host-1", DeliveryStatus.DELIVERED),
+        ("message/retry-me", "webhook", "mod-0", DeliveryStatus.DELIVERED)]
+    # Not on the board channel: every board shows the message itself.
+    assert (len(load_live_record(store, agenda.slug).messages)) == 1
+    store.close()
+
+
+def test_notify_without_channels_records_no_delivery_and_the_board_still_shows_it(
+        store: StateStore) -> None:
+    agenda = staffed_agenda()
+    with running_service(store, [agenda]) as service:  # no scheduler: no channels
+        controller = service.ctx.tokens.issue(agenda.slug, "controller")
+        state = httpx.post(f"{service.base_url}/api/events/{agenda.slug}/message",
+                           json={"text": "Q&A next", "notify": True},
+                           headers=auth(controller)).json()
+    assert state["message"]["text"] == "Q&A next"
+    assert load_live_record(store, agenda.slug).messages[0].notify is True
+    assert deliveries(store, agenda.slug) == []
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def test_cues_message_ack_and_status(tmp_path: Path) -> None:
+    env = {"ZOOMORCH_STATE_DIR": str(tmp_path)}
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(app, ["cues", *args], env=env)
+
+    posted = run("message", str(SEED), "wrap up", "--at", "2022-05-17T08:50:00-04:00")
+    assert posted.exit_code == 0, posted.output
+    message_id = posted.output.split("message ", 1)[1].split(" ", 1)[0]
+    assert "every board shows it" in posted.output
+    notified = run("message", str(SEED), "Q&A next", "--notify", "--at",
+                   "2022-05-17T08:55:00-04:00")
+    assert notified.exit_code == 0 and "host and the moderator" in notified.output
+    too_long = run("message", str(SEED), "x" * 281)
+    assert too_long.exit_code == 2 and "at most 280" in too_long.output
+
+    human = run("status", str(SEED)).output
+    assert "messages to the presenter: 2" in human
+    assert f"08:50:00 [{message_id}] by cli: 'wrap up' · NOT acknowledged" in human
+    assert "'Q&A next' · NOT acknowledged · notify: nothing sent yet" in human
+
+    acked = run("ack", str(SEED), message_id, "--at", "2022-05-17T08:51:00-04:00")
+    assert acked.exit_code == 0, acked.output
+    assert f"message {message_id} acknowledged at 08:51:00 EDT (cli)" in acked.output
+    assert run("ack", str(SEED), message_id).exit_code == 0  # again: nothing changes
+    unknown = run("ack", str(SEED), "nope")
+    assert unknown.exit_code == 2 and "no message 'nope'" in unknown.output
+
+    human = run("status", str(SEED)).output
+    assert f"[{message_id}] by cli: 'wrap up' · acknowledged 08:51:00 (cli)" in human
+    status = json.loads(run("status", str(SEED), "--json").output)
+    assert [(m["text"], m["at"], m["acknowledged_at"], m["notify"])
+            for m in status["run_of_show"]["messages"]] == [
+        ("wrap up", "2022-05-17T08:50:00-04:00", "2022-05-17T08:51:00-04:00", False),
+        ("Q&A next", "2022-05-17T08:55:00-04:00", None, True)]

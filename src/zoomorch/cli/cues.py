@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 cues_app = typer.Typer(
     name="cues",
-    help="Live cues: the plan, the scheduler, and shift / next / extend during the event.",
+    help="Live cues: the plan, the scheduler, shift / next / extend and messages to the "
+         "presenter during the event.",
     no_args_is_help=True,
     rich_markup_mode=None,  # plain help, fast (see zoomorch.cli.main)
 )
@@ -221,6 +222,72 @@ def end_cmd(event: Path = _EVENT, at: str | None = _AT) -> None:
                "remaining cues cancelled")
 
 
+@cues_app.command("message")
+def message_cmd(event: Path = _EVENT,
+                text: str = typer.Argument(..., help='What the presenter reads, e.g. "wrap '
+                                                     'up" (at most 280 characters).'),
+                notify: bool = typer.Option(
+                    False, "--notify",
+                    help="Also send it once to the host and the moderator on their channels "
+                         "(by the running service or `cues run`)."),
+                at: str | None = _AT) -> None:
+    """Post a message to the presenter: every board of the event shows it at once,
+    highlighted until someone acknowledges it (on a board, or `cues ack`)."""
+    from zoomorch.live.state import LiveSource, post_message
+
+    agenda = _agenda(event, None)
+    try:
+        message_id = post_message(_store(), agenda.slug, text, at=_when(at, agenda),
+                                  by=LiveSource.CLI, notify=notify)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="TEXT") from None
+    typer.echo(f"{agenda.slug}: message {message_id} posted; every board shows it until it "
+               f"is acknowledged (zoomorch cues ack EVENT {message_id})")
+    if notify:
+        typer.echo("notify: the running `zoomorch serve` or `zoomorch cues run` of this event "
+                   "sends it once to the host and the moderator on their channels; with none "
+                   "running, one started within cues.late_grace sends it, else it is recorded "
+                   "missed (the boards show it either way)")
+
+
+@cues_app.command("ack")
+def ack_cmd(event: Path = _EVENT,
+            message_id: str = typer.Argument(..., metavar="ID",
+                                             help="The message's id (cues status lists them)."),
+            at: str | None = _AT) -> None:
+    """Acknowledge a message to the presenter: the boards stop highlighting it."""
+    from zoomorch.live.state import LiveSource, UnknownMessage, acknowledge_message
+
+    agenda = _agenda(event, None)
+    try:
+        message = acknowledge_message(_store(), agenda.slug, message_id,
+                                      at=_when(at, agenda), by=LiveSource.CLI)
+    except UnknownMessage as exc:
+        raise typer.BadParameter(str(exc), param_hint="ID") from None
+    assert message.acknowledged_at is not None
+    typer.echo(f"{agenda.slug}: message {message.id} acknowledged at "
+               f"{message.acknowledged_at.astimezone(agenda.zone):%H:%M:%S %Z} "
+               f"({message.acknowledged_by})")
+
+
+def message_lines(ros: RunOfShow, summary: dict[str, str]) -> list[str]:
+    """One line per message to the presenter, oldest first: when, who, acknowledged or not,
+    what its notification became."""
+    from zoomorch.cues.model import MESSAGE_CUE_PREFIX
+
+    lines = [f"messages to the presenter: {len(ros.messages)}"]
+    for m in ros.messages:
+        seen = (f"acknowledged {m.acknowledged_at.astimezone(ros.zone):%H:%M:%S} "
+                f"({m.acknowledged_by})" if m.acknowledged_at is not None
+                else "NOT acknowledged")
+        sent = ""
+        if m.notify:
+            sent = f" · notify: {summary.get(MESSAGE_CUE_PREFIX + m.id) or 'nothing sent yet'}"
+        lines.append(f"  {m.at.astimezone(ros.zone):%H:%M:%S} [{m.id}] by {m.by}: {m.text!r} · "
+                     f"{seen}{sent}")
+    return lines
+
+
 def _delivery_summary(plan: LivePlan) -> dict[str, str]:
     """cue id -> its deliveries counted by status, e.g. ``2 delivered, 1 failed``."""
     summary: dict[str, str] = {}
@@ -356,6 +423,9 @@ def status_cmd(
         typer.echo(f"now: {plan.current_segment}" + (f" until {end:%H:%M:%S}" if end else ""))
     if plan.started or plan.live.ended_at is not None:
         for line in run_of_show_lines(ros):
+            typer.echo(line)
+    if ros.messages:
+        for line in message_lines(ros, summary):
             typer.echo(line)
     typer.echo("")
     for line in _lines(plan.cues, agenda, language, summary):  # type: ignore[arg-type]

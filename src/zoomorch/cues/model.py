@@ -46,13 +46,16 @@ class CueKind(StrEnum):
     HANDOVER = "handover"
     HARD_STOP = "hard_stop"
     BEHIND = "behind"  # what remains cannot fit before the hard stop: the delay, what to do
+    # A control room's message to the presenter sent on to the host's and moderator's
+    # channels (:func:`message_cue`): posted, never planned.
+    MESSAGE = "message"
 
 
 # Among cues due at the same instant, the order people should read them in.
 KIND_ORDER: dict[CueKind, int] = {
     CueKind.TECH_CHECK: 0, CueKind.DOORS_OPEN: 1, CueKind.EVENT_START: 2, CueKind.TIME_UP: 3,
     CueKind.HARD_STOP: 4, CueKind.NOT_STARTED: 5, CueKind.SEGMENT_START: 6, CueKind.BEHIND: 7,
-    CueKind.WARNING: 8, CueKind.OVERRUN: 9, CueKind.HANDOVER: 10,
+    CueKind.WARNING: 8, CueKind.OVERRUN: 9, CueKind.HANDOVER: 10, CueKind.MESSAGE: 11,
 }
 # Cues about the scheduled time, not the agenda: they come even after the hard stop.
 PREPARATION: frozenset[CueKind] = frozenset(
@@ -338,3 +341,18 @@ class Cue:
             "text": texts["en"],
             "texts": texts,
         }
+
+
+# The cue id of a message sent on to people's channels: ``message/<its id>``.
+MESSAGE_CUE_PREFIX = "message/"
+
+
+def message_cue(message_id: str, text: str, at: datetime,
+                event_zone: ZoneInfo = ZoneInfo("UTC")) -> Cue:
+    """A control room's message to the presenter as a cue for the host and the moderator:
+    due when it was posted (``at``, tz-aware), its text prefixed in each recipient's
+    language ("Message from the control room: wrap up"). Its id, ``message/<id>``, keys its
+    deliveries, so it is sent once whoever asks again."""
+    return Cue(f"{MESSAGE_CUE_PREFIX}{message_id}", at, CueKind.MESSAGE,
+               (Audience.HOST, Audience.MODERATOR), params={"text": text},
+               event_zone=event_zone)

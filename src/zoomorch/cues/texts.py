@@ -37,8 +37,8 @@ class Catalogue:
     ``{left}``, ``{over}``, ``{late}``, ``{behind}``, ``{budget}``, ``{planned}``,
     ``{needs}``, ``{available}`` (amounts), ``{who}`` (a segment's moderator and speakers,
     introduced by the two labels), ``{next}`` (the next segment's title), ``{count}`` (how
-    many segments follow), ``{booth}``, ``{to}``, ``{from_}``, and whatever the catalogue's
-    ``grammar`` adds.
+    many segments follow), ``{booth}``, ``{to}``, ``{from_}``, ``{text}`` (a control room's
+    message, as written), and whatever the catalogue's ``grammar`` adds.
 
     ``variants`` are the other texts of a kind, chosen by the cue's ``variant`` param
     (:data:`VARIANTS`): ``"segment_start.hard_stop"`` is the start of a segment whose planned
@@ -94,6 +94,7 @@ ENGLISH = Catalogue("en", {
     CueKind.HARD_STOP: "Hard stop: the webinar must end now, at {end}.",
     CueKind.BEHIND: "{behind} behind schedule: to give {next} its {needs}, end {segment} by "
                     "{end}.",
+    CueKind.MESSAGE: "Message from the control room: {text}",
 }, "moderator", "speakers", variants={
     "segment_start.hard_stop": "Now: {segment}{who}: {budget} until the hard stop at {end}; "
                                "planned {planned}.",
@@ -121,6 +122,7 @@ SPANISH = Catalogue("es", {
     CueKind.HARD_STOP: "Cierre obligatorio: el webinar debe terminar ahora, a {end_art}.",
     CueKind.BEHIND: "{behind} de retraso: para dar a {next} sus {needs}, termine {segment} a "
                     "más tardar a {end_art}.",
+    CueKind.MESSAGE: "Mensaje de la sala de control: {text}",
 }, "modera", "intervienen", _spanish, variants={
     "segment_start.hard_stop": "Ahora: {segment}{who}: {budget} hasta el cierre obligatorio a "
                                "{end_art}; previsto: {planned}.",
@@ -148,6 +150,7 @@ FRENCH = Catalogue("fr", {
     CueKind.HARD_STOP: "Arrêt impératif : le webinaire doit se terminer maintenant, à {end}.",
     CueKind.BEHIND: "{behind} de retard : pour laisser à {next} ses {needs}, terminez {segment} "
                     "au plus tard à {end}.",
+    CueKind.MESSAGE: "Message de la régie : {text}",
 }, "modération", "intervenants", variants={
     "segment_start.hard_stop": "Maintenant : {segment}{who} : {budget} jusqu'à l'arrêt "
                                "impératif à {end} ; prévu : {planned}.",
@@ -174,6 +177,7 @@ GERMAN = Catalogue("de", {
     CueKind.HARD_STOP: "Harter Stopp: Das Webinar muss jetzt enden, um {end}.",
     CueKind.BEHIND: "{behind} hinter dem Zeitplan: Damit {next} die vollen {needs} bekommt, "
                     "beenden Sie {segment} bis {end}.",
+    CueKind.MESSAGE: "Nachricht aus der Regie: {text}",
 }, "Moderation", "es sprechen", variants={
     "segment_start.hard_stop": "Jetzt: {segment}{who}: {budget} bis zum harten Stopp um "
                                "{end}; geplant: {planned}.",
@@ -251,7 +255,7 @@ def render_text(cue: Cue, language: Language, zone: ZoneInfo, place: str | None 
     for name in ("left", "over", "late", "behind", "budget", "planned", "needs", "available"):
         if name in p:
             values[name] = format_duration(p[name])
-    for name in ("next", "count"):
+    for name in ("next", "count", "text"):
         if name in p:
             values[name] = str(p[name])
     if cue.kind == CueKind.SEGMENT_START:

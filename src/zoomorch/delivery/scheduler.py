@@ -25,6 +25,13 @@ The live state (:mod:`zoomorch.live.state`) is watched: a running :class:`CueSch
 notices a new revision within ``watch_every`` and re-plans (so ``zoomorch cues shift`` from
 another terminal works); :meth:`CueScheduler.refresh` re-plans at once for a change made in
 this process.
+
+A control room's message to the presenter posted with ``notify``
+(:class:`~zoomorch.live.state.PresenterMessage`) joins the plan as a cue of its own
+(:func:`~zoomorch.cues.model.message_cue`: ``message/<id>``, due when posted, to the host and
+the moderator, never on the cue board, which shows the message itself): it is delivered,
+logged, retried and recovered like any cue, so it goes out once per channel and person however
+often it is posted again or the scheduler restarts (later than ``late_grace``: missed).
 """
 
 from __future__ import annotations
@@ -48,11 +55,13 @@ from sqlalchemy import event, select, update
 from zoomorch.cues import (
     Cue,
     CueAgenda,
+    CueKind,
     LiveState,
     Recipient,
     agenda_from_event,
     plan_cues,
 )
+from zoomorch.cues.model import message_cue
 from zoomorch.db.store import StateStore, utcnow
 from zoomorch.db.tables import CueDelivery
 from zoomorch.delivery.log import (
@@ -63,8 +72,14 @@ from zoomorch.delivery.log import (
     DeliveryStatus,
     delivery_key,
 )
-from zoomorch.live.state import live_revisions, load_live_revision, load_live_revisions
+from zoomorch.live.state import (
+    PresenterMessage,
+    live_revisions,
+    load_live_record,
+    load_live_records,
+)
 from zoomorch.notify.base import CueMessage, DeliveryError, Notifier, RecipientUnreachable
+from zoomorch.notify.board import NAME as BOARD_CHANNEL
 
 if TYPE_CHECKING:
     from zoomorch.event import EventSpec
@@ -195,11 +210,12 @@ class CueScheduler:
             self.scheduler.start(paused=True)
             slugs = list(self._agendas)
             self._take_over(slugs)
-            lives = load_live_revisions(self.store, slugs)
+            records = load_live_records(self.store, slugs)
             rows = self._read_log(slugs)
             for slug in slugs:
-                live, revision = lives[slug]
-                self._replan(self._agendas[slug], live, revision, rows.get(slug, {}))
+                record = records[slug]
+                self._replan(self._agendas[slug], record.live, record.revision,
+                             rows.get(slug, {}), record.messages)
             self.scheduler.add_job(self._watch, "interval",
                                    seconds=self.watch_every.total_seconds(),
                                    id="watch-live-state", executor=WATCH,
@@ -254,15 +270,18 @@ class CueScheduler:
             scheduling = self._running and not self._stopping
             if scheduling:
                 self._take_over([slug])
-            live, revision = load_live_revision(self.store, slug)
+            record = load_live_record(self.store, slug)
             rows = self._read_log([slug]).get(slug, {}) if scheduling else {}
-            return self._replan(agenda, live, revision, rows)
+            return self._replan(agenda, record.live, record.revision, rows, record.messages)
 
     def _replan(self, agenda: CueAgenda, live: LiveState, revision: int,
-                rows: dict[str, _LogRow]) -> list[Cue]:
-        """The event's plan under ``live``; its jobs too once started (under the lock)."""
+                rows: dict[str, _LogRow],
+                messages: Sequence[PresenterMessage] = ()) -> list[Cue]:
+        """The event's plan under ``live``, with the messages to send on (``notify``); its
+        jobs too once started (under the lock)."""
         slug = agenda.slug
         cues = [c for c in plan_cues(agenda, live) if not c.projected]
+        cues += [message_cue(m.id, m.text, m.at, agenda.zone) for m in messages if m.notify]
         self._agendas[slug] = agenda
         self._plans[slug] = {c.id: c for c in cues}  # replaced whole: fire() reads it unlocked
         self._revisions[slug] = revision
@@ -447,6 +466,8 @@ class CueScheduler:
         # A quiet cue re-announces what people were already told: only enforcement acts on it.
         recipients = [] if cue.quiet else agenda.recipients_for(cue)
         for notifier in self.notifiers_for(agenda.slug):
+            if cue.kind == CueKind.MESSAGE and notifier.name == BOARD_CHANNEL:
+                continue  # every board shows the message itself, highlighted
             if notifier.per_cue:
                 if recipients:
                     everyone = Everyone(tuple(recipients))

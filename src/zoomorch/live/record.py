@@ -2,8 +2,9 @@
 
 Every transition is stored once, in the event's live-state row (:mod:`zoomorch.live.state`):
 the actual start and who or what recorded it, each ``next`` / ``extend`` / ``shift`` with who
-made it and when, the end and its source. Each segment's actual start and end, and what ended
-it, follow from those by the planner's rules (:func:`zoomorch.cues.record.segment_runs`).
+made it and when, the end and its source, and the control room's messages to the presenter.
+Each segment's actual start and end, and what ended it, follow from those by the planner's
+rules (:func:`zoomorch.cues.record.segment_runs`).
 
 ``zoomorch cues status`` shows the record so far, ``zoomorch report`` puts it beside the
 attendance (planned vs actual), and the demo writes it into ``demo-summary.json``.
@@ -17,7 +18,7 @@ record cannot tell when its segments changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,7 +26,7 @@ from zoneinfo import ZoneInfo
 from zoomorch.cues import AdjustmentKind, CueAgenda, current_segment
 from zoomorch.cues.record import EndedBy, SegmentRun, SegmentRuns, estimated_runs, segment_runs
 from zoomorch.db.store import StateStore
-from zoomorch.live.state import LiveRecord, aware_or_now, load_live_record
+from zoomorch.live.state import LiveRecord, PresenterMessage, aware_or_now, load_live_record
 
 # Where a start or an end came from when the live state has none: Zoom's own report.
 ZOOM_REPORT = "zoom report"
@@ -73,6 +74,9 @@ class RunOfShow:
     end: datetime | None
     end_source: str | None
     webinar_id: int | None = None
+    # The control room's messages to the presenter posted by ``now``, oldest first (their
+    # times in event time, like the rest).
+    messages: tuple[PresenterMessage, ...] = ()
 
     @property
     def basis(self) -> str:
@@ -113,6 +117,9 @@ class RunOfShow:
             "changes": [{"kind": str(c.kind), "at": self._iso(c.at),
                          "seconds": c.amount.total_seconds(), "by": c.by,
                          "segment": c.segment} for c in self.changes],
+            "messages": [{**m.as_json(), "at": self._iso(m.at),
+                          "acknowledged_at": self._iso(m.acknowledged_at)}
+                         for m in self.messages],
         }
 
 
@@ -175,7 +182,22 @@ def from_record(record: LiveRecord, agenda: CueAgenda, now: datetime | None = No
             agenda.segments[index].title if index is not None else None))
     return RunOfShow(agenda.slug, agenda.zone, estimated, agenda.scheduled_start, start,
                      start_source, segments, tuple(changes), runs.hard_stop, runs.end,
-                     end_source, record.webinar_id)
+                     end_source, record.webinar_id, _messages(agenda, record, when))
+
+
+def _messages(agenda: CueAgenda, record: LiveRecord, when: datetime
+              ) -> tuple[PresenterMessage, ...]:
+    """The messages posted by ``when`` (wall time), their times in event time like the rest
+    of the record; an acknowledgement after ``when`` is not there yet."""
+    out = []
+    for m in record.messages:
+        if m.at > when:
+            continue
+        acked = m.acknowledged_at if m.acknowledged_at and m.acknowledged_at <= when else None
+        out.append(replace(m, at=agenda.to_event_time(m.at),
+                           acknowledged_at=agenda.to_event_time(acked) if acked else None,
+                           acknowledged_by=m.acknowledged_by if acked else None))
+    return tuple(out)
 
 
 def _estimate(agenda: CueAgenda, start: datetime, recorded: SegmentRuns) -> SegmentRuns:

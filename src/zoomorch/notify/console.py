@@ -33,6 +33,7 @@ _STYLE_BY_KIND = {
     "handover": "magenta",
     "hard_stop": "bold white on red",
     "behind": "bold yellow",
+    "message": "bold magenta",  # the control room's message to the presenter
 }
 
 
