@@ -77,11 +77,14 @@ def serve_cmd(
 
     files = _event_files(events or [Path("config")])
     specs = [(f, load_event_or_exit(f, start_at)) for f in files]
+    from zoomorch.board.tokens import load_board_key
+
     try:
         secret = load_webhook_secret(secrets_file=webhook_secret_file)
-        tokens = BoardTokens.from_env()
+        key = load_board_key()
     except ValueError as exc:
         raise exit_with("serve", exc) from None
+    tokens = BoardTokens(key.value)
     overrides = ChannelOverrides(
         console=console, zoom_chat=zoom_chat, board=board, webhooks=tuple(webhook),
         smtp_host=smtp_host, smtp_port=smtp_port, smtp_from=smtp_from, smtp_user=smtp_user,
@@ -97,7 +100,8 @@ def serve_cmd(
                err=True)
     for line in runtime.channel_lines() + runtime.speed_lines():
         typer.echo(f"#   {line}", err=True)
-    typer.echo("# board links: zoomorch board-link EVENT --role controller", err=True)
+    typer.echo("# board links: zoomorch board-link EVENT --role controller (board key "
+               f"{key.id}, from {key.describe()})", err=True)
     from zoomorch.service.app import serve
 
     serve(ctx, host=host, port=port)
@@ -111,12 +115,23 @@ def board_link_cmd(
         help="How long the link works: 6h, 90m, 2d (a bare number is minutes); at most 7d."),
     language: str = typer.Option("en", "--lang",
                                  help=f"Board language: {cue_languages_accepted()}."),
+    view: str = typer.Option(
+        "board", "--view",
+        help="board, or speaker: a bare fullscreen countdown (second screen, OBS source)."),
     base_url: str = typer.Option(
-        os.environ.get("ZOOMORCH_PUBLIC_URL", _DEFAULT_BASE_URL), "--base-url",
-        help="Where the service is reached (env ZOOMORCH_PUBLIC_URL)."),
+        _DEFAULT_BASE_URL, "--base-url", envvar="ZOOMORCH_PUBLIC_URL",
+        help="Where people reach the service (env ZOOMORCH_PUBLIC_URL)."),
+    service: str | None = typer.Option(
+        None, "--service",
+        help="The running service to check the signing key with (its key id must be this "
+             "link's); default: ZOOMORCH_PUBLIC_URL when set."),
 ) -> None:
-    """Print a signed link to an event's cue board (anyone holding it has its role)."""
-    from zoomorch.board.tokens import ROLES, BoardTokens, check_lifetime
+    """Print a signed link to an event's cue board (anyone holding it has its role).
+
+    Says on stderr which board key signed it and where that key came from; with --service
+    (or ZOOMORCH_PUBLIC_URL) it asks that service for its key id and refuses a link the
+    service would not take."""
+    from zoomorch.board.tokens import ROLES, BoardTokens, check_lifetime, load_board_key
     from zoomorch.cues import LANGUAGES
     from zoomorch.vocab.durations import parse_duration
 
@@ -124,6 +139,8 @@ def board_link_cmd(
         raise typer.BadParameter("use viewer or controller", param_hint="--role")
     if language not in LANGUAGES:
         raise typer.BadParameter(f"use {cue_languages_accepted()}", param_hint="--lang")
+    if view not in ("board", "speaker"):
+        raise typer.BadParameter("use board or speaker", param_hint="--view")
     try:
         lifetime: timedelta = parse_duration(expires, sign="positive")
         check_lifetime(lifetime)
@@ -132,8 +149,50 @@ def board_link_cmd(
     path = Path(event)
     slug = load_event_or_exit(path, None).key if path.suffix == ".toml" or path.is_file() else event
     try:
-        tokens = BoardTokens.from_env()
+        key = load_board_key()
     except ValueError as exc:
         raise exit_with("board-link", exc) from None
-    token = tokens.issue(slug, role, lifetime, language=language)
-    typer.echo(f"{base_url.rstrip('/')}/board/{slug}?token={token}")
+    typer.echo(f"# signed with board key {key.id}, from {key.describe()}", err=True)
+    if key.created:
+        typer.echo("# no service has used this state directory yet: the link works only with "
+                   "a service started with the same ZOOMORCH_STATE_DIR (or give both "
+                   "ZOOMORCH_BOARD_SECRET)", err=True)
+    check = service or os.environ.get("ZOOMORCH_PUBLIC_URL", "").strip() or None
+    if check:
+        theirs, problem = _service_key_id(check)
+        if theirs is None:
+            typer.echo(f"# could not ask the service at {check} for its key id ({problem}); "
+                       f"the link works only with a service using board key {key.id}",
+                       err=True)
+        elif theirs != key.id:
+            if key.created and key.path is not None:
+                key.path.unlink(missing_ok=True)  # made a moment ago, for nothing
+            raise exit_with("board-link", ValueError(
+                f"the service at {check} uses board key {theirs}, but this link would be "
+                f"signed with board key {key.id} (from {key.describe()}), so the board would "
+                "say it is not valid. Run zoomorch board-link where the service runs, with "
+                "the same ZOOMORCH_STATE_DIR or ZOOMORCH_BOARD_SECRET as the service"))
+        else:
+            typer.echo(f"# the service at {check} uses the same board key", err=True)
+    token = BoardTokens(key.value).issue(slug, role, lifetime, language=language)
+    suffix = "&view=speaker" if view == "speaker" else ""
+    typer.echo(f"{base_url.rstrip('/')}/board/{slug}?token={token}{suffix}")
+
+
+def _service_key_id(url: str) -> tuple[str | None, str]:
+    """The key id the service at ``url`` answers on ``GET /board-key-id``, or None and why."""
+    import requests
+
+    try:
+        answer = requests.get(f"{url.rstrip('/')}/board-key-id", timeout=3)
+    except requests.RequestException as exc:
+        return None, type(exc).__name__
+    if answer.status_code != 200:
+        return None, f"HTTP {answer.status_code}: a zoomorch older than key ids, or not zoomorch"
+    try:
+        found = answer.json().get("key_id")
+    except (ValueError, AttributeError):
+        found = None
+    if not isinstance(found, str) or not found:
+        return None, "no key_id in its answer"
+    return found, ""
