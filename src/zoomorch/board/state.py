@@ -12,6 +12,10 @@ segment: its planned length and the time it really gets before the hard stop
 (``budget_seconds``); a remaining segment's ``room_seconds`` (from its start to the hard stop)
 shrinks with the same growth, so the page can keep its budget up to date between snapshots.
 
+Segments are named in the board's language where the event file gives a title in it
+(``title_es`` …; :meth:`~zoomorch.cues.SegmentPlan.title_in`): ``current``, ``next``,
+``budgets`` and the ``latest`` cues' segments and texts.
+
 Messages from the control room to the presenter (:class:`~zoomorch.live.state.PresenterMessage`):
 ``messages`` are the newest :data:`MESSAGES_SHOWN`, newest first, each ``{"id", "text", "at",
 "by", "acknowledged", "acknowledged_at"}``; ``message`` is the newest one not acknowledged
@@ -69,10 +73,10 @@ def _segment_start_cue(plan: LivePlan, index: int) -> Cue | None:
                  if c.kind == "segment_start" and c.segment_index == index), None)
 
 
-def _segment_json(agenda: CueAgenda, index: int) -> dict[str, Any]:
+def _segment_json(agenda: CueAgenda, index: int, language: str) -> dict[str, Any]:
     segment = agenda.segments[index]
-    return {"index": index, "title": segment.title, "moderator": segment.moderator,
-            "speakers": list(segment.speakers)}
+    return {"index": index, "title": segment.title_in(language),
+            "moderator": segment.moderator, "speakers": list(segment.speakers)}
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,8 @@ def _changes_at(plan: LivePlan) -> datetime | None:
     return min((m for m in moments if m > plan.now), default=None)
 
 
-def _schedule(plan: LivePlan, agenda: CueAgenda, phase: Phase) -> dict[str, Any]:
+def _schedule(plan: LivePlan, agenda: CueAgenda, phase: Phase, language: str
+              ) -> dict[str, Any]:
     """``behind_seconds``, ``behind_grows_from`` and ``budgets`` (see the module docstring);
     nothing (None, []) once the agenda has run out or the webinar has ended."""
     reading: TimeBudget | None = None
@@ -150,7 +155,7 @@ def _schedule(plan: LivePlan, agenda: CueAgenda, phase: Phase) -> dict[str, Any]
         "behind_seconds": reading.behind.total_seconds(),
         "behind_grows_from": _iso(agenda.to_real_time(grows)) if grows is not None else None,
         "budgets": [
-            {**_segment_json(agenda, b.index), "current": b.current,
+            {**_segment_json(agenda, b.index, language), "current": b.current,
              "planned_seconds": b.planned.total_seconds(),
              "budget_seconds": b.budget.total_seconds(),
              "room_seconds": (None if b.current
@@ -167,7 +172,7 @@ def _state(plan: LivePlan, agenda: CueAgenda, language: str, latest: int) -> dic
     current: dict[str, Any] | None = None
     if phase == Phase.LIVE and plan.current_index is not None:
         amber, red = segment_thresholds(agenda, plan.current_index)
-        current = {**_segment_json(agenda, plan.current_index),
+        current = {**_segment_json(agenda, plan.current_index, lang),
                    "start": _iso(plan.current_start), "end": _iso(plan.current_end),
                    "amber_seconds": amber, "red_seconds": red}
     following: dict[str, Any] | None = None
@@ -175,7 +180,7 @@ def _state(plan: LivePlan, agenda: CueAgenda, language: str, latest: int) -> dic
     if phase != Phase.ENDED and next_index < len(agenda.segments) and (
             plan.current_index is not None or plan.now < start or phase == Phase.LATE):
         cue = _segment_start_cue(plan, next_index)
-        following = {**_segment_json(agenda, next_index),
+        following = {**_segment_json(agenda, next_index, lang),
                      "start": _iso(cue.due if cue else None),
                      "projected": bool(cue and cue.projected)}
     hard_stop = plan.hard_stop
@@ -196,12 +201,14 @@ def _state(plan: LivePlan, agenda: CueAgenda, language: str, latest: int) -> dic
         "started": plan.started,
         "ended_at": _iso(ended_at),
         "hard_stop": _iso(hard_stop),
-        **_schedule(plan, agenda, phase),
+        **_schedule(plan, agenda, phase, lang),
         "current": current,
         "next": following,
         "latest": [
-            {"id": c.id, "due": c.due.isoformat(), "kind": c.kind, "segment": c.segment,
-             "text": render_text(c, lang, agenda.zone),
+            {"id": c.id, "due": c.due.isoformat(), "kind": c.kind,
+             "segment": (agenda.segments[c.segment_index].title_in(lang)
+                         if c.segment_index is not None else c.segment),
+             "text": render_text(agenda.localised(c), lang, agenda.zone),
              "delivered": c.id in delivered}
             for c in reversed(past[-latest:])
         ],

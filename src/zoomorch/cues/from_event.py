@@ -1,6 +1,7 @@
 """The planner's view of an event file: people become :class:`Recipient` s (audiences,
-cue language, zone, channels), the agenda :class:`SegmentPlan` s, interpreter pairs
-:class:`Booth` s, and the ``[cues]`` section :class:`CueSettings`.
+cue language, zone, channels), the agenda :class:`SegmentPlan` s (with their titles per
+language), interpreter pairs :class:`Booth` s, and the ``[cues]`` section
+:class:`CueSettings`.
 
 A person's cues are in the first of their languages that has cue texts, else English
 (:func:`zoomorch.vocab.languages.cue_language`); when that is not the language they speak,
@@ -66,6 +67,7 @@ def agenda_from_event(event: EventSpec, settings: CueSettings | None = None,
             duration=placed.end - placed.start,
             speakers=tuple(p.name for p in placed.speakers),
             moderator=placed.moderator.name if placed.moderator else None,
+            titles=placed.titles,
         )
         for placed in event.schedule()
     )

@@ -152,7 +152,10 @@ class Recipient:
 
 @dataclass(frozen=True)
 class SegmentPlan:
-    """One agenda segment as the planner needs it (offsets are event time from the start)."""
+    """One agenda segment as the planner needs it (offsets are event time from the start).
+
+    ``titles``: what cues and boards in a language call it (the event file's ``title_es``
+    …), where given; :meth:`title_in` falls back to ``title``."""
 
     index: int
     title: str
@@ -160,6 +163,11 @@ class SegmentPlan:
     duration: timedelta
     speakers: tuple[str, ...] = ()
     moderator: str | None = None
+    titles: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    def title_in(self, language: str) -> str:
+        """The segment's title in ``language`` (ISO code), else its title."""
+        return self.titles.get(language) or self.title
 
 
 @dataclass(frozen=True)
@@ -238,6 +246,20 @@ class CueAgenda:
         """The people a cue goes to."""
         wanted = set(cue.audience)
         return [r for r in self.recipients if r.audiences & wanted]
+
+    def localised(self, cue: Cue) -> Cue:
+        """``cue`` able to name its segments in each language: the titles of its segment (and
+        of the next one, which a ``behind`` cue names) go into its params, where
+        :func:`~zoomorch.cues.texts.render_text` finds them. The planner names segments by
+        their ``title``; whatever renders texts for people asks this first. Unchanged when
+        the event gives no title per language."""
+        index = cue.segment_index
+        if index is None or not any(s.titles for s in self.segments):
+            return cue
+        extra: dict[str, Any] = {"titles": self.segments[index].titles}
+        if "next" in cue.params and index + 1 < len(self.segments):
+            extra["next_titles"] = self.segments[index + 1].titles
+        return replace(cue, params={**cue.params, **extra})
 
     def language_fallbacks(self) -> list[str]:
         """One line per person whose cues are not in the language they speak, e.g.

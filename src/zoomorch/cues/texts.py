@@ -244,11 +244,13 @@ def _is_one(delta: timedelta) -> bool:
 
 def render_text(cue: Cue, language: Language, zone: ZoneInfo, place: str | None = None) -> str:
     """A cue's text in one language with times in ``zone``, labelled ``place`` (default: the
-    zone's city)."""
+    zone's city). Segments are named in that language when the cue carries their titles
+    (:meth:`~zoomorch.cues.model.CueAgenda.localised`), else by their title."""
     catalogue = CATALOGUES[language]
     p = cue.params
     where = place_of(zone, place or "")
-    values: dict[str, str] = {"segment": cue.segment or ""}
+    # The segment in the reader's language where the event gives one (CueAgenda.localised).
+    values: dict[str, str] = {"segment": p.get("titles", {}).get(language) or cue.segment or ""}
     for name in ("start", "end"):
         if name in p:
             values[name] = _clock(p[name], zone, where)
@@ -258,6 +260,8 @@ def render_text(cue: Cue, language: Language, zone: ZoneInfo, place: str | None 
     for name in ("next", "count", "text"):
         if name in p:
             values[name] = str(p[name])
+    if "next" in p and p.get("next_titles", {}).get(language):
+        values["next"] = p["next_titles"][language]
     if cue.kind == CueKind.SEGMENT_START:
         parts = []
         if p.get("moderator"):

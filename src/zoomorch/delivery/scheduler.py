@@ -280,7 +280,8 @@ class CueScheduler:
         """The event's plan under ``live``, with the messages to send on (``notify``); its
         jobs too once started (under the lock)."""
         slug = agenda.slug
-        cues = [c for c in plan_cues(agenda, live) if not c.projected]
+        # Localised: each recipient's text names the segments in their language.
+        cues = [agenda.localised(c) for c in plan_cues(agenda, live) if not c.projected]
         cues += [message_cue(m.id, m.text, m.at, agenda.zone) for m in messages if m.notify]
         self._agendas[slug] = agenda
         self._plans[slug] = {c.id: c for c in cues}  # replaced whole: fire() reads it unlocked
@@ -513,10 +514,13 @@ class CueScheduler:
                        "language": ",".join(dict.fromkeys(r.language
                                                           for r in recipient.recipients)),
                        "audience": ",".join(cue.audience)})
+        segment = cue.segment
+        if cue.segment_index is not None:
+            segment = agenda.segments[cue.segment_index].title_in(recipient.language)
         return CueMessage(
             key=key, event_slug=agenda.slug, kind=cue.kind, due=cue.due.astimezone(
                 recipient.zone), text=cue.text_for(recipient), recipient_name=recipient.name,
-            recipient_email=recipient.email, segment=cue.segment, late=late,
+            recipient_email=recipient.email, segment=segment, late=late,
             extra={"cue_id": cue.id, "recipient_id": recipient.id,
                    "language": recipient.language, "audience": ",".join(cue.audience)})
 

@@ -15,7 +15,15 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from zoomorch.event.problems import FieldProblem
 from zoomorch.event.secrets import safe_url, url_secret_reason
@@ -26,6 +34,7 @@ from zoomorch.event.zoom_fields import (
     standard_question,
 )
 from zoomorch.vocab.durations import DurationError, parse_duration
+from zoomorch.vocab.languages import CUE_LANGUAGES
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # Ids and the event key end up in URLs, file names and 200-character database columns.
@@ -159,11 +168,24 @@ class Person(_Model):
         return role in self.roles
 
 
+# A segment's title per cue language: ``title_es = "Diálogo interactivo"`` next to ``title``.
+TITLE_FIELDS: dict[str, str] = {f"title_{lang.iso}": lang.iso for lang in CUE_LANGUAGES}
+_TITLE_KEY = re.compile(r"^title_(?P<lang>.+)$")
+
+
 class Segment(_Model):
     """One block of the run-of-show. ``start`` (local clock time) is optional: when given it
-    must meet the previous segment's end exactly."""
+    must meet the previous segment's end exactly.
+
+    ``title`` is the segment's title (the report, the run-of-show, Zoom's agenda); ``title_es``,
+    ``title_fr``, ``title_en``, ``title_de`` (each optional) are what cues and boards in that
+    language call it (:attr:`titles`); a language without one uses ``title``."""
 
     title: str = Field(min_length=1)
+    title_en: str | None = None
+    title_es: str | None = None
+    title_fr: str | None = None
+    title_de: str | None = None
     minutes: int = Field(gt=0)
     start: time | None = None
     speakers: list[str] = []
@@ -173,6 +195,39 @@ class Segment(_Model):
     # Warnings before the segment's end (minutes, or "90s"); absent: scaled with its length,
     # e.g. 5 and 2 minutes for a 50-minute panel; [] for none.
     warnings: list[Duration] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _title_languages(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in data:
+                found = _TITLE_KEY.match(str(key))
+                if found and key not in TITLE_FIELDS:
+                    raise FieldProblem(
+                        f"{key}: there are no cue texts in {found['lang']!r}, so no title in it",
+                        f"a title per language is one of {', '.join(TITLE_FIELDS)}; remove "
+                        f"{key} (cues in other languages use title)")
+        return data
+
+    @field_validator(*TITLE_FIELDS, mode="before")
+    @classmethod
+    def _title_in(cls, value: Any, info: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            language = TITLE_FIELDS[info.field_name]
+            raise FieldProblem(
+                f"{info.field_name} is empty",
+                f"write the segment's title in {language!r} or remove {info.field_name} "
+                "(cues in that language then use title)")
+        if value is not None and not isinstance(value, str):
+            raise FieldProblem(f"{info.field_name} must be text, not {value!r}",
+                               f'write it in quotes, e.g. {info.field_name} = "..."')
+        return value
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """cue language (ISO code) -> the title given for it (only those given)."""
+        return {language: getattr(self, name) for name, language in TITLE_FIELDS.items()
+                if getattr(self, name) is not None}
 
     @field_validator("start", mode="before")
     @classmethod
@@ -418,6 +473,11 @@ class ScheduledSegment:
     @property
     def title(self) -> str:
         return self.segment.title
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """The title per cue language, where the event file gives one (:attr:`Segment.titles`)."""
+        return self.segment.titles
 
 
 class EventSpec(_Model):
