@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import xlsxwriter
 
 from zoomorch.db.store import StateStore, open_store
 from zoomorch.rate_labels import RateLabel
 from zoomorch.registrants.normalise import RegistrationList, RegistrationRules, normalise_table
 from zoomorch.registrants.source import decode_source, parse_table
+from zoomorch.registrants.workbook import read_table
 from zoomorch.sandbox import Sandbox
 from zoomorch.zoom import RateLimiter, ZoomClient, ZoomCredentials
 from zoomorch.zoom.retry import RetryPolicy
@@ -19,6 +25,30 @@ EVENT_KEY = "sync-test"
 def load(text: str, rules: RegistrationRules | None = None) -> RegistrationList:
     """A registration list from CSV ``text``, read as list.csv."""
     return normalise_table(parse_table(decode_source(text.encode()), "list.csv"), rules)
+
+
+def workbook_bytes(rows: Sequence[Sequence[Any]], *, sheet: str = "Sheet1",
+                   constant_memory: bool = False) -> bytes:
+    """An .xlsx of one sheet: strings written as text (never formulas), numbers as numbers,
+    None and an empty row as empty cells."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"constant_memory": constant_memory,
+                                     "strings_to_formulas": False, "strings_to_urls": False})
+    target = book.add_worksheet(sheet)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, str):
+                target.write_string(r, c, value)
+            elif value is not None:
+                target.write(r, c, value)
+    book.close()
+    return out.getvalue()
+
+
+def load_xlsx(data: bytes, rules: RegistrationRules | None = None,
+              sheet: str | None = None) -> RegistrationList:
+    """A registration list from workbook bytes, read as list.xlsx."""
+    return normalise_table(read_table(data, "list.xlsx", sheet), rules)
 
 
 def client_for(sandbox: Sandbox, *, paced: bool = False,

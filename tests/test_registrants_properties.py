@@ -1,5 +1,6 @@
 """Property-based: hostile registration lists always account for every row, and Zoom ends
-holding exactly the valid people, once each."""
+holding exactly the valid people, once each; the same list saved as CSV and as an Excel
+workbook reads to the same rows, people and rejections."""
 
 from __future__ import annotations
 
@@ -11,12 +12,19 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from registrants_support import client_for, emails_by_status, make_webinar, store_at
+from registrants_support import (
+    client_for,
+    emails_by_status,
+    make_webinar,
+    store_at,
+    workbook_bytes,
+)
 from zoomorch.registrants.ledger import SyncLedger
 from zoomorch.registrants.normalise import RegistrationList, normalise_table
 from zoomorch.registrants.plan import plan_sync
 from zoomorch.registrants.source import decode_source, parse_table
 from zoomorch.registrants.sync import RegistrantSync
+from zoomorch.registrants.workbook import number_text, read_table
 from zoomorch.sandbox import Sandbox
 
 POOL = ["ana@example.org", "luis.gomez@example.org", "m.ruggirello@example.it", "eva@denkers.nl",
@@ -136,3 +144,77 @@ def test_zoom_ends_with_exactly_the_valid_people_once_each(
         assert len(everyone) == len(set(everyone))
     again = sync.run(read(second[0]), prune=True)
     assert again.write_calls == 0
+
+
+# --- the same list as CSV and as XLSX -------------------------------------------------------
+
+
+@st.composite
+def csv_and_xlsx_twins(draw: st.DrawFn) -> tuple[bytes, bytes]:
+    """One hostile list (blank rows between people included) saved as CSV and as .xlsx."""
+    rows = draw(rows_strategy)
+    layout: list[tuple[str, str, str] | None] = [("Email", "First name", "Last name")]
+    for row in rows:
+        if draw(st.integers(0, 4)) == 0:
+            layout.append(None)  # a blank row between people
+        layout.append(row)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
+    for entry in layout:
+        if entry is None:
+            out.write("\n")
+        else:
+            writer.writerow(entry)
+    text = out.getvalue()
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]))
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        data = text.encode("utf-8")
+    # Both of xlsxwriter's ways to store text: shared strings, and inline (constant_memory).
+    book = workbook_bytes([entry or () for entry in layout],
+                          constant_memory=draw(st.booleans()))
+    return data, book
+
+
+def _outcome(source: RegistrationList) -> dict[str, object]:
+    last = max([r.row for r in source.rejections]
+               + [n for r in source.registrations for n in r.rows], default=0)
+    return {
+        "data_rows": source.data_rows,
+        # A workbook's empty rows after the last person are not rows of the list.
+        "blank_rows": [n for n in source.blank_rows if n < last],
+        "people": [(r.email, r.first_name, r.last_name, r.rows, dict(r.cells))
+                   for r in source.registrations],
+        "rejections": [(r.row, r.reason, r.email, dict(r.cells)) for r in source.rejections],
+        "merges": [(m.row, m.into_row, m.email) for m in source.merges],
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(csv_and_xlsx_twins())
+def test_a_hostile_list_reads_the_same_as_csv_and_as_xlsx(twins: tuple[bytes, bytes]) -> None:
+    data, book = twins
+    from_csv = read(data)
+    from_xlsx = normalise_table(read_table(book, "hostile.xlsx"))
+    assert _outcome(from_xlsx) == _outcome(from_csv)
+    counts = plan_sync(from_xlsx, [], automatic_approval=True).counts(from_xlsx)
+    assert counts.adds_up
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-(10**15), 10**15))
+def test_a_whole_number_keeps_every_digit(number: int) -> None:
+    # A phone number typed as a number, in General, scientific or "0" format.
+    for number_format in ("General", "0", "0.00E+00", "#,##0"):
+        assert number_text(float(number), number_format) == str(number)
+        assert number_text(number, number_format) == str(number)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 10**15 - 1), min_size=1, max_size=8))
+def test_numbers_in_a_workbook_read_as_their_digits(numbers: list[int]) -> None:
+    rows: list[list[object]] = [["Email", "First name", "Phone"]]
+    rows += [[f"p{i}@x.org", f"P{i}", n] for i, n in enumerate(numbers)]
+    table = read_table(workbook_bytes(rows), "phones.xlsx")
+    assert [row.cells["Phone"] for row in table.rows] == [str(n) for n in numbers]

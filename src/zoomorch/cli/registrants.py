@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import typer
+
+
+class OutputFormatOption(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
 
 registrants_app = typer.Typer(help="Zoom's registrants, kept in step with the organisers' list.",
                               rich_markup_mode=None,
@@ -15,13 +22,18 @@ registrants_app = typer.Typer(help="Zoom's registrants, kept in step with the or
 def registrants_sync_cmd(
     event: Path = typer.Argument(..., exists=True, dir_okay=False, help="The event file (TOML)."),
     source: Path | None = typer.Option(
-        None, "--source", help="The registration list (CSV/TSV; UTF-8, UTF-16 or Windows-1252). "
-        "Default: registrants.source in the event file."),
+        None, "--source", help="The registration list: an Excel workbook (.xlsx) or a CSV/TSV "
+        "(UTF-8, UTF-16 or Windows-1252). Default: registrants.source in the event file."),
+    sheet: str | None = typer.Option(
+        None, "--sheet", help="The workbook's sheet to read (default: its first visible one)."),
     prune: bool = typer.Option(False, "--prune",
                                help="Cancel registrants who are no longer on the list."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; write nothing."),
     out: Path = typer.Option(Path("."), "--out",
-                             help="Folder for registrants-KEY.csv and the rejects CSV."),
+                             help="Folder for registrants-KEY.csv and the rejects file."),
+    output_format: OutputFormatOption = typer.Option(
+        OutputFormatOption.csv, "--output-format", case_sensitive=False,
+        help="The output files as CSV (default) or as Excel workbooks (.xlsx)."),
     workers: int = typer.Option(4, "--workers", min=1, max=16,
                                 help="Calls in flight at once (paced within Zoom's limits)."),
     env_file: Path | None = typer.Option(None, "--env-file", help="A .env file with ZOOM_*."),
@@ -30,4 +42,6 @@ def registrants_sync_cmd(
     from zoomorch.registrants.command import sync_command
 
     raise typer.Exit(sync_command(event, source=source, prune=prune, dry_run=dry_run,
-                                  out_dir=out, env_file=env_file, workers=workers))
+                                  out_dir=out, env_file=env_file, workers=workers, sheet=sheet,
+                                  output_format="xlsx" if output_format is OutputFormatOption.xlsx
+                                  else "csv"))

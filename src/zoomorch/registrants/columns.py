@@ -19,6 +19,15 @@ from zoomorch.registrants.source import SourceError
 # are no separate first/last name columns), the preferred language and the requested status.
 STANDARD_FIELDS = REGISTRANT_COLUMNS  # one list: the event file is checked against it too
 
+# Google Forms names the columns it adds itself in the form owner's language: the submission
+# time ("Timestamp") and, when the form collects addresses, "Email Address". Recognised in
+# English, Spanish, French, German and Portuguese, so a form's responses need no
+# [registrants.columns] table.
+FORM_TIMESTAMP_HEADERS = ("timestamp", "marca temporal", "marca de tiempo", "horodateur",
+                          "horodatage", "zeitstempel", "carimbo de data hora")
+SUBMITTED_AT = "submitted_at"  # a list's own column: the form's submission time
+NOT_SENT = frozenset({SUBMITTED_AT})  # recognised, so not "unused", but never sent to Zoom
+
 DEFAULT_HEADERS: dict[str, tuple[str, ...]] = {
     "email": (
         "email", "e mail", "mail", "email address", "e mail address", "emails",
@@ -26,16 +35,20 @@ DEFAULT_HEADERS: dict[str, tuple[str, ...]] = {
         "direccion de correo electronico",
         "courriel", "adresse courriel", "adresse e mail", "adresse email", "adresse mail",
         "adresse electronique", "mel",
+        "e mail adresse", "email adresse", "endereco de e mail", "endereco de email",
+        "indirizzo email", "indirizzo e mail",
     ),
     "first_name": (
         "first name", "firstname", "given name", "forename", "first",
-        "nombre", "nombres", "nombre de pila",
-        "prenom", "prenoms",
+        "nombre", "nombres", "nombre de pila", "nombre s",
+        "prenom", "prenoms", "prenom s",
+        "vorname", "nome", "primeiro nome",
     ),
     "last_name": (
         "last name", "lastname", "surname", "family name", "last",
-        "apellido", "apellidos", "primer apellido",
+        "apellido", "apellidos", "primer apellido", "apellido s",
         "nom", "nom de famille",
+        "nachname", "familienname", "sobrenome", "apelido",
     ),
     "name": ("name", "full name", "nombre completo", "nom complet", "nom et prenom",
              "prenom et nom"),
@@ -60,6 +73,7 @@ DEFAULT_HEADERS: dict[str, tuple[str, ...]] = {
         "langue", "langue preferee",
     ),
     "status": ("status", "registration status", "estado", "statut", "etat"),
+    SUBMITTED_AT: FORM_TIMESTAMP_HEADERS,
 }
 
 

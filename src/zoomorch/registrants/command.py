@@ -26,6 +26,7 @@ from rich.table import Table
 from zoomorch.db.store import StateStore, open_store
 from zoomorch.event import EventSpec, load_event
 from zoomorch.outcome import EXIT_DEFERRED, EXIT_OK, EXIT_ZOOM, run_guarded
+from zoomorch.registrants.columns import SUBMITTED_AT
 from zoomorch.registrants.ledger import SyncLedger
 from zoomorch.registrants.normalise import (
     QuestionRule,
@@ -34,6 +35,8 @@ from zoomorch.registrants.normalise import (
     normalise_table,
 )
 from zoomorch.registrants.output import (
+    OUTPUT_FORMATS,
+    OutputFormat,
     deferred_path,
     registrants_path,
     rejects_path,
@@ -42,13 +45,9 @@ from zoomorch.registrants.output import (
     write_rejects,
 )
 from zoomorch.registrants.plan import Via
-from zoomorch.registrants.source import (
-    SourceError,
-    decode_source,
-    parse_table,
-    read_source_bytes,
-)
+from zoomorch.registrants.source import SourceError, read_source_bytes
 from zoomorch.registrants.sync import RegistrantSync, SyncAborted, SyncProgress, SyncReport
+from zoomorch.registrants.workbook import read_table
 from zoomorch.zoom import ZoomClient
 from zoomorch.zoom.client import REGISTRANTS_PER_BATCH, REGISTRANTS_PER_STATUS_UPDATE
 
@@ -84,10 +83,12 @@ def source_path_for(spec: EventSpec, event_path: Path, source: Path | None) -> P
     )
 
 
-def load_list(spec: EventSpec, path: Path) -> tuple[RegistrationList, str]:
-    """Read and normalise the list; returns it with the file's SHA-256 (for the ledger)."""
+def load_list(spec: EventSpec, path: Path,
+              sheet: str | None = None) -> tuple[RegistrationList, str]:
+    """Read and normalise the list (CSV/TSV, or a workbook's ``sheet``: by default its first
+    visible one); returns it with the file's SHA-256 (for the ledger)."""
     data = read_source_bytes(path)  # read once: the digest is of the bytes that were parsed
-    table = parse_table(decode_source(data, str(path)), str(path))
+    table = read_table(data, str(path), sheet)
     return normalise_table(table, rules_for_event(spec)), hashlib.sha256(data).hexdigest()
 
 
@@ -109,14 +110,20 @@ def sync_event_registrants(
     out_dir: Path = Path("."),
     workers: int = 4,
     progress: SyncProgress | None = None,
+    sheet: str | None = None,
+    output_format: OutputFormat = "csv",
 ) -> tuple[SyncReport, SyncFiles]:
-    """Sync the event's Zoom registrants with ``source``; write the CSVs unless ``dry_run``."""
+    """Sync the event's Zoom registrants with ``source``; write the files (CSV, or XLSX with
+    ``output_format``) unless ``dry_run``."""
+    if output_format not in OUTPUT_FORMATS:
+        raise SyncInputError(f"--output-format {output_format!r}: use one of "
+                             f"{', '.join(OUTPUT_FORMATS)}")
     webinar_id = store.webinar_id_for(spec.key)
     if webinar_id is None:
         raise SyncInputError(
             f"event {spec.key!r} has no webinar in Zoom yet; run `zoomorch apply` first"
         )
-    registrations, digest = load_list(spec, source)
+    registrations, digest = load_list(spec, source, sheet)
     sync = RegistrantSync(
         client, webinar_id,
         ledger=SyncLedger(store, spec.key, webinar_id),
@@ -128,17 +135,20 @@ def sync_event_registrants(
     if dry_run:
         return report, SyncFiles(None, None)
     out_dir.mkdir(parents=True, exist_ok=True)
-    registrants_csv = registrants_path(out_dir, spec.key)
-    rejects_csv = rejects_path(out_dir, spec.key)
-    write_registrants(registrants_csv, report.lines)
-    write_rejects(rejects_csv, registrations.header, report.rejections)
-    deferred_csv = deferred_path(out_dir, spec.key)
+    registrants_file = registrants_path(out_dir, spec.key, output_format)
+    rejects_file = rejects_path(out_dir, spec.key, output_format)
+    write_registrants(registrants_file, report.lines, output_format=output_format)
+    write_rejects(rejects_file, registrations.header, report.rejections,
+                  output_format=output_format)
+    deferred_file = deferred_path(out_dir, spec.key, output_format)
     if report.deferrals:
-        write_deferred(deferred_csv, report.deferrals)
-    else:
-        deferred_csv.unlink(missing_ok=True)  # an earlier run's list is done with
-    return report, SyncFiles(registrants_csv, rejects_csv,
-                             deferred_csv if report.deferrals else None)
+        write_deferred(deferred_file, report.deferrals, output_format=output_format)
+    for kind in OUTPUT_FORMATS:  # an earlier run's list, in either format, is done with
+        stale = deferred_path(out_dir, spec.key, kind)
+        if not report.deferrals or stale != deferred_file:
+            stale.unlink(missing_ok=True)
+    return report, SyncFiles(registrants_file, rejects_file,
+                             deferred_file if report.deferrals else None)
 
 
 # --- console --------------------------------------------------------------------------
@@ -183,8 +193,14 @@ def render_report(report: SyncReport, files: SyncFiles, console: Console) -> Non
         more = f" and {len(multi) - SAMPLE_ROWS} more" if len(multi) > SAMPLE_ROWS else ""
         noun = "rows" if len(multi) > 1 else "row"
         blank += f"; a cell with a line break, kept as one row: {noun} {shown}{more}"
+    if source.hidden_rows:
+        blank += f", {len(source.hidden_rows)} hidden rows read"
     console.print(f"{source.path}: {source.data_rows} rows ({source.encoding}{blank})",
                   markup=False, highlight=False)
+    timestamp = source.columns.fields.get(SUBMITTED_AT)
+    if timestamp:
+        console.print(f"note: column {timestamp!r} is the form's submission time (Google "
+                      "Forms); it is not sent to Zoom", markup=False, highlight=False)
     for warning in source.warnings:
         console.print(f"warning: {warning}", markup=False, highlight=False)
     for merge in source.merges:
@@ -275,6 +291,8 @@ def sync_command(
     env_file: Path | None = None,
     workers: int = 4,
     console: Console | None = None,
+    sheet: str | None = None,
+    output_format: OutputFormat = "csv",
 ) -> int:
     """``zoomorch registrants sync``: returns the process exit code."""
     out = console or Console()
@@ -288,7 +306,7 @@ def sync_command(
             try:
                 report, files = sync_event_registrants(
                     spec, path, client, store, prune=prune, dry_run=dry_run, out_dir=out_dir,
-                    workers=workers, progress=bar,
+                    workers=workers, progress=bar, sheet=sheet, output_format=output_format,
                 )
             except SyncAborted as aborted:
                 if aborted.report is not None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from zoomorch.registrants.columns import ColumnMap, header_key, resolve_columns
+from zoomorch.registrants.columns import NOT_SENT, ColumnMap, header_key, resolve_columns
 from zoomorch.registrants.source import SourceError, SourceRow, SourceTable
 from zoomorch.registrants.values import (
     MAX_ANSWER,
@@ -158,6 +158,8 @@ class RegistrationList:
     line_count: int = 0  # the file's lines, counted from its line breaks
     lines_read: int = 0  # the lines the header, blank rows and rows took up
     multi_line_rows: tuple[int, ...] = ()  # rows with a cell that holds a line break
+    sheet: str = ""  # a workbook's sheet that was read
+    hidden_rows: tuple[int, ...] = ()  # a workbook's rows hidden in Excel (read all the same)
 
     def by_key(self) -> dict[str, Registration]:
         return {registration.key: registration for registration in self.registrations}
@@ -320,11 +322,19 @@ def normalise_table(table: SourceTable, rules: RegistrationRules | None = None) 
     people: dict[str, Registration] = {}
     rejections: list[Rejection] = []
     merges: list[DuplicateMerge] = []
+    used = _used_headers(columns)
+    ignored: dict[str, list[str]] = {}  # unused column -> its cells' problems
     for row in table.rows:
         if row.extra_cells:
             warnings.append(f"row {row.number}: {len(row.extra_cells)} cell(s) beyond the last "
                             "header column were ignored")
         try:
+            for header, problem in row.problems:
+                if header not in used:
+                    ignored.setdefault(header, []).append(problem.split(" ", 1)[0])
+            bad = [problem for header, problem in row.problems if header in used]
+            if bad:
+                raise _RowRejected("; ".join(bad))
             registration = _registration(row, columns, rules, warnings)
         except _RowRejected as rejected:
             email = clean_email(row.cells.get(columns.fields["email"], ""))
@@ -336,6 +346,11 @@ def normalise_table(table: SourceTable, rules: RegistrationRules | None = None) 
             continue
         merges.append(DuplicateMerge(row.number, earlier.row, registration.email))
         people[registration.key] = earlier.merged_with(registration)
+    for header, cells in ignored.items():
+        shown = ", ".join(cells[:5]) + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
+        warnings.append(f"column {header!r} is not sent to Zoom, so its cells without a usable "
+                        f"value (a formula with no saved value, or an error) do not matter: "
+                        f"{shown}")
     return RegistrationList(
         path=table.path,
         encoding=table.encoding,
@@ -350,4 +365,12 @@ def normalise_table(table: SourceTable, rules: RegistrationRules | None = None) 
         line_count=table.line_count,
         lines_read=table.lines_read,
         multi_line_rows=table.multi_line_rows,
+        sheet=table.sheet,
+        hidden_rows=table.hidden_rows,
     )
+
+
+def _used_headers(columns: ColumnMap) -> set[str]:
+    """The headers whose cells reach Zoom (the form's submission time does not)."""
+    return ({h for name, h in columns.fields.items() if name not in NOT_SENT}
+            | set(columns.questions.values()))

@@ -35,6 +35,9 @@ class SourceRow:
     extra_cells: tuple[str, ...] = ()  # non-empty cells beyond the last header column
     line: int = 0  # the file's line the row starts on (1-based)
     lines: int = 1  # how many of the file's lines it spans (a cell with line breaks: more)
+    # Cells whose value cannot be trusted, as (header, why): a workbook's formula with no
+    # saved value or an error value (#N/A). A row is rejected for one in a column it uses.
+    problems: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class SourceTable:
     warnings: tuple[str, ...] = field(default=())
     line_count: int = 0  # the file's lines, counted from its line breaks
     lines_read: int = 0  # the lines the rows, blank rows and header took up
+    sheet: str = ""  # a workbook's sheet that was read
+    hidden_rows: tuple[int, ...] = ()  # a workbook's data rows hidden in Excel (read all the same)
 
     @property
     def multi_line_rows(self) -> tuple[int, ...]:
@@ -70,6 +75,10 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+
+
 def _zip_kind(data: bytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -78,6 +87,8 @@ def _zip_kind(data: bytes) -> str:
                         if "mimetype" in names else "")
     except (zipfile.BadZipFile, OSError, KeyError, RuntimeError, ValueError):
         return "a ZIP file"
+    if "xl/workbook.bin" in names:
+        return "an Excel binary workbook (.xlsb)"
     if any(name.startswith("xl/") for name in names):
         return "an Excel workbook (.xlsx)"
     if "spreadsheet" in mimetype:
@@ -92,6 +103,10 @@ def file_kind(data: bytes) -> str | None:
     None for anything that may be text."""
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
         return _zip_kind(data)
+    if data.startswith(_OLE2) and _ENCRYPTED_PACKAGE in data:
+        # Excel saves a workbook with a password to open as an OLE2 file holding the
+        # encrypted .xlsx in a stream named "EncryptedPackage".
+        return "a password-protected (encrypted) Excel workbook"
     for magic, kind in _MAGIC:
         if data.startswith(magic):
             return kind
@@ -103,10 +118,12 @@ def decode_source(data: bytes, path: str = "<list>") -> DecodedSource:
     not text at all (a workbook, a PDF, an archive), named with the fix."""
     kind = file_kind(data)
     if kind is not None:
+        rename = (" (or rename it to end in .xlsx: zoomorch reads Excel workbooks)"
+                  if kind == "an Excel workbook (.xlsx)" else "")
         raise SourceError(
             f"{path}: this is {kind}, not a CSV or TSV text file, whatever its name says. "
             "Fix: open it in Excel (or LibreOffice, Google Sheets) and save or download it as "
-            "'CSV UTF-8 (Comma delimited) (*.csv)', then pass that file with --source"
+            f"'CSV UTF-8 (Comma delimited) (*.csv)', then pass that file with --source{rename}"
         )
     return decode_text(data)
 
@@ -206,6 +223,18 @@ def _swallowed_rows_error(path: str, row: int, found: _Swallowed) -> SourceError
     )
 
 
+def duplicate_header_warnings(header: tuple[str, ...], path: str) -> list[str]:
+    """A warning for each header that appears twice (the first such column is used)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for name in header:
+        if name and name.casefold() in seen:
+            out.append(f"{path}: column {name!r} appears twice in the header; "
+                       "the first one is used")
+        seen.add(name.casefold())
+    return out
+
+
 def parse_table(decoded: DecodedSource, path: str = "<list>") -> SourceTable:
     """Split decoded text into a header and numbered rows.
 
@@ -234,14 +263,7 @@ def parse_table(decoded: DecodedSource, path: str = "<list>") -> SourceTable:
                     continue
                 header = tuple(cell.strip().lstrip("\ufeff") for cell in record)
                 header_row = number
-                seen: set[str] = set()
-                for name in header:
-                    if name and name.casefold() in seen:
-                        warnings.append(
-                            f"{path}: column {name!r} appears twice in the header; "
-                            "the first one is used"
-                        )
-                    seen.add(name.casefold())
+                warnings += duplicate_header_warnings(header, path)
                 continue
             if _is_blank(record):
                 blanks.append(number)
