@@ -348,6 +348,8 @@ def _choose_sheet(book: Any, path: str, wanted: str | None) -> tuple[Any, SheetC
         if len(sheets) > 1:
             note = (f"{path} has {len(sheets)} sheets ({listing()}): reading the first visible "
                     f"one, {chosen.title!r}; choose another with --sheet NAME")
+    # The sheet's part in the zip, as openpyxl resolved it from the workbook's relationships
+    # (a private attribute of ReadOnlyWorksheet, stable since openpyxl 2.4).
     member = str(chosen._worksheet_path).lstrip("/")
     return chosen, SheetChoice(chosen.title, member, note)
 
