@@ -167,11 +167,23 @@ def write_registrants(path: str | Path, lines: Iterable[RegistrantLine], *,
                        output_format=output_format, sheet="Registrants")
 
 
+def capped(text: str, limit: int = EXCEL_CELL_LIMIT - 1) -> str:
+    """A cell's text as a spreadsheet can hold it: past ``limit`` characters (Excel's cell
+    limit, less one for the quote that keeps a formula-like text a text) its start and
+    ``… (cut: 123,456 characters in the list)``, so a hostile or broken cell is still shown,
+    named, and never silently cut by the spreadsheet."""
+    if len(text) <= limit:
+        return text
+    suffix = f" … (cut: {len(text):,} characters in the list)"
+    return text[:limit - len(suffix)] + suffix
+
+
 def write_rejects(path: str | Path, header: Sequence[str], rejections: Iterable[Rejection], *,
                   output_format: OutputFormat = "csv") -> int:
-    """Write rejected rows: row number, reason, then the row's cells as they were read."""
+    """Write rejected rows: row number, reason, then the row's cells as they were read (each
+    :func:`capped` at Excel's cell limit)."""
     columns = [h for h in header if h]
-    rows = ([r.row, r.reason, *(r.cells.get(h, "") for h in columns)]
+    rows = ([r.row, capped(r.reason), *(capped(r.cells.get(h, "")) for h in columns)]
             for r in sorted(rejections, key=lambda r: r.row))
     return write_table(path, ["row", "reason", *columns], rows, output_format=output_format,
                        sheet="Rejected rows")
