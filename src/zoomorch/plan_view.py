@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -104,15 +105,28 @@ def _context(event: Path, start_at: str | None, env_file: Path | None
     from zoomorch.db.store import open_store
     from zoomorch.zoom import ZoomClient
 
-    client = ZoomClient.from_env(env_file)
+    client = ZoomClient.from_env(env_file, profile=spec.account)
     return spec, client, open_store()
 
 
-def plan_command(event: Path, *, start_at: str | None = None, prune: bool = False,
-                 env_file: Path | None = None, console: Console | None = None) -> int:
-    """``zoomorch plan``: print what apply would do and any drift; writes nothing."""
+def _paths(events: Path | Sequence[Path]) -> list[Path]:
+    return [events] if isinstance(events, Path) else list(events)
+
+
+def plan_command(events: Path | Sequence[Path], *, start_at: str | None = None,
+                 prune: bool = False, env_file: Path | None = None,
+                 console: Console | None = None) -> int:
+    """``zoomorch plan``: print what apply would do and any drift; writes nothing. Over a
+    folder or several files: each event's plan, then the per-event table."""
     out = console or Console()
     err = Console(stderr=True, soft_wrap=True)
+    from zoomorch.provision import is_many
+
+    paths = _paths(events)
+    if is_many(paths):
+        return _plan_many(paths, start_at=start_at, prune=prune, env_file=env_file, out=out,
+                          err=err)
+    event = paths[0]
 
     def work() -> int:
         from rich.markup import escape
@@ -130,11 +144,20 @@ def plan_command(event: Path, *, start_at: str | None = None, prune: bool = Fals
     return run_guarded(err, work)
 
 
-def apply_command(event: Path, *, start_at: str | None = None, prune: bool = False,
-                  env_file: Path | None = None, console: Console | None = None) -> int:
-    """``zoomorch apply``: make Zoom match the file; print the webinar id and URLs."""
+def apply_command(events: Path | Sequence[Path], *, start_at: str | None = None,
+                  prune: bool = False, env_file: Path | None = None,
+                  console: Console | None = None) -> int:
+    """``zoomorch apply``: make Zoom match the file; print the webinar id and URLs. Over a
+    folder or several files: every event in turn, past failures, then the per-event table."""
     out = console or Console()
     err = Console(stderr=True, soft_wrap=True)
+    from zoomorch.provision import is_many
+
+    paths = _paths(events)
+    if is_many(paths):
+        return _apply_many(paths, start_at=start_at, prune=prune, env_file=env_file, out=out,
+                           err=err)
+    event = paths[0]
 
     def work() -> int:
         from zoomorch.provision import apply
@@ -150,6 +173,41 @@ def apply_command(event: Path, *, start_at: str | None = None, prune: bool = Fal
         return EXIT_OK if result.complete else EXIT_ZOOM
 
     return run_guarded(err, work)
+
+
+def _plan_many(paths: list[Path], *, start_at: str | None, prune: bool,
+               env_file: Path | None, out: Console, err: Console) -> int:
+    from zoomorch.provision import EventRun, plan, plan_summary, run_many
+
+    def one(spec: EventSpec, path: Path, client: ZoomClient, store: StateStore,
+            run: EventRun) -> int:
+        the_plan = plan(spec, client, store, prune=prune)
+        render_plan(the_plan, out)
+        run.changes = plan_summary(the_plan)
+        return EXIT_OK
+
+    return run_many(paths, one, title="plan: per event", out=out, err=err, start_at=start_at,
+                    env_file=env_file)
+
+
+def _apply_many(paths: list[Path], *, start_at: str | None, prune: bool,
+                env_file: Path | None, out: Console, err: Console) -> int:
+    from zoomorch.provision import EventRun, apply, plan_summary, run_many
+
+    def one(spec: EventSpec, path: Path, client: ZoomClient, store: StateStore,
+            run: EventRun) -> int:
+        result = apply(spec, client, store, prune=prune)
+        render_plan(result.plan, out)
+        render_result(result, out)
+        run.changes = plan_summary(result.plan) + f" (webinar {result.webinar_id})"
+        if result.not_kept:
+            run.error = "; ".join(f"Zoom did not keep {m.field}: {m.fix}"
+                                  for m in result.not_kept)
+            return EXIT_ZOOM
+        return EXIT_OK
+
+    return run_many(paths, one, title="apply: per event", out=out, err=err, start_at=start_at,
+                    env_file=env_file)
 
 
 def agenda_command(event: Path, *, start_at: str | None = None, as_json: bool = False,

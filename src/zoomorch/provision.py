@@ -15,14 +15,21 @@ comparison with what Zoom has now, so re-running after a crash simply finishes t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from zoomorch.db.store import StateStore, WebinarBinding, utcnow
 from zoomorch.event import EventSpec, Person, Role
+from zoomorch.outcome import EXIT_DEFERRED, EXIT_INPUT, EXIT_OK, EXIT_ZOOM
 from zoomorch.zoom import Panelist, Webinar, ZoomClient, ZoomNotFound
+from zoomorch.zoom.client import ClientPool
 
 Snapshot = dict[str, Any]
 Checkpoint = Callable[[str], None]
@@ -497,3 +504,138 @@ def _not_kept(spec: EventSpec, actual: Snapshot) -> tuple[NotKept, ...]:
                                        "in the Zoom web portal, then run `zoomorch apply` again")
         out.append(NotKept(name, wanted, actual.get(name), fix))
     return tuple(out)
+
+
+# --------------------------------------------------------------------------- many events
+
+
+class DuplicateEventKey(ValueError):
+    """Two event files in one run share a key (they would share one webinar)."""
+
+
+def event_paths(paths: Sequence[Path]) -> list[Path]:
+    """The event files named, each folder expanded to its ``*.toml`` files (sorted)."""
+    out: list[Path] = []
+    for path in paths:
+        out.extend(sorted(path.glob("*.toml")) if path.is_dir() else [path])
+    return out
+
+
+def is_many(paths: Sequence[Path]) -> bool:
+    """A run over a folder or several files (a table at the end), not one file as before."""
+    return len(paths) != 1 or paths[0].is_dir()
+
+
+@dataclass
+class EventRun:
+    """One event's line of a run over many: what it did, or why it failed."""
+
+    path: Path
+    event: str = ""  # the key, once the file is read
+    account: str = "—"
+    code: int = EXIT_OK
+    changes: str = ""
+    error: str = ""
+
+    @property
+    def result(self) -> str:
+        return {EXIT_OK: "ok", EXIT_DEFERRED: "deferred"}.get(self.code, "failed")
+
+    @property
+    def name(self) -> str:
+        return self.event or self.path.name
+
+
+def overall_exit(runs: Sequence[EventRun]) -> int:
+    """2 if any event had bad input (its file, list or credentials), else 1 if Zoom failed
+    any, else 3 if any has rows waiting for a later run, else 0."""
+    codes = {run.code for run in runs}
+    for code in (EXIT_INPUT, EXIT_ZOOM, EXIT_DEFERRED):
+        if code in codes:
+            return code
+    return EXIT_OK if not codes - {EXIT_OK} else EXIT_ZOOM
+
+
+def results_table(runs: Sequence[EventRun], title: str) -> Table:
+    """The per-event table a run over many events ends with."""
+    table = Table(title=title, title_justify="left")
+    for column in ("event", "account", "result", "changes", "error"):
+        table.add_column(column, overflow="fold")
+    for run in runs:
+        style = {"ok": "green", "deferred": "yellow"}.get(run.result, "bold red")
+        table.add_row(run.name, run.account, f"[{style}]{run.result}[/]",
+                      escape(run.changes or "—"), escape(run.error or "—"))
+    return table
+
+
+def plan_summary(the_plan: Plan) -> str:
+    """The changes column for one event: the webinar action and what it touches."""
+    parts: list[str] = [the_plan.webinar]
+    if the_plan.changes:
+        parts.append(f"{len(the_plan.changes)} settings")
+    if the_plan.panelist_writes:
+        parts.append(f"{len(the_plan.panelist_writes)} panelists")
+    if the_plan.drift:
+        parts.append(f"{len(the_plan.drift)} drifted")
+    return ", ".join(parts)
+
+
+EventWork = Callable[[EventSpec, Path, ZoomClient, StateStore, EventRun], int]
+
+
+def run_many(paths: Sequence[Path], work: EventWork, *, title: str, out: Console,
+             err: Console, start_at: str | None = None, env_file: Path | None = None,
+             input_errors: tuple[type[Exception], ...] = (),
+             pool: ClientPool | None = None, store: StateStore | None = None) -> int:
+    """Run ``work`` for each event file in turn, past any event's failure; print the table.
+
+    Every event of one account profile uses the same client, and every profile of one Zoom
+    account the same pacer (:class:`ClientPool`). Returns :func:`overall_exit`.
+    """
+    import io
+
+    from zoomorch.db.store import open_store
+    from zoomorch.event import load_event
+    from zoomorch.outcome import run_guarded
+
+    files = event_paths(paths)
+    runs: list[EventRun] = []
+    seen: dict[str, Path] = {}
+    own_pool = pool is None
+    clients = pool if pool is not None else ClientPool.from_env(env_file)
+    the_store = store if store is not None else open_store()
+    try:
+        for path in files:
+            run = EventRun(path)
+            runs.append(run)
+
+            def one(path: Path = path, run: EventRun = run) -> int:
+                spec = load_event(path, start_at=start_at)
+                run.event, run.account = spec.key, spec.account or "default"
+                if spec.key in seen:
+                    raise DuplicateEventKey(
+                        f"{path}: key {spec.key!r} is also the key of {seen[spec.key]}; each "
+                        "event file needs its own key (it names the event's webinar)")
+                seen[spec.key] = path
+                return work(spec, path, clients.client(spec.account), the_store, run)
+
+            box = Console(file=io.StringIO(), width=200, soft_wrap=True)
+            run.code = run_guarded(box, one, input_errors=(DuplicateEventKey, *input_errors))
+            said = box.file.getvalue().strip()  # type: ignore[attr-defined]
+            if said:
+                err.print(f"{run.name}: {said}", markup=False, highlight=False)
+                if run.code != EXIT_OK and not run.error:
+                    run.error = said.splitlines()[0]
+    finally:
+        if own_pool:
+            clients.close()
+    if not files:
+        err.print("no event files (*.toml) in " + ", ".join(map(str, paths)), markup=False)
+        return EXIT_INPUT
+    out.print(results_table(runs, title))
+    failed = [run.name for run in runs if run.result == "failed"]
+    code = overall_exit(runs)
+    if failed:
+        err.print(f"{len(failed)} of {len(runs)} events failed: {', '.join(failed)} "
+                  f"(exit code {code})", markup=False, highlight=False)
+    return code

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from zoomorch.event import EventSpec
 
 EVENT_ARG = typer.Argument(..., exists=True, dir_okay=False, help="The event file (TOML).")
+EVENTS_ARG = typer.Argument(
+    ..., exists=True, help="An event file (TOML), several, or a folder of them (every *.toml "
+    "in it; each may name its Zoom account profile with account = \"...\").")
 START_AT = typer.Option(None, "--start-at",
                         help="Re-date the whole event: an ISO datetime or now+10m.")
 

@@ -7,31 +7,35 @@ from pathlib import Path
 import typer
 
 from zoomorch.cli.common import EVENT_ARG as _EVENT_ARG
+from zoomorch.cli.common import EVENTS_ARG as _EVENTS_ARG
 from zoomorch.cli.common import START_AT as _START_AT
 
 
 def plan_cmd(
-    event: Path = _EVENT_ARG,
+    events: list[Path] = _EVENTS_ARG,
     start_at: str | None = _START_AT,
     prune: bool = typer.Option(False, "--prune", help="Show extra panelists as removals."),
     env_file: Path | None = typer.Option(None, "--env-file", help="A .env file with ZOOM_*."),
 ) -> None:
-    """Show what apply would change in Zoom, and any drift since the last apply. Writes nothing."""
+    """Show what apply would change in Zoom, and any drift since the last apply. Writes nothing.
+    Over a folder or several files: each event, then a per-event table."""
     from zoomorch.plan_view import plan_command
 
-    raise typer.Exit(plan_command(event, start_at=start_at, prune=prune, env_file=env_file))
+    raise typer.Exit(plan_command(events, start_at=start_at, prune=prune, env_file=env_file))
 
 
 def apply_cmd(
-    event: Path = _EVENT_ARG,
+    events: list[Path] = _EVENTS_ARG,
     start_at: str | None = _START_AT,
     prune: bool = typer.Option(False, "--prune", help="Remove panelists that are not in the file."),
     env_file: Path | None = typer.Option(None, "--env-file", help="A .env file with ZOOM_*."),
 ) -> None:
-    """Make the webinar in Zoom match the event file (safe to re-run)."""
+    """Make the webinar in Zoom match the event file (safe to re-run). Over a folder or several
+    files: every event (past any one's failure), a per-event table, exit non-zero if any
+    failed."""
     from zoomorch.plan_view import apply_command
 
-    raise typer.Exit(apply_command(event, start_at=start_at, prune=prune, env_file=env_file))
+    raise typer.Exit(apply_command(events, start_at=start_at, prune=prune, env_file=env_file))
 
 
 def doctor_cmd(

@@ -39,6 +39,8 @@ from zoomorch.vocab.languages import CUE_LANGUAGES
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # Ids and the event key end up in URLs, file names and 200-character database columns.
 _PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+# An account profile name: the suffix of environment variable names (ZOOM_CLIENT_ID__ILO).
+_ACCOUNT = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 def _zone(value: str) -> str:
@@ -484,6 +486,9 @@ class EventSpec(_Model):
     """One event as the file describes it; validated and tz-aware."""
 
     key: str
+    # The Zoom account profile whose credentials run this event (ZOOM_*__NAME variables;
+    # None: the unsuffixed ZOOM_* ones). Never credentials themselves.
+    account: str | None = None
     webinar: Webinar
     people: list[Person] = []
     agenda: list[Segment] = Field(min_length=1)
@@ -502,6 +507,19 @@ class EventSpec(_Model):
                 "store, URLs and file names)",
                 "set key = \"...\" at the top of the file: lowercase letters, digits, '-' or "
                 "'_' (at most 100), e.g. 'imrf-2022-latam'")
+        return value
+
+    @field_validator("account")
+    @classmethod
+    def _account_shape(cls, value: str | None) -> str | None:
+        if value is not None and not _ACCOUNT.match(value):
+            raise FieldProblem(
+                f"{value!r} is not an account profile name (it becomes the suffix of the "
+                "ZOOM_*__NAME variables holding that account's credentials)",
+                'name the profile with lowercase letters, digits or \'_\' (at most 40, '
+                'starting with a letter), e.g. account = "ilo"; its credentials go in '
+                "ZOOM_ACCOUNT_ID__ILO, ZOOM_CLIENT_ID__ILO and ZOOM_CLIENT_SECRET__ILO, "
+                "never in the event file")
         return value
 
     # -- lookups ------------------------------------------------------------------------

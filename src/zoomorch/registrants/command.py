@@ -7,7 +7,10 @@ report and files out); :func:`sync_command` is what the CLI calls.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
@@ -22,12 +25,14 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from sqlalchemy import select
 
-from zoomorch.db.store import StateStore, open_store
+from zoomorch.db.store import StateStore, open_store, utcnow
+from zoomorch.db.tables import RegistrantSyncCall
 from zoomorch.event import EventSpec, load_event
-from zoomorch.outcome import EXIT_DEFERRED, EXIT_OK, EXIT_ZOOM, run_guarded
+from zoomorch.outcome import EXIT_DEFERRED, EXIT_INPUT, EXIT_OK, EXIT_ZOOM, run_guarded
 from zoomorch.registrants.columns import SUBMITTED_AT
-from zoomorch.registrants.ledger import SyncLedger
+from zoomorch.registrants.ledger import ADD_KINDS, SyncLedger
 from zoomorch.registrants.normalise import (
     QuestionRule,
     RegistrationList,
@@ -47,6 +52,7 @@ from zoomorch.registrants.output import (
 from zoomorch.registrants.plan import Via
 from zoomorch.registrants.source import SourceError, read_source_bytes
 from zoomorch.registrants.sync import RegistrantSync, SyncAborted, SyncProgress, SyncReport
+from zoomorch.registrants.values import email_key
 from zoomorch.registrants.workbook import read_table
 from zoomorch.zoom import ZoomClient
 from zoomorch.zoom.client import REGISTRANTS_PER_BATCH, REGISTRANTS_PER_STATUS_UPDATE
@@ -83,6 +89,28 @@ def source_path_for(spec: EventSpec, event_path: Path, source: Path | None) -> P
     )
 
 
+SOURCE_SUFFIXES = (".xlsx", ".csv", ".tsv", ".txt")
+
+
+def source_in_dir(spec: EventSpec, event_path: Path, source_dir: Path | None) -> Path:
+    """For a run over many events: ``DIR/KEY.xlsx`` (or .csv, .tsv, .txt) from
+    ``--source-dir``, else the event file's ``registrants.source``."""
+    if source_dir is not None:
+        found = [source_dir / f"{spec.key}{suffix}" for suffix in SOURCE_SUFFIXES
+                 if (source_dir / f"{spec.key}{suffix}").is_file()]
+        if len(found) > 1:
+            raise SyncInputError(
+                f"{event_path}: {' and '.join(map(str, found))} are both lists for event "
+                f"{spec.key!r}; keep one of them in {source_dir}")
+        if found:
+            return found[0]
+        if not spec.registrants.source:
+            raise SyncInputError(
+                f"{event_path}: no list for event {spec.key!r}: put {spec.key}.xlsx or "
+                f"{spec.key}.csv in {source_dir}, or set registrants.source in the event file")
+    return source_path_for(spec, event_path, None)
+
+
 def load_list(spec: EventSpec, path: Path,
               sheet: str | None = None) -> tuple[RegistrationList, str]:
     """Read and normalise the list (CSV/TSV, or a workbook's ``sheet``: by default its first
@@ -90,6 +118,32 @@ def load_list(spec: EventSpec, path: Path,
     data = read_source_bytes(path)  # read once: the digest is of the bytes that were parsed
     table = read_table(data, str(path), sheet)
     return normalise_table(table, rules_for_event(spec)), hashlib.sha256(data).hexdigest()
+
+
+class AccountLedger(SyncLedger):
+    """The ledger of a run over events on several Zoom accounts: Zoom's per-person daily rule
+    counts within one account, so today's registrations count only on ``account_webinars``
+    (the webinars of this event's account), not on another account's."""
+
+    def __init__(self, store: StateStore, event_key: str, webinar_id: int,
+                 account_webinars: frozenset[int]) -> None:
+        super().__init__(store, event_key, webinar_id)
+        self.account_webinars = account_webinars | {webinar_id}
+
+    def adds_today(self, now: datetime | None = None) -> Counter[str]:
+        now = now or utcnow()
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        counts: Counter[str] = Counter()
+        with self.store.session() as session:
+            rows = session.scalars(select(RegistrantSyncCall).where(
+                RegistrantSyncCall.kind.in_(ADD_KINDS),
+                RegistrantSyncCall.webinar_id.in_(sorted(self.account_webinars)),
+                RegistrantSyncCall.created_at >= midnight,
+                RegistrantSyncCall.created_at < midnight + timedelta(days=1)))
+            for row in rows:
+                for item in row.result or []:
+                    counts[email_key(str(item.get("email", "")))] += 1
+        return counts
 
 
 @dataclass(frozen=True)
@@ -112,6 +166,7 @@ def sync_event_registrants(
     progress: SyncProgress | None = None,
     sheet: str | None = None,
     output_format: OutputFormat = "csv",
+    account_webinars: frozenset[int] | None = None,
 ) -> tuple[SyncReport, SyncFiles]:
     """Sync the event's Zoom registrants with ``source``; write the files (CSV, or XLSX with
     ``output_format``) unless ``dry_run``."""
@@ -126,7 +181,8 @@ def sync_event_registrants(
     registrations, digest = load_list(spec, source, sheet)
     sync = RegistrantSync(
         client, webinar_id,
-        ledger=SyncLedger(store, spec.key, webinar_id),
+        ledger=(SyncLedger(store, spec.key, webinar_id) if account_webinars is None
+                else AccountLedger(store, spec.key, webinar_id, account_webinars)),
         automatic_approval=spec.registration.approval == "automatic",
         workers=workers, progress=progress,
     )
@@ -281,10 +337,20 @@ def _write_calls_needed(report: SyncReport) -> int:
     return calls
 
 
+def counts_summary(report: SyncReport) -> str:
+    """The changes column of a run over many events: each outcome that happened, the rows."""
+    counts = report.counts
+    parts = [f"{outcome.value} {n}" for outcome, n in counts.by_outcome.items() if n]
+    if counts.pruned:
+        parts.append(f"pruned {counts.pruned}")
+    return f"{counts.data_rows} rows: " + (", ".join(parts) or "nothing")
+
+
 def sync_command(
-    event: Path,
+    event: Path | Sequence[Path],
     *,
     source: Path | None = None,
+    source_dir: Path | None = None,
     prune: bool = False,
     dry_run: bool = False,
     out_dir: Path = Path("."),
@@ -294,15 +360,31 @@ def sync_command(
     sheet: str | None = None,
     output_format: OutputFormat = "csv",
 ) -> int:
-    """``zoomorch registrants sync``: returns the process exit code."""
+    """``zoomorch registrants sync``: returns the process exit code. Over a folder or several
+    event files: each event's list from ``source_dir`` or its file, then a per-event table."""
+    from zoomorch.provision import is_many
+
     out = console or Console()
     err = Console(stderr=True, soft_wrap=True)
+    paths = [event] if isinstance(event, Path) else list(event)
+    if is_many(paths):
+        if source is not None:
+            err.print("--source names one list; for several events use --source-dir (a "
+                      "folder of KEY.xlsx / KEY.csv) or registrants.source in each event file",
+                      markup=False, highlight=False)
+            return EXIT_INPUT
+        return _sync_many(paths, source_dir=source_dir, prune=prune, dry_run=dry_run,
+                          out_dir=out_dir, env_file=env_file, workers=workers, out=out,
+                          err=err, sheet=sheet, output_format=output_format)
+    event = paths[0]
 
     def work() -> int:
         spec = load_event(event)
-        path = source_path_for(spec, event, source)
+        path = (source_path_for(spec, event, source) if source is not None or
+                source_dir is None else source_in_dir(spec, event, source_dir))
         store = open_store()
-        with ZoomClient.from_env(env_file) as client, RichProgress(err) as bar:
+        with (ZoomClient.from_env(env_file, profile=spec.account) as client,
+              RichProgress(err) as bar):
             try:
                 report, files = sync_event_registrants(
                     spec, path, client, store, prune=prune, dry_run=dry_run, out_dir=out_dir,
@@ -332,12 +414,58 @@ def sync_command(
                     "again to finish the sync.")
 
 
+def _sync_many(paths: list[Path], *, source_dir: Path | None, prune: bool, dry_run: bool,
+               out_dir: Path, env_file: Path | None, workers: int, out: Console,
+               err: Console, sheet: str | None, output_format: OutputFormat) -> int:
+    from zoomorch.provision import EventRun, run_many
+
+    webinars: dict[int, frozenset[int]] = {}  # per client (account): its webinars' ids
+
+    def account_webinars(client: ZoomClient) -> frozenset[int]:
+        if id(client) not in webinars:
+            webinars[id(client)] = frozenset(w.id for w in client.iter_webinars())
+        return webinars[id(client)]
+
+    def one(spec: EventSpec, path: Path, client: ZoomClient, store: StateStore,
+            run: EventRun) -> int:
+        source = source_in_dir(spec, path, source_dir)
+        out.print(f"[bold]{spec.key}[/] ({run.account}): {source}", highlight=False)
+        with RichProgress(err) as bar:
+            try:
+                report, files = sync_event_registrants(
+                    spec, source, client, store, prune=prune, dry_run=dry_run,
+                    out_dir=out_dir, workers=workers, progress=bar, sheet=sheet,
+                    output_format=output_format, account_webinars=account_webinars(client))
+            except SyncAborted as aborted:
+                if aborted.report is not None:
+                    render_report(aborted.report, SyncFiles(None, None), out)
+                    run.changes = counts_summary(aborted.report)
+                run.error = str(aborted).splitlines()[0]
+                return EXIT_ZOOM
+        render_report(report, files, out)
+        run.changes = counts_summary(report)
+        if not report.counts.adds_up:
+            run.error = "the counts do not add up to the list's rows (please report this)"
+            return EXIT_ZOOM
+        if report.deferrals and not report.dry_run:
+            retry = [d.retry_at for d in report.deferrals if d.retry_at is not None]
+            n = len(report.deferrals)
+            run.error = (f"{n} {'row waits' if n == 1 else 'rows wait'} for a later run"
+                         + (f" (after {min(retry):%Y-%m-%d %H:%M} UTC)" if retry else ""))
+            return EXIT_DEFERRED
+        return EXIT_OK
+
+    return run_many(paths, one, title="registrants sync: per event", out=out, err=err,
+                    env_file=env_file, input_errors=(SourceError, SyncInputError))
+
+
 __all__ = [
     "RichProgress",
     "SyncFiles",
     "SyncInputError",
     "render_report",
     "rules_for_event",
+    "source_in_dir",
     "source_path_for",
     "sync_command",
     "sync_event_registrants",

@@ -75,6 +75,57 @@ def _email(value: object) -> str:
     return str(value or "").strip().casefold()
 
 
+class ClientPool:
+    """One client per account profile for a run over many events, and one pacer per Zoom
+    account: Zoom's limits are per account, so every event of an account (and two profiles
+    naming the same account) share one :class:`RateLimiter`.
+
+    ``settings_for(profile)`` returns the profile's ZoomSettings (raises ZoomConfigError).
+    """
+
+    def __init__(self, settings_for: Any, *, limits: dict[Any, float] | None = None,
+                 rate_safety: float = DEFAULT_SAFETY, **client_kwargs: Any) -> None:
+        self._settings_for = settings_for
+        self._limits = limits
+        self._safety = rate_safety
+        self._kwargs = client_kwargs
+        self._clients: dict[str, ZoomClient] = {}
+        self._limiters: dict[tuple[str, str], RateLimiter] = {}
+
+    @classmethod
+    def from_env(cls, env_file: str | os.PathLike[str] | None = None,
+                 **client_kwargs: Any) -> ClientPool:
+        return cls(lambda profile: load_settings(env_file, profile=profile), **client_kwargs)
+
+    def client(self, profile: str | None) -> ZoomClient:
+        """The profile's client (made on first use; the same one for every event after)."""
+        name = profile or "default"
+        if name not in self._clients:
+            settings = self._settings_for(profile)
+            account = (settings.credentials.api_base_url, settings.credentials.account_id)
+            limiter = self._limiters.get(account)
+            if limiter is None:
+                limiter = RateLimiter(settings.plan, safety=self._safety, limits=self._limits)
+                self._limiters[account] = limiter
+            self._clients[name] = ZoomClient(settings.credentials, settings.plan,
+                                             limiter=limiter, **self._kwargs)
+        return self._clients[name]
+
+    def limiter(self, profile: str | None) -> RateLimiter:
+        """The pacer the profile's client uses (shared by every profile of that account)."""
+        return self.client(profile).transport.limiter
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+
+    def __enter__(self) -> ClientPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 class ZoomClient:
     """A Zoom API client for one Server-to-Server OAuth app, safe to share among threads."""
 
@@ -102,10 +153,12 @@ class ZoomClient:
 
     @classmethod
     def from_env(
-        cls, env_file: str | os.PathLike[str] | None = None, **kwargs: Any
+        cls, env_file: str | os.PathLike[str] | None = None, *, profile: str | None = None,
+        **kwargs: Any,
     ) -> ZoomClient:
-        """A client from ZOOM_* variables (the environment wins over ``env_file``)."""
-        settings = load_settings(env_file)
+        """A client from ZOOM_* variables (the environment wins over ``env_file``); with
+        ``profile``, from that account profile's ZOOM_*__PROFILE variables."""
+        settings = load_settings(env_file, profile=profile)
         return cls(settings.credentials, settings.plan, **kwargs)
 
     def __repr__(self) -> str:

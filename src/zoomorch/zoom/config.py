@@ -1,4 +1,11 @@
-"""Where the client's credentials and settings come from: ZOOM_* variables or a .env file."""
+"""Where the client's credentials and settings come from: ZOOM_* variables or a .env file.
+
+An *account profile* (``account = "ilo"`` in an event file) reads the same variables with the
+profile's name as a suffix: ``ZOOM_ACCOUNT_ID__ILO``, ``ZOOM_CLIENT_ID__ILO``,
+``ZOOM_CLIENT_SECRET__ILO``, ``ZOOM_PLAN__ILO``, ``ZOOM_API_BASE_URL__ILO`` and
+``ZOOM_OAUTH_URL__ILO`` (environment or the same .env file). No profile, or ``default``, is the
+unsuffixed variables. A profile never falls back to another profile's values.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,8 @@ from zoomorch.zoom.errors import ZoomConfigError
 
 DEFAULT_API_BASE_URL = "https://api.zoom.us/v2"
 DEFAULT_OAUTH_URL = "https://zoom.us/oauth/token"
+
+DEFAULT_PROFILE = "default"
 
 _REQUIRED = {
     "ZOOM_ACCOUNT_ID": "the Account ID",
@@ -73,18 +82,39 @@ def read_environment(
     return values
 
 
+def is_default_profile(profile: str | None) -> bool:
+    return profile is None or profile == DEFAULT_PROFILE
+
+
+def variable_name(name: str, profile: str | None = None) -> str:
+    """``ZOOM_CLIENT_ID`` for the default profile, ``ZOOM_CLIENT_ID__ILO`` for ``ilo``."""
+    if is_default_profile(profile):
+        return name
+    assert profile is not None
+    return f"{name}__{profile.upper()}"
+
+
 def load_settings(
     env_file: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
+    profile: str | None = None,
 ) -> ZoomSettings:
-    """Build settings from the environment; a missing variable names itself and the fix."""
+    """Build settings from the environment (the ``profile``'s variables when one is named); a
+    missing variable names itself and the fix."""
     values = read_environment(env_file, environ)
+    if not is_default_profile(profile):
+        # The profile's variables under their plain names: the rest reads them as usual.
+        values = {name: values[variable_name(name, profile)]
+                  for name in (*_REQUIRED, "ZOOM_PLAN", "ZOOM_API_BASE_URL", "ZOOM_OAUTH_URL")
+                  if variable_name(name, profile) in values}
     missing = [name for name in _REQUIRED if not values.get(name, "").strip()]
     if missing:
         where = f" or in {env_file}" if env_file is not None else " or in a .env file"
-        lines = "; ".join(f"{name} ({_REQUIRED[name]})" for name in missing)
+        lines = "; ".join(f"{variable_name(name, profile)} ({_REQUIRED[name]})"
+                          for name in missing)
+        whose = "" if is_default_profile(profile) else f" for account profile {profile!r}"
         raise ZoomConfigError(
-            f"Missing Zoom setting(s): {lines}. Set them in the environment{where} — "
+            f"Missing Zoom setting(s){whose}: {lines}. Set them in the environment{where} — "
             "the values are on your Server-to-Server OAuth app's 'App Credentials' page "
             "in the Zoom App Marketplace."
         )
@@ -94,7 +124,8 @@ def load_settings(
     except ValueError:
         choices = ", ".join(p.value for p in Plan)
         raise ZoomConfigError(
-            f"ZOOM_PLAN={plan_name!r} is not a Zoom plan: use one of {choices} "
+            f"{variable_name('ZOOM_PLAN', profile)}={plan_name!r} is not a Zoom plan: "
+            f"use one of {choices} "
             "(webinars need a paid plan)."
         ) from None
     try:
@@ -108,7 +139,8 @@ def load_settings(
     except ValueError:
         # pydantic's message would echo the input; name the variables instead.
         raise ZoomConfigError(
-            "ZOOM_API_BASE_URL / ZOOM_OAUTH_URL must be http(s) URLs, e.g. "
+            f"{variable_name('ZOOM_API_BASE_URL', profile)} / "
+            f"{variable_name('ZOOM_OAUTH_URL', profile)} must be http(s) URLs, e.g. "
             f"{DEFAULT_API_BASE_URL} and {DEFAULT_OAUTH_URL}."
         ) from None
     return ZoomSettings(credentials=credentials, plan=plan)
