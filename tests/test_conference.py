@@ -219,3 +219,26 @@ def test_source_names_one_list_only(env: dict[str, str], tmp_path: Path) -> None
                                 env=env)
     assert result.exit_code == EXIT_INPUT
     assert "--source-dir" in result.output
+
+
+def test_doctor_checks_every_profile_the_folder_uses(
+        sandbox: Sandbox, ilo: Sandbox, env: dict[str, str], tmp_path: Path) -> None:
+    from zoomorch.doctor import Status, run_doctor
+
+    folder = tmp_path / "config"
+    folder.mkdir()
+    for key in ("ev-01", "ev-02", "ev-03"):
+        (folder / f"{key}.toml").write_text(event_text(key), encoding="utf-8")
+    checks = {c.name: c for c in run_doctor([folder], environ=env).checks}
+    for profile in ("default", "ilo"):
+        for name in ("Zoom settings", "rate plan", "credentials", "scopes: setup",
+                     "host user"):
+            assert checks[f"account {profile}: {name}"].status is Status.OK, name
+    assert "(used by ev-01, ev-03)" in checks["account ilo: scopes: setup"].detail
+    assert "(used by ev-02)" in checks["account default: scopes: setup"].detail
+
+    bare = {k: v for k, v in env.items() if "__ILO" not in k}
+    failed = {c.name: c for c in run_doctor([folder], environ=bare).checks}
+    assert failed["account ilo: Zoom settings"].status is Status.FAIL
+    assert "ZOOM_CLIENT_SECRET__ILO" in failed["account ilo: Zoom settings"].detail
+    assert failed["account default: credentials"].status is Status.OK

@@ -92,9 +92,9 @@ def features_of(spec: EventSpec, chat: bool) -> list[Feature]:
 def run_doctor(paths: Sequence[Path], *, env_file: Path | None = None,
                environ: Mapping[str, str] | None = None,
                client_factory: Callable[[Any], Any] | None = None) -> Checklist:
-    """Run every check; ``client_factory(settings)`` makes the Zoom client (tests pass one)."""
-    from zoomorch.zoom import ZoomClient, ZoomConfigError, ZoomError
-    from zoomorch.zoom.config import load_settings, read_environment
+    """Run every check; ``client_factory(settings)`` makes the Zoom client (tests pass one).
+    Events on several account profiles get the account checks once per profile."""
+    from zoomorch.zoom.config import DEFAULT_PROFILE
 
     env = os.environ if environ is None else environ
     out = Checklist()
@@ -107,21 +107,43 @@ def run_doctor(paths: Sequence[Path], *, env_file: Path | None = None,
             out.add(f"event {path.name}", Status.FAIL, str(exc).splitlines()[0],
                     "fix the event file as the message says (`zoomorch plan` shows all)")
 
+    # Each account profile the events name (none, or no events: the default profile).
+    profiles = sorted({spec.account or DEFAULT_PROFILE for _, spec in specs}
+                      or {DEFAULT_PROFILE}, key=lambda p: (p != DEFAULT_PROFILE, p))
+    for profile in profiles:
+        mine = [(path, spec) for path, spec in specs
+                if (spec.account or DEFAULT_PROFILE) == profile]
+        _account_checks(out, profile, mine if specs else [], env, env_file, client_factory,
+                        label="" if profiles == [DEFAULT_PROFILE] else f"account {profile}: ")
+    _local_checks(out, specs, env, env_file)
+    return out
+
+
+def _account_checks(out: Checklist, profile: str, specs: Sequence[tuple[Path, EventSpec]],
+                    env: Mapping[str, str], env_file: Path | None,
+                    client_factory: Callable[[Any], Any] | None, *, label: str) -> None:
+    """One account profile's checks: settings, plan, token, scopes, host user, Team Chat. With
+    several profiles each check's name starts with ``label`` (``account ilo: ``)."""
+    from zoomorch.zoom import ZoomClient, ZoomConfigError, ZoomError
+    from zoomorch.zoom.config import load_settings, read_environment, variable_name
+
+    names = ", ".join(variable_name(n, profile) for n in
+                      ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET"))
+    plan_var = variable_name("ZOOM_PLAN", profile)
+    start = len(out.checks)
     try:
-        settings = load_settings(env_file, environ=env)
+        settings = load_settings(env_file, environ=env, profile=profile)
     except ZoomConfigError as exc:
-        out.add("Zoom settings", Status.FAIL, str(exc),
-                "export ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET, or pass "
-                "--env-file")
-        _local_checks(out, specs, env, env_file)
-        return out
+        out.add("Zoom settings", Status.FAIL, str(exc), f"export {names}, or pass --env-file")
+        _prefix(out, start, label)
+        return
     out.add("Zoom settings", Status.OK, f"API {settings.credentials.api_base_url}")
-    if read_environment(env_file, env).get("ZOOM_PLAN", "").strip():
-        out.add("rate plan", Status.OK, f"ZOOM_PLAN={settings.plan.value}: calls are paced "
+    if read_environment(env_file, env).get(plan_var, "").strip():
+        out.add("rate plan", Status.OK, f"{plan_var}={settings.plan.value}: calls are paced "
                 "under that plan's limits")
     else:
-        out.add("rate plan", Status.FAIL, "ZOOM_PLAN is not set (pro is assumed)",
-                "export ZOOM_PLAN=free|pro|business as the account's plan: too high a plan "
+        out.add("rate plan", Status.FAIL, f"{plan_var} is not set (pro is assumed)",
+                f"export {plan_var}=free|pro|business as the account's plan: too high a plan "
                 "means Zoom's 429s, too low a slow sync")
 
     make = client_factory or (lambda s: ZoomClient(s.credentials, s.plan))
@@ -131,18 +153,22 @@ def run_doctor(paths: Sequence[Path], *, env_file: Path | None = None,
             granted = client.granted_scopes()
         except ZoomError as exc:
             out.add("credentials", Status.FAIL, f"no access token: {exc.message}",
-                    "check ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET and that the "
-                    "Server-to-Server OAuth app is activated")
-            _local_checks(out, specs, env, env_file)
-            return out
+                    f"check {names} and that the Server-to-Server OAuth app is activated")
+            return
         out.add("credentials", Status.OK, "Zoom issued an access token")
         _scopes(out, specs, granted)
         _host(out, specs, client)
         _team_chat(out, specs, client, env)
     finally:
         client.close()
-    _local_checks(out, specs, env, env_file)
-    return out
+        _prefix(out, start, label)
+
+
+def _prefix(out: Checklist, start: int, label: str) -> None:
+    """Name the checks from ``start`` on after their account profile."""
+    if label:
+        out.checks[start:] = [Check(label + c.name, c.status, c.detail, c.fix)
+                              for c in out.checks[start:]]
 
 
 def _chat_of(spec: EventSpec, path: Path, env: Mapping[str, str]) -> Any:
