@@ -36,6 +36,24 @@ if TYPE_CHECKING:
     from zoomorch.service.app import ServiceContext
 
 
+CLAIM_LEASE_ENV = "ZOOMORCH_CLAIM_LEASE_SECONDS"
+
+
+def claim_lease(env: Mapping[str, str] | None = None) -> float:
+    """How long a replica's claim on a delivery holds before another replica records it
+    interrupted (PostgreSQL replicas; longer than any channel's timeout). Default 30 s."""
+    import os
+
+    raw = (os.environ if env is None else env).get(CLAIM_LEASE_ENV, "").strip()
+    try:
+        value = float(raw) if raw else 30.0
+    except ValueError:
+        raise SetupError(f"{CLAIM_LEASE_ENV}={raw!r} is not a number of seconds") from None
+    if value <= 0:
+        raise SetupError(f"{CLAIM_LEASE_ENV} must be more than 0 seconds")
+    return value
+
+
 class SetupError(ValueError):
     """The live run cannot be put together; the message names the file or setting and the fix."""
 
@@ -100,10 +118,13 @@ class LiveRuntime:
         """The cue scheduler of every event (built once; started by the caller or the
         service)."""
         if self._scheduler is None:
+            from datetime import timedelta
+
             from zoomorch.delivery.scheduler import CueScheduler
 
             self._scheduler = CueScheduler(self.store, [], list(self.agendas.values()),
-                                           zoom=self.zoom, event_notifiers=self.channels)
+                                           zoom=self.zoom, event_notifiers=self.channels,
+                                           claim_lease=timedelta(seconds=claim_lease()))
         return self._scheduler
 
     def service_context(self, tokens: BoardTokens, *, webhook_secret: str | None,

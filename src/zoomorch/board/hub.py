@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 FeedItem = dict[str, Any]
 # (event slug, the cue published, or None: the event's plan changed)
 Listener = Callable[[str, FeedItem | None], None]
+# Tells the other replicas of a cue published here (PostgreSQL NOTIFY: zoomorch.db.notify).
+Relay = Callable[[str, FeedItem], None]
 
 
 class BoardHub:
@@ -30,10 +32,13 @@ class BoardHub:
         self._recent: dict[str, deque[FeedItem]] = {}
         self._seen: dict[str, set[str]] = {}
         self._keep = keep
+        self.relay: Relay | None = None
 
-    def publish(self, slug: str, item: FeedItem, *, dedupe_key: str | None = None) -> bool:
+    def publish(self, slug: str, item: FeedItem, *, dedupe_key: str | None = None,
+                relay: bool = True) -> bool:
         """Record ``item`` for ``slug`` and tell the listeners; False if ``dedupe_key`` was
-        seen."""
+        seen. A new item goes to :attr:`relay` too (the other replicas' boards), unless it
+        came from there (``relay=False``)."""
         with self._lock:
             if dedupe_key is not None:
                 seen = self._seen.setdefault(slug, set())
@@ -43,6 +48,11 @@ class BoardHub:
             self._recent.setdefault(slug, deque(maxlen=self._keep)).append(item)
             listeners = list(self._listeners)
         self._tell(listeners, slug, item)
+        if relay and self.relay is not None:
+            try:
+                self.relay(slug, item)
+            except Exception:
+                log.exception("relaying a cue of %s to the other replicas failed", slug)
         return True
 
     def poke(self, slug: str) -> None:

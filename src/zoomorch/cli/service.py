@@ -94,6 +94,13 @@ def serve_cmd(
                                               env_file=env_file, board=True))
     except SetupError as exc:
         raise exit_with("serve", exc) from None
+    from zoomorch.db.store import StoreInUse, serve_lock
+
+    try:
+        # SQLite is one process's store: a second serve on it stops here (replicas: PostgreSQL).
+        lock = serve_lock(runtime.store)
+    except StoreInUse as exc:
+        raise exit_with("serve", exc) from None
     ctx = runtime.service_context(tokens, webhook_secret=secret, run_scheduler=not no_scheduler)
     typer.echo(f"# zoomorch serve on http://{host}:{port}: {len(runtime.agendas)} event(s); "
                f"Zoom webhooks {'on' if secret else 'off (set ZOOM_WEBHOOK_SECRET_TOKEN)'}",
@@ -104,7 +111,11 @@ def serve_cmd(
                f"{key.id}, from {key.describe()})", err=True)
     from zoomorch.service.app import serve
 
-    serve(ctx, host=host, port=port)
+    try:
+        serve(ctx, host=host, port=port)
+    finally:
+        if lock is not None:
+            lock.close()
 
 
 def board_link_cmd(

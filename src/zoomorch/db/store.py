@@ -136,6 +136,39 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
+class StoreInUse(RuntimeError):
+    """Another ``zoomorch serve`` runs on this SQLite state store."""
+
+
+def serve_lock(store: StateStore) -> Any:
+    """Hold the SQLite store for this process (``zoomorch serve``): SQLite is one process's
+    store; replicas need PostgreSQL. The lock is a file next to the database, held (flock)
+    while the returned handle is open: a killed process releases it. None on PostgreSQL or
+    an in-memory database. Raises :class:`StoreInUse`, naming the fix."""
+    path = _sqlite_file(store.url)
+    if path is None:
+        return None
+    import fcntl
+
+    lock_path = path.with_name(path.name + ".serve.lock")
+    handle = open(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600), "r+")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise StoreInUse(
+            f"another zoomorch serve ({holder}) already runs on the SQLite state store "
+            f"{path}: SQLite serves one process only. Stop it, or run replicas on PostgreSQL "
+            "(set ZOOMORCH_STATE_URL=postgresql+psycopg://… for every replica)") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}")
+    handle.flush()
+    return handle
+
+
 def _private_sqlite_file(path: Path) -> None:
     """Create the database file 0600 before SQLite does (SQLite's default is 0644), or narrow
     an existing one and its companions that others can read."""

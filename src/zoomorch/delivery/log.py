@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect, Table, bindparam, select, update
 
+from zoomorch.db.notify import notify_in
 from zoomorch.db.store import StateStore, utcnow
 from zoomorch.db.tables import CueDelivery
 
@@ -314,6 +315,11 @@ class DeliveryLog:
                     outcomes.setdefault(columns, []).append(sql.for_driver(params))
                     pending.add(params["key"])
             write_outcomes()
+            # Every replica's boards hear of what was recorded, at this commit (PostgreSQL).
+            if not self._sqlite:
+                for slug in sorted({params["key"].split("|", 1)[0] for op, params, _ in batch
+                                    if op in (LogOp.FINISH, LogOp.MISSED)}):
+                    notify_in(conn, slug, "delivery")
         cursor.close()
         return results
 

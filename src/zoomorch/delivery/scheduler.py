@@ -50,7 +50,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPoolExecuto
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import event, select, update
+from sqlalchemy import and_, event, select, update
 
 from zoomorch.cues import (
     Cue,
@@ -62,6 +62,7 @@ from zoomorch.cues import (
     plan_cues,
 )
 from zoomorch.cues.model import message_cue
+from zoomorch.db.notify import notify_in
 from zoomorch.db.store import StateStore, utcnow
 from zoomorch.db.tables import CueDelivery
 from zoomorch.delivery.log import (
@@ -164,6 +165,7 @@ class CueScheduler:
         backoff: timedelta = timedelta(seconds=1),
         watch_every: timedelta = timedelta(seconds=1),
         channel_workers: int = 4,
+        claim_lease: timedelta = timedelta(seconds=30),
     ) -> None:
         self.store = store
         self.notifiers = list(notifiers)
@@ -174,6 +176,10 @@ class CueScheduler:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.watch_every = watch_every
+        self.claim_lease = claim_lease
+        # On PostgreSQL other replicas may run the same events: a claim is taken over only
+        # once its lease is over (its holder stopped), never at once.
+        self._replicas = store.engine.dialect.name == "postgresql"
         self._agendas: dict[str, CueAgenda] = {a.slug: a for a in agendas}
         self._plans: dict[str, dict[str, Cue]] = {}
         self._revisions: dict[str, int] = {}
@@ -390,20 +396,69 @@ class CueScheduler:
                 self.reschedule(self._agendas[slug])
             except Exception:
                 log.exception("re-planning %s failed", slug)
+        if self._replicas:
+            try:
+                self._sweep()
+            except Exception as exc:  # the database is away for a moment: the next tick
+                log.warning("looking for claims of stopped replicas failed: %s", exc)
 
     def _take_over(self, slugs: list[str]) -> None:
         """Deliveries of these events claimed by a process that stopped before their
         outcome: the channel may have shown them, so they are recorded interrupted, never
-        resent. Once per event, when this scheduler first schedules it."""
+        resent. Once per event, when this scheduler first schedules it; on PostgreSQL (other
+        replicas) only claims older than ``claim_lease``, and :meth:`_sweep` goes on."""
         new = [slug for slug in slugs if slug not in self._taken]
         with self.store.session() as session:
             for i in range(0, len(new), 500):
+                part = new[i:i + 500]
+                stale = self._stale_claims(part)
+                if self._replicas:
+                    for slug in session.scalars(select(CueDelivery.event_slug).where(stale)
+                                                .distinct()):
+                        notify_in(session, slug, "delivery")
                 session.execute(
-                    update(CueDelivery).where(CueDelivery.event_slug.in_(new[i:i + 500]),
-                                              CueDelivery.status == DeliveryStatus.SENDING)
+                    update(CueDelivery).where(stale)
                     .values(status=DeliveryStatus.INTERRUPTED, updated_at=utcnow(),
                             last_error="the scheduler stopped while delivering; not resent"))
         self._taken.update(new)
+
+    def _stale_claims(self, slugs: list[str]) -> Any:
+        where = [CueDelivery.event_slug.in_(slugs), CueDelivery.status == DeliveryStatus.SENDING]
+        if self._replicas:
+            where.append(CueDelivery.updated_at < utcnow() - self.claim_lease)
+        return and_(*where)
+
+    def _sweep(self) -> None:
+        """Replicas only (PostgreSQL): a claim whose lease is over (the replica delivering it
+        was killed) is recorded interrupted, never resent; a retry planned by a replica that
+        stopped is scheduled here (its claim is conditional: one replica takes it)."""
+        slugs = list(self._agendas)
+        if not slugs:
+            return
+        now = utcnow()
+        with self.store.session() as session:
+            stale = self._stale_claims(slugs)
+            taken = list(session.scalars(select(CueDelivery.key).where(stale)))
+            if taken:
+                session.execute(
+                    update(CueDelivery).where(CueDelivery.key.in_(taken),
+                                              CueDelivery.status == DeliveryStatus.SENDING)
+                    .values(status=DeliveryStatus.INTERRUPTED, updated_at=now,
+                            last_error="the replica delivering it stopped (its claim's lease "
+                                       "ran out); not resent"))
+                for key in taken:
+                    log.warning("cue delivery %s interrupted: the replica delivering it "
+                                "stopped; not resent", key)
+                for slug in sorted({k.split("|", 1)[0] for k in taken}):
+                    notify_in(session, slug, "delivery")
+            stranded = set(session.scalars(
+                select(CueDelivery.event_slug).where(
+                    CueDelivery.event_slug.in_(slugs),
+                    CueDelivery.status == DeliveryStatus.RETRYING,
+                    CueDelivery.next_attempt_at < now - 2 * self.watch_every).distinct()))
+        for slug in sorted(stranded):
+            log.info("retries of %s planned by a replica that stopped: scheduled here", slug)
+            self.reschedule(self._agendas[slug])
 
     # -- firing -------------------------------------------------------------------------
 

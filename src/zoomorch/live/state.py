@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from zoomorch.cues import Adjustment, AdjustmentKind, CueAgenda, LiveState, current_segment
+from zoomorch.db.notify import notify_in
 from zoomorch.db.store import StateStore, utcnow
 from zoomorch.db.tables import CueLive
 
@@ -242,6 +243,9 @@ def _change(store: StateStore, event_slug: str, change: Callable[[CueLive], bool
                     session.add(row)
                 row.revision = (row.revision or 0) + 1
                 row.updated_at = utcnow()
+                session.flush()
+                # The other replicas' boards and schedulers hear of it at the commit.
+                notify_in(session, event_slug, "live")
             break
         except (StaleDataError, IntegrityError):
             if attempt + 1 == _CHANGE_ATTEMPTS:

@@ -12,9 +12,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from zoomorch.cues import parse_amount, plan_cues
+from zoomorch.db.notify import REPLICA_ID
 from zoomorch.live.state import (
     LiveSource,
     UnknownMessage,
@@ -38,9 +40,28 @@ router = APIRouter()
 async def healthz(request: Request) -> dict[str, Any]:
     ctx = service_context(request)
     scheduler = ctx.scheduler
+    listener = ctx.listener
     return {"status": "ok", "events": sorted(ctx.agendas),
             "scheduler": "running" if scheduler and scheduler.scheduler.running else "off",
-            "webhooks": "configured" if ctx.webhook_secret else "not configured"}
+            "webhooks": "configured" if ctx.webhook_secret else "not configured",
+            "replica": REPLICA_ID,
+            "database": {
+                "dialect": ctx.store.engine.dialect.name,
+                "reachable": await run_in_threadpool(_reachable, ctx),
+                "listening": bool(listener is not None and listener.listening),
+                "last_notification_age_seconds": (listener.notification_age()
+                                                  if listener is not None else None)}}
+
+
+def _reachable(ctx: Any) -> bool:
+    """One trivial query against the state store (never raises)."""
+    try:
+        with ctx.store.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception as exc:
+        log.warning("the state database is not reachable: %s", type(exc).__name__)
+        return False
 
 
 @router.get("/api/events")

@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 from dotenv import dotenv_values
@@ -82,9 +83,13 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         ctx.events.start()
         if ctx.scheduler is not None:
             ctx.scheduler.start()
+        if ctx.listener is not None:
+            ctx.listener.start()
         try:
             yield
         finally:
+            if ctx.listener is not None:
+                await run_in_threadpool(ctx.listener.stop)
             feed.close()
             ctx.closing.set()
             ctx.events.stop()
@@ -162,6 +167,22 @@ def serve(ctx: ServiceContext, host: str = "127.0.0.1", port: int = DEFAULT_PORT
           log_level: str = "info") -> None:
     """Run the service in the foreground until Ctrl-C / SIGTERM. Its logs never carry a
     board link's token (:mod:`zoomorch.service.redact`)."""
-    uvicorn.run(create_app(ctx), host=host, port=port, log_level=log_level,
-                log_config=redact.log_config(), timeout_graceful_shutdown=3,
-                proxy_headers=False)
+    config = uvicorn.Config(create_app(ctx), host=host, port=port, log_level=log_level,
+                            log_config=redact.log_config(), timeout_graceful_shutdown=3,
+                            proxy_headers=False)
+    _Server(config, ctx).run()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, which tells the open boards at once when asked to stop: uvicorn
+    waits for open connections before the app's shutdown, and a board's stream would
+    otherwise be cancelled (with a traceback) after the graceful timeout."""
+
+    def __init__(self, config: uvicorn.Config, ctx: ServiceContext) -> None:
+        super().__init__(config)
+        self._ctx = ctx
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._ctx.closing.set()
+        self._ctx.stop_boards()
+        super().handle_exit(sig, frame)

@@ -16,6 +16,7 @@ from zoomorch.board.hub import BoardHub
 from zoomorch.board.state import BoardView, board_state, board_version, board_view
 from zoomorch.board.tokens import BoardAuthError, BoardGrant, BoardTokens, Role
 from zoomorch.cues import CueAgenda
+from zoomorch.db.notify import ChangeListener, notify
 from zoomorch.db.store import StateStore
 from zoomorch.delivery.scheduler import CueScheduler
 from zoomorch.live.webhooks import WebinarEventProcessor, agenda_time_translator, webinar_index
@@ -34,15 +35,22 @@ class ServiceContext:
     webhook_secret: str | None = field(default=None, repr=False)
     scheduler: CueScheduler | None = None
     webinar_ids: dict[int, str] = field(default_factory=dict)
-    poll_seconds: float = 1.0
+    # The boards' fallback when no notification comes (SQLite, or LISTEN down): a cheap query.
+    poll_seconds: float = 0.5
     heartbeat_seconds: float = 15.0
     closing: threading.Event = field(default_factory=threading.Event)
     events: WebinarEventProcessor | None = None
     # Tells the open boards that the service is stopping (set while the app runs).
     stop_boards: Callable[[], None] = field(default=lambda: None, repr=False)
+    # The other replicas' changes (PostgreSQL LISTEN); started and stopped with the app.
+    listener: ChangeListener | None = None
 
     def __post_init__(self) -> None:
         self.store.upgrade()
+        if self.listener is None:
+            self.listener = ChangeListener(self.store, self.from_replica)
+        if self.listener.enabled and self.hub.relay is None:
+            self.hub.relay = self._relay_cue
         if self.events is None:
             # Zoom's times are read on each event's timeline: a service run at --speed N
             # against a sandbox at the same speed records the real start, not the event time.
@@ -59,6 +67,24 @@ class ServiceContext:
             except Exception:
                 log.exception("re-planning %s failed; the watcher will retry", slug)
         self.hub.poke(slug)
+
+    def _relay_cue(self, slug: str, item: dict[str, Any]) -> None:
+        notify(self.store, slug, "cue", item)
+
+    def from_replica(self, change: dict[str, Any]) -> None:
+        """Another replica's change (on the listener's thread): a cue its boards got goes to
+        ours; a live-state change re-plans our cues; anything else refreshes our boards."""
+        slug = change.get("slug")
+        if not isinstance(slug, str) or slug not in self.agendas:
+            return
+        item = change.get("item")
+        what = change.get("what")
+        if what == "cue" and isinstance(item, dict):
+            self.hub.publish(slug, item, dedupe_key=str(item.get("cue_id")), relay=False)
+        if what == "live":
+            self.changed(slug)
+        else:
+            self.hub.poke(slug)
 
     def slug_for_webinar(self, webinar_id: int) -> str | None:
         known = self.webinar_ids.get(webinar_id)

@@ -1,0 +1,158 @@
+"""Changes told across replicas: PostgreSQL ``NOTIFY`` on one channel, and a listener thread.
+
+Every replica of ``zoomorch serve`` on one PostgreSQL database sends a notification on
+:data:`CHANNEL` when something a board shows changes (the live state's revision, a delivery
+recorded, a cue published to the boards); each replica listens on one dedicated connection in
+a background thread (:class:`ChangeListener`) and wakes its own boards and scheduler. The
+payload is JSON: ``{"slug": …, "what": "live" | "delivery" | "cue", "from": replica id}``, a
+cue's board item under ``"item"``. SQLite has no such thing: a single process needs none.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from zoomorch.db.store import StateStore
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zoomorch_live"
+REPLICA_ID_ENV = "ZOOMORCH_REPLICA_ID"
+# NOTIFY payloads must stay under 8000 bytes; a cue item larger than this goes without it.
+_MAX_PAYLOAD = 7000
+
+
+def replica_id() -> str:
+    """This process's name among replicas: ZOOMORCH_REPLICA_ID, else hostname-pid."""
+    return os.environ.get(REPLICA_ID_ENV, "").strip() or f"{socket.gethostname()}-{os.getpid()}"
+
+
+REPLICA_ID = replica_id()
+
+
+def payload(slug: str, what: str, item: dict[str, Any] | None = None) -> str:
+    body: dict[str, Any] = {"slug": slug, "what": what, "from": REPLICA_ID}
+    if item is not None:
+        body["item"] = item
+    encoded = json.dumps(body, ensure_ascii=False)
+    if len(encoded.encode()) > _MAX_PAYLOAD:
+        body.pop("item", None)
+        encoded = json.dumps(body, ensure_ascii=False)
+    return encoded
+
+
+def notify_in(where: Session | Connection, slug: str, what: str,
+              item: dict[str, Any] | None = None) -> None:
+    """NOTIFY within ``where``'s transaction (sent at its commit); nothing on SQLite."""
+    dialect = where.dialect if isinstance(where, Connection) else where.get_bind().dialect
+    if dialect.name != "postgresql":
+        return
+    where.execute(text("SELECT pg_notify(:channel, :payload)"),
+                  {"channel": CHANNEL, "payload": payload(slug, what, item)})
+
+
+def notify(store: StateStore, slug: str, what: str, item: dict[str, Any] | None = None) -> None:
+    """NOTIFY now, in a transaction of its own; nothing on SQLite. Never raises: the other
+    replicas' polling catches up on a notification lost."""
+    if store.engine.dialect.name != "postgresql":
+        return
+    try:
+        with store.engine.begin() as conn:
+            notify_in(conn, slug, what, item)
+    except Exception as exc:
+        log.warning("could not notify the other replicas (%s); they poll", type(exc).__name__)
+
+
+Handler = Callable[[dict[str, Any]], None]
+
+
+class ChangeListener:
+    """LISTEN on :data:`CHANNEL` in a background thread; ``handler`` gets each other replica's
+    notification (decoded). Reconnects with backoff (up to ``max_backoff`` seconds)."""
+
+    def __init__(self, store: StateStore, handler: Handler, *, max_backoff: float = 5.0) -> None:
+        self.store = store
+        self.handler = handler
+        self.max_backoff = max_backoff
+        self.listening = False
+        self.last_notification: float | None = None  # time.monotonic()
+        self.enabled = store.engine.dialect.name == "postgresql"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if not self.enabled or (self._thread is not None and self._thread.is_alive()):
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="zoomorch-listen", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def notification_age(self) -> float | None:
+        if self.last_notification is None:
+            return None
+        return round(time.monotonic() - self.last_notification, 3)
+
+    def _run(self) -> None:
+        backoff = 0.2
+        while not self._stop.is_set():
+            try:
+                self._listen()
+                backoff = 0.2
+            except Exception as exc:
+                log.warning("listening for changes of the other replicas failed (%s: %s); "
+                            "again in %.1fs, polling meanwhile", type(exc).__name__, exc,
+                            backoff)
+            finally:
+                self.listening = False
+            if self._stop.wait(backoff):
+                return
+            backoff = min(self.max_backoff, backoff * 2)
+
+    def _listen(self) -> None:
+        raw = self.store.engine.raw_connection()
+        conn: Any = raw.dbapi_connection
+        raw.detach()  # dedicated: never back to the pool
+        try:
+            conn.autocommit = True
+            conn.execute(f"LISTEN {CHANNEL}")
+            self.listening = True
+            while not self._stop.is_set():
+                for note in conn.notifies(timeout=0.5):
+                    self.last_notification = time.monotonic()
+                    self._handle(note.payload)
+                    if self._stop.is_set():
+                        break
+                conn.execute("SELECT 1")  # a dead connection shows here, not never
+        finally:
+            self.listening = False
+            try:
+                raw.close()
+            except Exception:  # noqa: S110 - already broken
+                pass
+
+    def _handle(self, raw: str) -> None:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return
+        if not isinstance(body, dict) or body.get("from") == REPLICA_ID:
+            return
+        try:
+            self.handler(body)
+        except Exception:
+            log.exception("handling a change of another replica failed")
