@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from http_receiver import HttpReceiver
+from http_receiver import Answer, HttpReceiver, Received
 from postgres_support import fresh_schema, postgres_server_url
 from replica_support import board_stream, cue_keys, start_replica
 from service_support import BOARD_KEY, wait_for
@@ -142,3 +143,57 @@ def test_a_second_serve_on_one_sqlite_store_is_refused_naming_postgresql(
         assert "Traceback" not in second.stderr
     finally:
         first.stop()
+
+
+def test_a_claim_held_by_a_killed_replica_is_recorded_interrupted_after_its_lease(
+        tmp_path: Path) -> None:
+    seed = quick_seed(tmp_path)
+    start = (datetime.now(UTC) + timedelta(seconds=10)).replace(microsecond=0)
+    lease = 8.0  # longer than the survivor takes to start
+    env = {"ZOOMORCH_CLAIM_LEASE_SECONDS": str(lease)}
+    release = threading.Event()
+
+    def hold_the_first(request: Received) -> Answer:
+        if len(rx.requests) == 1:
+            release.wait(20)  # replica A is sending this one when it is killed
+        return Answer()
+
+    with fresh_schema(postgres_server_url()) as url, \
+            HttpReceiver(respond=hold_the_first) as rx:
+        a = start_replica("replica-a", url, [seed], tmp_path, webhook=rx.url,
+                          start_at=start.isoformat(), extra_env=env)
+        b = None
+        try:
+            wait_for(lambda: rx.requests, timeout=30)
+            held = cue_keys(rx.requests[:1]).most_common(1)[0][0]
+            os.kill(a.process.pid, signal.SIGKILL)
+            a.process.wait()
+            release.set()
+            # The survivor comes up while the dead replica's claim is still fresh: it is
+            # neither resent nor taken over before its lease is over.
+            b = start_replica("replica-b", url, [seed], tmp_path, webhook=rx.url,
+                              start_at=start.isoformat(), extra_env=env)
+            up = time.time()
+            store = open_store(url)
+
+            def status_of(key: str) -> DeliveryStatus:
+                return next(r.status for r in deliveries(store, SLUG) if r.key == key)
+            assert status_of(held) is DeliveryStatus.SENDING
+            wait_for(lambda: status_of(held) is DeliveryStatus.INTERRUPTED, timeout=lease + 5)
+            wait_for(lambda: any("hard_stop" in k for k in cue_keys(rx.requests)), timeout=45)
+            time.sleep(1.0)
+            rows = deliveries(store, SLUG)
+            store.close()
+            log_b = b.log()
+        finally:
+            if b is not None:
+                b.stop()
+            a.stop()
+    keys = cue_keys(rx.requests)
+    assert max(keys.values()) == 1, [k for k, n in keys.items() if n > 1]
+    row = next(r for r in rows if r.key == held)
+    assert row.last_error is not None and "lease" in row.last_error
+    assert not [r for r in rows if r.status is DeliveryStatus.SENDING]
+    after = [r for r in rows if r.channel == "webhook" and r.due.timestamp() > up + 1]
+    assert after and all(r.status is DeliveryStatus.DELIVERED for r in after), after
+    assert "Traceback" not in log_b, log_b[-3000:]
