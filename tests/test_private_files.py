@@ -222,6 +222,10 @@ ALLOWED_WRITERS = {
     ("board/tokens.py", "os.open"): "board.key: os.open(..., 0o600) with O_EXCL",
     ("sandbox/store/facade.py", "tempfile.mkstemp"): "mkstemp creates 0600; then os.replace",
     ("plan_view.py", "write_bytes"): "the agenda's .ics: titles and times, no people",
+    # serve's SQLite lock: a pid, no people; opened 0600 and not truncated before the flock,
+    # so a refused second serve can still name the holder.
+    ("db/store.py", "os.open"): "state.sqlite3.serve.lock: os.open(..., 0o600), a pid only",
+    ("db/store.py", "open"): "the same lock's handle (open of the os.open descriptor)",
 }
 
 
