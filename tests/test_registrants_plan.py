@@ -59,7 +59,7 @@ def test_answers_languages_and_custom_questions_are_normalised() -> None:
         "Correo,Nombre,Apellidos,País,Organización,Idioma,Panel\n"
         "a@x.org,María José,Gómez Sáenz,México,OIT,español,youth\n"
         "b@x.org,Zoé,Denkers,Allemagne,BIT,Français,Climate\n"
-        "c@x.org,Cy,Ruggirello,IT,,de,Climate\n"
+        "c@x.org,Cy,Ruggirello,IT,,klingon,Climate\n"
         "d@x.org,Di,,IT,,,Other\n",
         rules,
     )
@@ -72,8 +72,20 @@ def test_answers_languages_and_custom_questions_are_normalised() -> None:
         "custom_questions": [{"title": "Panel", "value": "Climate"}],
     }
     reasons = [r.reason for r in result.rejections]
-    assert "preferred language 'de' is not ES, EN or FR" in reasons[0]
+    assert "preferred language 'klingon' is not one zoomorch knows (English, " in reasons[0]
     assert "'Other' is not one of: Youth, Climate" in reasons[1]
+
+
+def test_a_preferred_language_may_be_any_zoom_writes_its_emails_in() -> None:
+    """German, Portuguese, Japanese…: Zoom's registration emails come in them (its
+    ``language`` locales), so a list may ask for them, not only ES, EN and FR."""
+    result = load("Email,First name,Last name,Language\n"
+                  "a@x.org,Anna,Weber,Deutsch\n"
+                  "b@x.org,João,Silva,pt-BR\n"
+                  "c@x.org,Yuki,Sato,ja\n", RegistrationRules())
+    assert not result.rejections
+    assert [r.zoom_fields()["language"] for r in result.registrations] == [
+        "de-DE", "pt-PT", "jp-JP"]
 
 
 def test_language_questions_accept_codes_and_names_in_any_of_the_three_languages() -> None:

@@ -11,7 +11,7 @@ from functools import cache
 import pycountry
 
 from zoomorch.registrants.columns import header_key
-from zoomorch.vocab.languages import by_iso, fold, language_in_answer
+from zoomorch.vocab.languages import LANGUAGES, by_iso, fold, language_in_answer
 
 MAX_EMAIL = 128
 MAX_NAME = 64
@@ -98,28 +98,40 @@ def email_problem(email: str) -> str | None:
 
 
 class Language(StrEnum):
-    """A preferred language a list may ask for: the languages of the events zoomorch's lists
-    serve (ES, EN, FR); any other language of the table is recognised and refused by name.
-    The words and Zoom's locale come from the one table, :mod:`zoomorch.vocab.languages`."""
+    """A preferred language a list may give: any language of the one table
+    (:mod:`zoomorch.vocab.languages`), each one Zoom writes its registration emails in (its
+    ``language`` locale). Written as the ISO code, upper case."""
 
-    ES = "ES"
     EN = "EN"
+    ZH = "ZH"
+    JA = "JA"
+    DE = "DE"
     FR = "FR"
+    RU = "RU"
+    PT = "PT"
+    ES = "ES"
+    KO = "KO"
 
     @property
     def zoom_code(self) -> str:
         """Zoom's ``language`` value (the language of the registrant's confirmation emails)."""
-        return by_iso(self.value).zoom_locale
+        return by_iso(self.value.lower()).zoom_locale
+
+
+if {m.value for m in Language} != {lang.iso.upper() for lang in LANGUAGES}:
+    raise RuntimeError("registrants.values.Language differs from vocab.languages.LANGUAGES")
 
 
 def parse_language(value: str) -> Language | None:
-    """ES / EN / FR from a code, a locale or a language name in any language of the table
-    (``es``, ``es-ES``, ``castellano``, ``anglais``, ``Française``); None when blank."""
+    """A language from a code, a locale or a language name in any language of the table
+    (``es``, ``es-ES``, ``castellano``, ``anglais``, ``Française``, ``Deutsch``); None when
+    blank; ValueError naming the languages zoomorch knows otherwise."""
     if not fold(value):
         return None
     found = language_in_answer(value)
-    if found is None or found.iso.upper() not in Language.__members__:
-        raise ValueError(f"preferred language {value!r} is not ES, EN or FR")
+    if found is None:
+        known = ", ".join(lang.name for lang in LANGUAGES)
+        raise ValueError(f"preferred language {value!r} is not one zoomorch knows ({known})")
     return Language(found.iso.upper())
 
 
