@@ -24,6 +24,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8400/healthz', timeout=4)"]
 
 ENTRYPOINT ["zoomorch"]
-# Inside the container the service must listen on all interfaces for the published port;
-# docker-compose.yml publishes it on the host's loopback only.
+# The service binds 127.0.0.1 by default; inside the container it listens on all interfaces
+# so that the reverse proxy can reach it (docker-compose.yml publishes no port of it).
 CMD ["serve", "config", "--host", "0.0.0.0", "--port", "8400"]
