@@ -115,3 +115,20 @@ def test_board_fanout_json() -> None:
     assert figures["missing"] == 0  # every board saw every cue
     assert {"p50", "p99", "max", "mean"} <= figures["cue_to_board_ms"].keys()
     assert {"p50", "p99", "max", "mean"} <= figures["healthz_ms"].keys()
+
+
+@pytest.mark.slow
+def test_replicas_json() -> None:
+    from postgres_support import postgres_server_url
+
+    postgres_server_url()  # skips without a server (fails under CI)
+    figures = last_json("bench_replicas.py", "--events", "4", "--cues", "10", "--replicas",
+                        "2", "--window", "2", "--lead", "4", "--controls", "2", "--no-kill")
+    assert figures["benchmark"] == "replicas" and figures["replicas"] == 2
+    assert figures["duplicates"] == 0  # every (cue, recipient) at most once across replicas
+    assert figures["received"] > 0 and figures["cues"] == 40
+    for key in ("lateness_ms", "lateness_after_kill_ms", "control_to_all_boards_ms"):
+        assert {"n", "p50", "p99", "max", "mean"} <= figures[key].keys()
+    assert figures["control_to_all_boards_ms"]["n"] == 2
+    assert {"unaccounted", "cues_without_webhook_delivery", "missing_from_boards",
+            "tracebacks", "lost_recorded", "naive_baseline"} <= figures.keys()

@@ -1,0 +1,531 @@
+"""Replicas of `zoomorch serve` on one PostgreSQL database, with one killed -9 mid-run.
+
+`--events` (300) accelerated copies of config/imrf-2022-latam.toml (distinct keys, `advance =
+"auto"`, 2 + 20 event minutes, `--cues` (20) cues each: the seed's ten plus warnings) run on
+`--replicas` (3) real `zoomorch serve` processes sharing one fresh PostgreSQL schema, at the
+speed that makes every cue fall due within `--window` (30) seconds. Each replica gets
+`--webhook` to a loopback receiver that counts deliveries. One board stream per event is opened
+(spread across the replicas, as tests/test_replicas.py reads one); a board whose replica dies
+reconnects to a live one, as a browser behind a load balancer would. Halfway through the window
+one replica is killed -9 (`--no-kill`: none). Meanwhile `--controls` (30) `shift`/`extend`
+controls go to random live replicas' API with a controller link, each to an event that has a
+board open on every replica.
+
+Measured:
+- cue lateness at the receiver (arrival minus the cue's due time): p50/p99/max, all cues and
+  those due after the kill;
+- duplicates at the receiver (must be 0);
+- webhook cues neither delivered nor recorded lost (interrupted/missed) in the delivery log
+  (must be 0);
+- cues missing from a board: a cue delivered to the board channel that a board of its event
+  neither got pushed nor saw listed in a snapshot (must be 0; cues recorded lost with the killed
+  replica are not expected);
+- control-to-all-boards latency: from sending the control until every board of that event (on
+  every live replica) shows the revision it answered with: p50/p99/max (target p99 <= 1 s);
+- tracebacks in any replica's log (must be 0);
+- the machine's load; as the last line one JSON object (keys: docs/benchmarks.md).
+
+No naive baseline: the polling fallback alone (boards poll every 0.5 s) cannot be chosen
+without LISTEN/NOTIFY — the service has no switch for it (see docs/benchmarks.md).
+
+Needs a PostgreSQL server: ZOOMORCH_TEST_POSTGRES_URL (`export "$(scripts/ci-postgres.sh
+start)"`); a fresh schema is created and dropped.
+
+    .venv-ci/bin/python benchmarks/bench_replicas.py [--events 300] [--cues 20] [--replicas 3]
+
+Exit status 0 when the checks hold (0 duplicates, 0 unaccounted, 0 missing from boards,
+0 tracebacks, control p99 <= 1 s), 1 when they do not, 2 without a PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+from benchlib import LoadWatch, emit, rounded
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from postgres_support import POSTGRES_URL_ENV, fresh_schema  # noqa: E402
+from replica_support import Replica, start_replica  # noqa: E402
+from service_support import BOARD_KEY, read_sse  # noqa: E402
+
+SEED = ROOT / "config" / "imrf-2022-latam.toml"
+BEFORE_MINUTES = 2  # tech check 2 event minutes before the start, doors open 1
+EVENT_MINUTES = 20  # segments of 5 + 10 + 5
+SPAN_MINUTES = BEFORE_MINUTES + EVENT_MINUTES
+BASE_CUES = 10  # tech check, doors open, start, 3 segment starts, 3 time-ups, hard stop
+WARNING_ROOM = (4, 9, 4)  # warnings fit 1..n minutes before each segment's end
+
+
+# --------------------------------------------------------------------------- the events
+
+
+def _warnings(cues: int) -> list[list[int]]:
+    extra = cues - BASE_CUES
+    if not 0 <= extra <= sum(WARNING_ROOM):
+        raise SystemExit(f"--cues must be {BASE_CUES}..{BASE_CUES + sum(WARNING_ROOM)}")
+    out: list[list[int]] = [[], [], []]
+    while extra:
+        for i, room in enumerate(WARNING_ROOM):
+            if extra and len(out[i]) < room:
+                out[i].append(len(out[i]) + 1)
+                extra -= 1
+    return [sorted(w, reverse=True) for w in out]
+
+
+def event_text(key: str, cues: int) -> str:
+    text = SEED.read_text(encoding="utf-8")
+    warnings = iter(_warnings(cues))
+    subs = [(r'(?m)^key = ".*"$', f'key = "{key}"', 1),
+            (r"(?m)^duration_minutes = 60$", f"duration_minutes = {EVENT_MINUTES}", 1),
+            (r"(?m)^minutes = 50$", "minutes = 10", 1),
+            (r'(?m)^advance = "manual"$', 'advance = "auto"', 1),
+            (r"(?m)^tech_check_before = 30", f"tech_check_before = {BEFORE_MINUTES}", 1),
+            (r"(?m)^doors_open_before = 10", "doors_open_before = 1", 1),
+            (r"(?m)^handover_every = 30", "handover_every = 0", 1),
+            (r"(?m)^late_grace = 2", "late_grace = 5", 1),
+            (r"(?m)^console = true", "console = false", 1)]
+    for pattern, new, count in subs:
+        text, n = re.subn(pattern, new, text, count=count)
+        assert n == count, pattern
+    text, n = re.subn(r"(?m)^warnings = \[[^\]]*\]",
+                      lambda _m: f"warnings = {next(warnings)}", text)
+    assert n == 3
+    return text
+
+
+def write_events(directory: Path, events: int, cues: int) -> list[Path]:
+    paths = []
+    for i in range(events):
+        path = directory / f"ev{i:04d}.toml"
+        path.write_text(event_text(f"ev{i:04d}", cues), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+# --------------------------------------------------------------------------- the receiver
+
+
+class Receiver:
+    """Counts webhook deliveries: (arrival time, body) for every POST, answered 200."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[float, dict[str, Any]]] = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                at = time.time()
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                try:
+                    data = json.loads(body)
+                except ValueError:
+                    data = {"unreadable": body.decode(errors="replace")}
+                with outer.lock:
+                    outer.got.append((at, data))
+                self.send_response(200)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cues"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# --------------------------------------------------------------------------- the boards
+
+
+class Board:
+    """One board stream of one event; reconnects to the next live replica when its own ends.
+
+    Keeps the cue ids it was pushed or saw listed, and when each revision first showed."""
+
+    def __init__(self, slug: str, replicas: list[Replica], home: int, alive: list[bool],
+                 token: str) -> None:
+        self.slug, self.replicas, self.at, self.alive = slug, replicas, home, alive
+        self.token = token
+        self.seen: set[str] = set()
+        self.revision = -1
+        self.revision_at: dict[int, float] = {}
+        self.connected = threading.Event()
+        self.reconnects = 0
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self.changed = threading.Condition()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            replica = self.replicas[self.at]
+            url = f"{replica.base}/board/{self.slug}/stream?token={self.token}"
+            try:
+                with httpx.stream("GET", url, timeout=httpx.Timeout(10, read=None)) as resp:
+                    resp.raise_for_status()
+                    for name, data in read_sse(resp):
+                        if self._stop.is_set():
+                            return
+                        self._on(name, data)
+            except Exception as exc:
+                if self._stop.is_set():
+                    return
+                if self.alive[self.at]:
+                    self.errors.append(f"{replica.name}: {type(exc).__name__}: {exc}")
+            self.connected.clear()
+            if self._stop.is_set():
+                return
+            live = [i for i, ok in enumerate(self.alive) if ok]
+            if not live:
+                return
+            self.at = live[(live.index(self.at) + 1) % len(live)] if self.at in live else \
+                live[hash(self.slug) % len(live)]
+            self.reconnects += 1
+            time.sleep(0.05)
+
+    def _on(self, name: str, data: dict[str, Any]) -> None:
+        now = time.time()
+        if name == "cue":
+            self.seen.add(str(data.get("cue_id")))
+        elif name == "state":
+            self.seen.update(str(c.get("id")) for c in data.get("latest") or ())
+            revision = int(data.get("revision") or 0)
+            with self.changed:
+                if revision > self.revision:
+                    self.revision = revision
+                self.revision_at.setdefault(revision, now)
+                self.connected.set()
+                self.changed.notify_all()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def wait_revision(boards: list[Board], revision: int, timeout: float) -> float | None:
+    """The time the last of ``boards`` first showed ``revision`` or later; None on timeout."""
+    deadline = time.time() + timeout
+    for board in boards:
+        with board.changed:
+            while board.revision < revision:
+                left = deadline - time.time()
+                if left <= 0:
+                    return None
+                board.changed.wait(left)
+    return max(min(t for r, t in b.revision_at.items() if r >= revision) for b in boards)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def spread_ms(values: list[float]) -> dict[str, Any]:
+    ms = [v * 1000 for v in values]
+    return {"n": len(ms), "p50": rounded(pct(ms, 0.5), 1) if ms else None,
+            "p99": rounded(pct(ms, 0.99), 1) if ms else None,
+            "max": rounded(max(ms), 1) if ms else None,
+            "mean": rounded(statistics.fmean(ms), 1) if ms else None}
+
+
+def show(name: str, s: dict[str, Any]) -> str:
+    if not s["n"]:
+        return f"{name}: none"
+    return (f"{name}: n {s['n']}, p50 {s['p50']:.0f} ms, p99 {s['p99']:.0f} ms, "
+            f"max {s['max']:.0f} ms, mean {s['mean']:.0f} ms")
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--cues", type=int, default=20, help="cues per event (10..27)")
+    parser.add_argument("--replicas", type=int, default=3)
+    parser.add_argument("--window", type=float, default=30.0,
+                        help="real seconds in which every cue falls due")
+    parser.add_argument("--lead", type=float, default=None,
+                        help="seconds from launch to the first cue (default: by size)")
+    parser.add_argument("--controls", type=int, default=30)
+    parser.add_argument("--lease", type=float, default=3.0,
+                        help="ZOOMORCH_CLAIM_LEASE_SECONDS of every replica")
+    parser.add_argument("--no-kill", dest="kill", action="store_false")
+    parser.add_argument("--seed", type=int, default=14)
+    args = parser.parse_args()
+    server = os.environ.get(POSTGRES_URL_ENV, "").strip()
+    if not server:
+        print(f"{POSTGRES_URL_ENV} is not set: start a server with "
+              'export "$(scripts/ci-postgres.sh start)"', file=sys.stderr)
+        return 2
+    if args.replicas < (2 if args.kill else 1):
+        raise SystemExit("a kill needs at least 2 replicas")
+    rng = random.Random(args.seed)
+    speed = SPAN_MINUTES * 60 / args.window
+    lead = args.lead if args.lead is not None else 6 + 0.08 * args.events * args.replicas
+    tmp = Path(tempfile.mkdtemp(prefix="bench-replicas-"))
+    paths = write_events(tmp, args.events, args.cues)
+    slugs = [p.stem for p in paths]
+    from zoomorch.board.tokens import BoardTokens
+    from zoomorch.db.store import open_store
+    from zoomorch.delivery.log import DeliveryStatus, deliveries
+
+    tokens = BoardTokens(BOARD_KEY)
+    launched = time.time()
+    first_due = launched + lead
+    start = datetime.fromtimestamp(first_due + BEFORE_MINUTES * 60 / speed, UTC)
+    end_due = first_due + args.window
+    env = {"ZOOMORCH_CLAIM_LEASE_SECONDS": str(args.lease)}
+    print(f"{args.events} events x {args.cues} cues on {args.replicas} replicas, speed "
+          f"{speed:.1f}x (cues due within {args.window:.0f} s), first cue in {lead:.0f} s, "
+          f"lease {args.lease:g} s, kill: {'yes' if args.kill else 'no'}", flush=True)
+
+    load = LoadWatch().start()
+    receiver = Receiver()
+    replicas: list[Replica] = []
+    boards: list[Board] = []
+    controls: list[dict[str, Any]] = []
+    killed_at: float | None = None
+    killed_name: str | None = None
+    with fresh_schema(server) as url:
+        try:
+            common = {"webhook": receiver.url, "start_at": start.isoformat(),
+                      "speed": speed, "extra_env": env}
+            open_store(url).close()  # the schema migrated once, before the replicas race
+            replicas += [start_replica(f"replica-{i}", url, paths, tmp, wait=False, **common)
+                         for i in range(args.replicas)]
+            for r in replicas:
+                deadline = time.time() + 120
+                while True:
+                    try:
+                        if httpx.get(f"{r.base}/healthz", timeout=2).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    if r.process.poll() is not None or time.time() > deadline:
+                        raise RuntimeError(f"{r.name} did not come up: {r.log()[-2000:]}")
+                    time.sleep(0.2)
+            up = time.time()
+            alive = [True] * len(replicas)
+            viewer = {s: tokens.issue(s, "viewer", timedelta(hours=2)) for s in slugs}
+            boards = [Board(s, replicas, i % len(replicas), alive, viewer[s])
+                      for i, s in enumerate(slugs)]
+            # The events controlled get a board on every replica.
+            controlled = rng.sample(slugs, min(args.controls, len(slugs)))
+            for s in set(controlled):
+                home = slugs.index(s) % len(replicas)
+                boards += [Board(s, replicas, i, alive, viewer[s])
+                           for i in range(len(replicas)) if i != home]
+            by_slug: dict[str, list[Board]] = {}
+            for b in boards:
+                by_slug.setdefault(b.slug, []).append(b)
+            for b in boards:
+                b.connected.wait(max(1.0, first_due - time.time()))
+            ready = time.time()
+            print(f"replicas up after {up - launched:.1f} s, {len(boards)} boards connected "
+                  f"after {ready - launched:.1f} s (first cue due at {lead:.1f} s)", flush=True)
+
+            controllers = {s: tokens.issue(s, "controller", timedelta(hours=2))
+                           for s in set(controlled)}
+            kill_at = first_due + args.window / 2
+            # Controls spread over the window, around the kill.
+            times = sorted(first_due + args.window * (k + 0.5) / max(1, len(controlled))
+                           for k in range(len(controlled)))
+            for k, (slug, when) in enumerate(zip(controlled, times, strict=True)):
+                if args.kill and killed_at is None and when >= kill_at:
+                    pause = kill_at - time.time()
+                    if pause > 0:
+                        time.sleep(pause)
+                    victim = replicas[0]
+                    os.kill(victim.process.pid, signal.SIGKILL)
+                    killed_at, killed_name = time.time(), victim.name
+                    alive[0] = False
+                    victim.process.wait()
+                    print(f"killed {victim.name} (-9) at {killed_at - first_due:.1f} s into the "
+                          "window", flush=True)
+                pause = when - time.time()
+                if pause > 0:
+                    time.sleep(pause)
+                controls.append(control(slug, k, replicas, alive, controllers[slug],
+                                        by_slug[slug], rng))
+            if args.kill and killed_at is None:
+                time.sleep(max(0.0, kill_at - time.time()))
+                os.kill(replicas[0].process.pid, signal.SIGKILL)
+                killed_at, killed_name = time.time(), replicas[0].name
+                alive[0] = False
+                replicas[0].process.wait()
+            # Until the last cue is due, its lease (for a dead claim) and a little more.
+            hard_stops = set(slugs)
+            deadline = end_due + args.lease + 6
+            while time.time() < deadline:
+                with receiver.lock:
+                    done = {d.get("event") for _, d in receiver.got if d.get("kind") ==
+                            "hard_stop"}
+                if hard_stops <= done:
+                    break
+                time.sleep(0.2)
+            store = open_store(url)
+            settle = time.time() + args.lease + 3
+            while True:
+                rows = {s: deliveries(store, s) for s in slugs}
+                sending = sum(1 for rs in rows.values() for r in rs
+                              if r.status is DeliveryStatus.SENDING)
+                if not sending or time.time() > settle:
+                    break
+                time.sleep(0.5)
+            time.sleep(0.5)  # the last pushes reach the boards
+            rows = {s: deliveries(store, s) for s in slugs}
+            store.close()
+        finally:
+            for b in boards:
+                b.stop()
+            for r in replicas:
+                r.stop()
+            receiver.close()
+    load.stop()
+    return report(args, speed, lead, rows, receiver, boards, controls, replicas, killed_at,
+                  killed_name, sending, load, DeliveryStatus)
+
+
+def control(slug: str, k: int, replicas: list[Replica], alive: list[bool], token: str,
+            boards: list[Board], rng: random.Random) -> dict[str, Any]:
+    live = [i for i, ok in enumerate(alive) if ok]
+    at = rng.choice(live)
+    action = "shift" if k % 2 == 0 else "extend"
+    watching = [b for b in boards if b.connected.is_set()]
+    sent = time.time()
+    try:
+        answer = httpx.post(f"{replicas[at].base}/api/events/{slug}/{action}",
+                            json={"amount": "30s"},
+                            headers={"authorization": f"Bearer {token}"}, timeout=10)
+    except httpx.HTTPError as exc:
+        return {"slug": slug, "action": action, "error": f"{type(exc).__name__}: {exc}"}
+    if answer.status_code != 200:
+        return {"slug": slug, "action": action, "error": f"{answer.status_code} "
+                f"{answer.text[:200]}"}
+    revision = int(answer.json().get("revision") or 0)
+    seen = wait_revision(watching, revision, timeout=10)
+    return {"slug": slug, "action": action, "replica": replicas[at].name,
+            "boards": len(watching), "latency": None if seen is None else max(0.0, seen - sent)}
+
+
+def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, list[Any]],
+           receiver: Receiver, boards: list[Board], controls: list[dict[str, Any]],
+           replicas: list[Replica], killed_at: float | None, killed_name: str | None,
+           sending: int, load: LoadWatch, status: Any) -> int:
+    got = list(receiver.got)
+    keys = Counter(str(d.get("key")) for _, d in got)
+    duplicates = sum(n - 1 for n in keys.values() if n > 1)
+    first_arrival: dict[str, tuple[float, dict[str, Any]]] = {}
+    for at, d in got:
+        first_arrival.setdefault(str(d.get("key")), (at, d))
+    lateness = []
+    after_kill = []
+    for at, d in first_arrival.values():
+        due = datetime.fromisoformat(d["due"]).timestamp()
+        lateness.append(at - due)
+        if killed_at is not None and due > killed_at:
+            after_kill.append(at - due)
+    # Webhook deliveries are one per (cue, recipient): keys "slug|cue id|webhook|person".
+    webhook = [r for rs in rows.values() for r in rs if r.channel == "webhook"]
+    statuses = Counter(r.status.value for r in webhook)
+    lost_status = {status.INTERRUPTED, status.MISSED}
+    lost = {r.key for r in webhook if r.status in lost_status}
+    delivered = {r.key for r in webhook if r.status is status.DELIVERED} | set(keys)
+    unaccounted = len(({r.key for r in webhook} | set(keys)) - delivered - lost)
+    # A control can re-plan an event's cues (new ids): counted on the events left alone.
+    touched = {c["slug"] for c in controls}
+    covered = {(r.key.split("|")[0], r.cue_id) for r in webhook} | {
+        tuple(k.split("|")[:2]) for k in keys}
+    expected = args.events * args.cues
+    cues_unseen = (args.events - len(touched)) * args.cues - len(
+        {c for c in covered if c[0] not in touched})
+    # Boards: every cue the board channel delivered, on every board of its event.
+    missing = 0
+    board_lost = 0
+    for slug, rs in rows.items():
+        board_rows = [r for r in rs if r.channel == "board"]
+        want = {r.cue_id for r in board_rows if r.status is status.DELIVERED}
+        board_lost += sum(1 for r in board_rows if r.status in lost_status)
+        for b in boards:
+            if b.slug == slug:
+                missing += len(want - b.seen)
+    board_errors = sum(len(b.errors) for b in boards)
+    reconnects = sum(b.reconnects for b in boards)
+    latencies = [c["latency"] for c in controls if c.get("latency") is not None]
+    control_failed = [c for c in controls if c.get("latency") is None]
+    tracebacks = {r.name: r.log().count("Traceback") for r in replicas}
+    deadlocks = sum(r.log().count("DeadlockDetected") for r in replicas)
+    control_ms = spread_ms(latencies)
+    figures: dict[str, Any] = {
+        "benchmark": "replicas",
+        "events": args.events, "cues_per_event": args.cues, "replicas": args.replicas,
+        "speed": rounded(speed, 2), "window_s": args.window, "lead_s": rounded(lead, 1),
+        "lease_s": args.lease, "killed": killed_name,
+        "cues": expected, "cues_without_webhook_delivery": cues_unseen,
+        "webhook_deliveries": len({r.key for r in webhook} | set(keys)),
+        "received": len(got), "duplicates": duplicates,
+        "webhook_statuses": dict(sorted(statuses.items())),
+        "lost_recorded": len(lost), "unaccounted": unaccounted, "still_sending": sending,
+        "lateness_ms": spread_ms(lateness), "lateness_after_kill_ms": spread_ms(after_kill),
+        "boards": len(boards), "board_reconnects": reconnects, "board_errors": board_errors,
+        "board_lost_recorded": board_lost, "missing_from_boards": missing,
+        "controls": len(controls), "controls_unseen": len(control_failed),
+        "control_to_all_boards_ms": control_ms,
+        "tracebacks": sum(tracebacks.values()), "deadlocks_logged": deadlocks,
+        "naive_baseline": None,
+    }
+    ok = (duplicates == 0 and unaccounted == 0 and cues_unseen == 0 and missing == 0
+          and not control_failed and figures["tracebacks"] == 0 and control_ms["n"] > 0
+          and control_ms["p99"] <= 1000)
+    figures["checks_hold"] = ok
+    print(f"webhook: {len(got)} received, one per (cue, recipient), of {expected} cues "
+          f"({cues_unseen} cues without any), {duplicates} duplicates, statuses "
+          f"{dict(sorted(statuses.items()))}, {len(lost)} recorded lost (interrupted/missed), "
+          f"{unaccounted} unaccounted")
+    print(show("lateness, all cues", figures["lateness_ms"]))
+    print(show("lateness, cues due after the kill", figures["lateness_after_kill_ms"]))
+    print(f"boards: {len(boards)} streams, {reconnects} reconnects, {board_errors} errors, "
+          f"{missing} (board, cue) missing, {board_lost} board cues recorded lost")
+    print(show("control to all boards", control_ms)
+          + f" ({len(control_failed)} never seen: {control_failed[:3]})")
+    print(f"tracebacks in replica logs: {tracebacks} ({deadlocks} DeadlockDetected)")
+    print("naive baseline: none (polling alone cannot be chosen: no switch in the service)")
+    print(load.line())
+    print(f"checks hold: {'yes' if ok else 'no'}")
+    emit({**figures, **load.figures()})
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
