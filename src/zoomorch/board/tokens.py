@@ -20,7 +20,7 @@ import hashlib
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,8 +34,13 @@ KEY_FILE_NAME = "board.key"
 AUDIENCE = "zoomorch-board"
 ALGORITHM = "HS256"
 
-Role = Literal["viewer", "controller"]
+Role = Literal["viewer", "controller", "overview"]
+# The roles of a board link (one event); an "overview" link (:data:`OVERVIEW`) opens the
+# conference overview of every event the service runs (or of the events it names), and no
+# board: the overview hands out a viewer link per event itself (``/overview``).
 ROLES: tuple[Role, ...] = ("viewer", "controller")
+OVERVIEW: Role = "overview"
+OVERVIEW_EVENT = "*"  # the ``event`` claim of an overview link
 
 MAX_LINK_LIFETIME = timedelta(days=7)
 _CLOCK_SKEW = timedelta(minutes=1)  # between the host that issues and the one that verifies
@@ -58,7 +63,7 @@ def check_lifetime(expires_in: timedelta) -> None:
 # valid link otherwise, expired, signed for too long, for another event, watch-only; "other"
 # for anything else (its message says it).
 AuthReason = Literal["missing", "other_key", "invalid", "expired", "too_long", "other_event",
-                     "view_only", "other"]
+                     "view_only", "not_overview", "overview_only", "other"]
 
 
 class BoardAuthError(Exception):
@@ -81,6 +86,9 @@ class BoardGrant:
     role: Role
     expires: datetime
     language: str = "en"
+    issued: datetime | None = None
+    # An overview link's events (None: every event the service runs).
+    events: tuple[str, ...] | None = None
 
     @property
     def can_control(self) -> bool:
@@ -173,11 +181,22 @@ class BoardTokens:
               *, language: str = "en", now: datetime | None = None) -> str:
         if role not in ROLES:
             raise ValueError(f"role must be viewer or controller, not {role!r}")
+        return self._issue(event, role, expires_in, language, now)
+
+    def issue_overview(self, expires_in: timedelta = timedelta(hours=12), *,
+                       events: Sequence[str] | None = None, language: str = "en",
+                       now: datetime | None = None) -> str:
+        """An overview link: every event the service runs, or only ``events`` (slugs)."""
+        extra = {"events": sorted(set(events))} if events is not None else {}
+        return self._issue(OVERVIEW_EVENT, OVERVIEW, expires_in, language, now, extra)
+
+    def _issue(self, event: str, role: Role, expires_in: timedelta, language: str,
+               now: datetime | None, extra: Mapping[str, object] | None = None) -> str:
         check_lifetime(expires_in)
         issued = now or datetime.now(UTC)
         claims = {"aud": AUDIENCE, "event": event, "role": role, "lang": language,
                   "iat": int(issued.timestamp()),
-                  "exp": int((issued + expires_in).timestamp())}
+                  "exp": int((issued + expires_in).timestamp()), **(extra or {})}
         return jwt.encode(claims, self._key, algorithm=ALGORITHM,
                           headers={"kid": self.key_id})
 
@@ -206,8 +225,19 @@ class BoardTokens:
             raise BoardAuthError("this board link lives longer than 7 days, which is no longer "
                                  "allowed; ask the host for a new one", reason="too_long")
         role = claims.get("role")
-        if role not in ROLES:
+        if role not in (*ROLES, OVERVIEW):
             raise BoardAuthError("this board link is not valid", reason="invalid")
+        if need == OVERVIEW and role != OVERVIEW:
+            raise BoardAuthError("this is a board link, not an overview link; ask the host "
+                                 "for one (zoomorch overview-link)", status=403,
+                                 reason="not_overview")
+        if need != OVERVIEW and role == OVERVIEW:
+            raise BoardAuthError("this is an overview link: it opens the conference overview "
+                                 "(/overview), which links to each event's board", status=403,
+                                 reason="overview_only")
+        scope = claims.get("events")
+        events = (tuple(str(e) for e in scope) if isinstance(scope, list) and role == OVERVIEW
+                  else None)
         if event is not None and claims["event"] != event:
             raise BoardAuthError("this board link is for another event", status=403,
                                  reason="other_event")
@@ -215,7 +245,8 @@ class BoardTokens:
             raise BoardAuthError("this board link can watch but not control", status=403,
                                  reason="view_only")
         return BoardGrant(event=str(claims["event"]), role=role, expires=expires,
-                          language=str(claims.get("lang") or "en"))
+                          language=str(claims.get("lang") or "en"), issued=issued,
+                          events=events)
 
 
     def _other_key(self, token: str) -> BoardAuthError:

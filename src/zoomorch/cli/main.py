@@ -7,7 +7,7 @@ from __future__ import annotations
 import typer
 
 from zoomorch import __version__
-from zoomorch.cli import cues, registrants, rehearsal, report, sandbox, service, setup
+from zoomorch.cli import cues, registrants, rehearsal, report, sandbox, service, setup, status
 
 app = typer.Typer(
     name="zoomorch",
@@ -42,6 +42,8 @@ app.command("rehearse")(rehearsal.rehearse_cmd)
 app.add_typer(cues.cues_app, name="cues")
 app.command("serve")(service.serve_cmd)
 app.command("board-link")(service.board_link_cmd)
+app.command("overview-link")(service.overview_link_cmd)
+app.command("status")(status.status_cmd)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""``zoomorch serve`` and ``zoomorch board-link``. Thin: parse, build, call, print."""
+"""``zoomorch serve``, ``board-link`` and ``overview-link``. Thin: parse, build, call, print."""
 
 from __future__ import annotations
 
@@ -188,6 +188,45 @@ def board_link_cmd(
     token = BoardTokens(key.value).issue(slug, role, lifetime, language=language)
     suffix = "&view=speaker" if view == "speaker" else ""
     typer.echo(f"{base_url.rstrip('/')}/board/{slug}?token={token}{suffix}")
+
+
+def overview_link_cmd(
+    events: list[Path] = typer.Argument(
+        None, help="Only these event files or folders (a day, a track); default: every event "
+                   "the service runs."),
+    language: str = typer.Option("en", "--lang",
+                                 help=f"Overview language: {cue_languages_accepted()}."),
+    hours: float = typer.Option(12.0, "--hours", min=0.01, max=168.0,
+                                help="How long the link works, in hours (at most 168: 7 days)."),
+    base_url: str = typer.Option(
+        _DEFAULT_BASE_URL, "--base-url", envvar="ZOOMORCH_PUBLIC_URL",
+        help="Where people reach the service (env ZOOMORCH_PUBLIC_URL)."),
+) -> None:
+    """Print a signed link to the conference overview: every event on one page, live, with a
+    link to each event's board (watch only). Anyone holding it can watch them all.
+
+    Says on stderr which board key signed it and where that key came from."""
+    from zoomorch.board.tokens import BoardTokens, check_lifetime, load_board_key
+    from zoomorch.cues import LANGUAGES
+
+    if language not in LANGUAGES:
+        raise typer.BadParameter(f"use {cue_languages_accepted()}", param_hint="--lang")
+    lifetime = timedelta(hours=hours)
+    try:
+        check_lifetime(lifetime)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--hours") from None
+    slugs = ([load_event_or_exit(f, None).key for f in _event_files(events)]
+             if events else None)
+    try:
+        key = load_board_key()
+    except ValueError as exc:
+        raise exit_with("overview-link", exc) from None
+    scope = f"events {', '.join(slugs)}" if slugs else "every event the service runs"
+    typer.echo(f"# overview of {scope}; signed with board key {key.id}, from "
+               f"{key.describe()}", err=True)
+    token = BoardTokens(key.value).issue_overview(lifetime, events=slugs, language=language)
+    typer.echo(f"{base_url.rstrip('/')}/overview?token={token}")
 
 
 def _service_key_id(url: str) -> tuple[str | None, str]:

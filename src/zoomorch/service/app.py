@@ -15,6 +15,8 @@ assembled here from one router per part, each reading the :class:`ServiceContext
 - ``GET /board/{slug}?token=…`` — the cue board page, which hands the link to its stream in a
   cookie; ``GET /board/{slug}/stream`` — its server-sent events: one snapshot per change,
   shared by every board of the event (:mod:`zoomorch.service.board`, :mod:`zoomorch.board.feed`).
+- ``GET /overview?token=…`` — every event on one page, and ``GET /overview/state``, its JSON
+  (an overview link: :mod:`zoomorch.service.overview`).
 
 No log line carries a board token (:mod:`zoomorch.service.redact`). Webhook bodies are read
 with a cap and refused past it before they are buffered.
@@ -39,7 +41,7 @@ from starlette.concurrency import run_in_threadpool
 from zoomorch.board.feed import BoardFeed
 from zoomorch.board.page import error_page
 from zoomorch.board.tokens import BoardAuthError, Role
-from zoomorch.service import DEFAULT_PORT, api, board, redact, webhooks
+from zoomorch.service import DEFAULT_PORT, api, board, overview, redact, webhooks
 from zoomorch.service.context import ServiceContext, problem
 from zoomorch.service.webhooks import MAX_WEBHOOK_BODY, WEBHOOK_SECRET_ENV
 
@@ -114,6 +116,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(api.router)
     app.include_router(board.router)
+    app.include_router(overview.router)  # the conference overview (an overview link)
     return app
 
 
