@@ -278,7 +278,7 @@ def main() -> int:
     parser.add_argument("--lead", type=float, default=None,
                         help="seconds from launch to the first cue (default: by size)")
     parser.add_argument("--controls", type=int, default=30)
-    parser.add_argument("--lease", type=float, default=3.0,
+    parser.add_argument("--lease", type=float, default=10.0,
                         help="ZOOMORCH_CLAIM_LEASE_SECONDS of every replica")
     parser.add_argument("--no-kill", dest="kill", action="store_false")
     parser.add_argument("--seed", type=int, default=14)
@@ -358,32 +358,32 @@ def main() -> int:
             controllers = {s: tokens.issue(s, "controller", timedelta(hours=2))
                            for s in set(controlled)}
             kill_at = first_due + args.window / 2
+            killed: list[tuple[float, str]] = []
+
+            def kill() -> None:  # on time, whatever the controls are waiting for
+                victim = replicas[0]
+                os.kill(victim.process.pid, signal.SIGKILL)
+                killed.append((time.time(), victim.name))
+                alive[0] = False
+                victim.process.wait()
+                print(f"killed {victim.name} (-9) at {killed[0][0] - first_due:.1f} s into the "
+                      "window", flush=True)
+
+            timer = threading.Timer(max(0.0, kill_at - time.time()), kill)
+            if args.kill:
+                timer.start()
             # Controls spread over the window, around the kill.
             times = sorted(first_due + args.window * (k + 0.5) / max(1, len(controlled))
                            for k in range(len(controlled)))
             for k, (slug, when) in enumerate(zip(controlled, times, strict=True)):
-                if args.kill and killed_at is None and when >= kill_at:
-                    pause = kill_at - time.time()
-                    if pause > 0:
-                        time.sleep(pause)
-                    victim = replicas[0]
-                    os.kill(victim.process.pid, signal.SIGKILL)
-                    killed_at, killed_name = time.time(), victim.name
-                    alive[0] = False
-                    victim.process.wait()
-                    print(f"killed {victim.name} (-9) at {killed_at - first_due:.1f} s into the "
-                          "window", flush=True)
                 pause = when - time.time()
                 if pause > 0:
                     time.sleep(pause)
                 controls.append(control(slug, k, replicas, alive, controllers[slug],
                                         by_slug[slug], rng))
-            if args.kill and killed_at is None:
-                time.sleep(max(0.0, kill_at - time.time()))
-                os.kill(replicas[0].process.pid, signal.SIGKILL)
-                killed_at, killed_name = time.time(), replicas[0].name
-                alive[0] = False
-                replicas[0].process.wait()
+            if args.kill:
+                timer.join()
+                killed_at, killed_name = killed[0]
             # Until the last cue is due, its lease (for a dead claim) and a little more.
             hard_stops = set(slugs)
             deadline = end_due + args.lease + 6
@@ -443,7 +443,9 @@ def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, 
            receiver: Receiver, boards: list[Board], controls: list[dict[str, Any]],
            replicas: list[Replica], killed_at: float | None, killed_name: str | None,
            sending: int, load: LoadWatch, status: Any) -> int:
-    got = list(receiver.got)
+    # A POST cut short (its replica killed mid-send) has no readable body: counted apart.
+    unreadable = sum(1 for _, d in receiver.got if "key" not in d or "due" not in d)
+    got = [(at, d) for at, d in receiver.got if "key" in d and "due" in d]
     keys = Counter(str(d.get("key")) for _, d in got)
     duplicates = sum(n - 1 for n in keys.values() if n > 1)
     first_arrival: dict[str, tuple[float, dict[str, Any]]] = {}
@@ -463,6 +465,8 @@ def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, 
     lost = {r.key for r in webhook if r.status in lost_status}
     delivered = {r.key for r in webhook if r.status is status.DELIVERED} | set(keys)
     unaccounted = len(({r.key for r in webhook} | set(keys)) - delivered - lost)
+    # Received, yet logged interrupted/missed: a live replica's slow send outlived its lease.
+    logged_lost_but_received = len(lost & set(keys))
     # A control can re-plan an event's cues (new ids): counted on the events left alone.
     touched = {c["slug"] for c in controls}
     covered = {(r.key.split("|")[0], r.cue_id) for r in webhook} | {
@@ -494,9 +498,10 @@ def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, 
         "lease_s": args.lease, "killed": killed_name,
         "cues": expected, "cues_without_webhook_delivery": cues_unseen,
         "webhook_deliveries": len({r.key for r in webhook} | set(keys)),
-        "received": len(got), "duplicates": duplicates,
+        "received": len(got), "unreadable_posts": unreadable, "duplicates": duplicates,
         "webhook_statuses": dict(sorted(statuses.items())),
-        "lost_recorded": len(lost), "unaccounted": unaccounted, "still_sending": sending,
+        "lost_recorded": len(lost), "logged_lost_but_received": logged_lost_but_received,
+        "unaccounted": unaccounted, "still_sending": sending,
         "lateness_ms": spread_ms(lateness), "lateness_after_kill_ms": spread_ms(after_kill),
         "boards": len(boards), "board_reconnects": reconnects, "board_errors": board_errors,
         "board_lost_recorded": board_lost, "missing_from_boards": missing,
@@ -512,7 +517,7 @@ def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, 
     print(f"webhook: {len(got)} received, one per (cue, recipient), of {expected} cues "
           f"({cues_unseen} cues without any), {duplicates} duplicates, statuses "
           f"{dict(sorted(statuses.items()))}, {len(lost)} recorded lost (interrupted/missed), "
-          f"{unaccounted} unaccounted")
+          f"{unaccounted} unaccounted, {logged_lost_but_received} logged lost yet received")
     print(show("lateness, all cues", figures["lateness_ms"]))
     print(show("lateness, cues due after the kill", figures["lateness_after_kill_ms"]))
     print(f"boards: {len(boards)} streams, {reconnects} reconnects, {board_errors} errors, "
