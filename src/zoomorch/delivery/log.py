@@ -8,7 +8,9 @@ delivery is never made twice, and the scheduler rebuilds its jobs from it at eve
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -243,9 +245,23 @@ class DeliveryLog:
                     if not batch and self._closed:
                         return
                 try:
-                    if conn is None:
-                        conn = self._connect()
-                    results = self._write(conn, batch)
+                    for attempt in range(_CONCURRENT_ATTEMPTS):
+                        if conn is None:
+                            conn = self._connect()
+                        try:
+                            results = self._write(conn, batch)
+                            break
+                        except Exception as exc:
+                            state = _concurrency_failure(exc)
+                            if state is None or attempt + 1 == _CONCURRENT_ATTEMPTS:
+                                raise
+                            # Another replica's transaction met ours (PostgreSQL rolled one
+                            # of them back): the whole batch again, on a fresh connection.
+                            log.info("delivery log: a concurrent replica's write (SQLSTATE "
+                                     "%s); writing the batch again", state)
+                            conn.close()
+                            conn = None
+                            time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
                 except Exception as exc:
                     log.exception("writing the delivery log failed")
                     if conn is not None:
@@ -281,8 +297,14 @@ class DeliveryLog:
             outcomes.clear()
             pending.clear()
 
+        # In key order: replicas claiming the same deliveries (each scheduler fans a cue out
+        # in its own order) then take the rows' locks in one order, so their transactions
+        # queue instead of deadlocking. A key's own statements keep their order (the sort is
+        # stable), and each result goes back to its place in the batch.
+        order = sorted(range(len(batch)), key=lambda i: str(batch[i][1].get("key", "")))
         with conn.begin():
-            for i, (op, params, _) in enumerate(batch):
+            for i in order:
+                op, params, _ = batch[i]
                 if op is LogOp.FLUSH:
                     continue
                 if op is not LogOp.FINISH and params["key"] in pending:
@@ -322,6 +344,23 @@ class DeliveryLog:
                     notify_in(conn, slug, "delivery")
         cursor.close()
         return results
+
+
+# A batch rolled back by PostgreSQL for a concurrent transaction (deadlock_detected,
+# serialization_failure) is written again, this many times at most.
+_CONCURRENT_ATTEMPTS = 5
+_CONCURRENCY_STATES = frozenset({"40P01", "40001"})
+
+
+def _concurrency_failure(exc: BaseException) -> str | None:
+    """The SQLSTATE of an error PostgreSQL raises when a concurrent transaction made it roll
+    ours back (retrying is the answer), else None. The driver's error may come wrapped by
+    SQLAlchemy (``.orig``)."""
+    for error in (exc, getattr(exc, "orig", None)):
+        state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if state in _CONCURRENCY_STATES:
+            return str(state)
+    return None
 
 
 class _Statements:
