@@ -149,14 +149,27 @@ def test_a_lists_preferred_language_reads_through_the_table(
     assert parse_language(written) is expected
 
 
-@pytest.mark.parametrize("written", ["Deutsch", "de", "US", "中文", "Klingon"])
-def test_a_lists_preferred_language_outside_es_en_fr_is_refused_by_name(written: str) -> None:
-    with pytest.raises(ValueError, match=f"preferred language '{written}' is not ES, EN or FR"):
+@pytest.mark.parametrize(("written", "expected"), [
+    ("Deutsch", ListLanguage.DE), ("de", ListLanguage.DE), ("中文", ListLanguage.ZH),
+    ("pt-BR", ListLanguage.PT), ("ja", ListLanguage.JA)])
+def test_a_lists_preferred_language_may_be_any_of_the_table(
+        written: str, expected: ListLanguage) -> None:
+    """Zoom writes its registration e-mails in each of them (its ``language`` locale)."""
+    assert parse_language(written) is expected
+
+
+@pytest.mark.parametrize("written", ["US", "Klingon", "Italiano"])
+def test_a_lists_preferred_language_outside_the_table_is_refused_naming_it(
+        written: str) -> None:
+    with pytest.raises(ValueError, match=f"preferred language '{written}' is not one "
+                                         r"zoomorch knows \(English, Chinese, "):
         parse_language(written)
 
 
 def test_zooms_registrant_locale_comes_from_the_table() -> None:
-    assert [lang.zoom_code for lang in ListLanguage] == ["es-ES", "en-US", "fr-FR"]
+    assert {lang.value: lang.zoom_code for lang in ListLanguage} == {
+        lang.iso.upper(): lang.zoom_locale for lang in table.LANGUAGES}
+    assert ListLanguage.ES.zoom_code == "es-ES" and ListLanguage.JA.zoom_code == "jp-JP"
 
 
 def test_the_table_in_the_event_file_docs_is_the_tables() -> None:
