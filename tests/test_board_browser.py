@@ -7,10 +7,7 @@ others alone. Screenshots go to ``tests/artifacts/board/`` (gitignored; the path
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,21 +21,13 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from browser_support import chrome, needs_chromium, seed_copies, serving
 from service_support import BOARD_KEY
 from zoomorch.board.page import COLOURS
 from zoomorch.board.tokens import BoardTokens, key_id
 
-REPO = Path(__file__).resolve().parents[1]
-SEED = REPO / "config" / "imrf-2022-latam.toml"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "board"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None or CHROMEDRIVER is None,
-    reason="Debian's chromium and chromium-driver are not installed "
-           "(apt-get install chromium chromium-driver; .ci/run does it)",
-)
+pytestmark = needs_chromium
 
 # Each test's event: its key and how long before the service started it was scheduled to
 # start (the webinar itself is started, or not, by the test).
@@ -52,12 +41,6 @@ EVENTS = {
     "board-colours": 60,
     "board-phone": 60,
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -98,44 +81,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`zoomorch serve` on a copy of the seed event per test, each scheduled to have started
     (a minute ago, mostly) — but no host has started any webinar yet (manual advance)."""
     root = tmp_path_factory.mktemp("board-browser")
-    events = root / "events"
-    events.mkdir()
-    seed = SEED.read_text(encoding="utf-8")
     now = datetime.now(UTC).replace(microsecond=0)
-    for slug, ago in EVENTS.items():
-        text = seed.replace('key = "imrf-2022-latam"', f'key = "{slug}"', 1)
-        text = re.sub(r"^start = .*$", f"start = {(now - timedelta(seconds=ago)).isoformat()}",
-                      text, count=1, flags=re.M)
-        (events / f"{slug}.toml").write_text(text, encoding="utf-8")
-    port = _free_port()
-    env = {**os.environ, "ZOOMORCH_STATE_DIR": str(root / "state"),
-           "ZOOMORCH_BOARD_SECRET": BOARD_KEY}
-    env.pop("ZOOMORCH_STATE_URL", None)
-    env.pop("ZOOMORCH_PUBLIC_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "zoomorch.cli.main", "serve", str(events), "--port", str(port),
-         "--no-console"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                _, err = process.communicate(timeout=5)
-                pytest.fail(f"zoomorch serve did not come up: {err[-2000:]}")
-            time.sleep(0.1)
-        yield Served(base, env, events, now)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    seed_copies(root / "events", {slug: now - timedelta(seconds=ago)
+                                  for slug, ago in EVENTS.items()})
+    with serving(root / "events", root / "state") as (base, env):
+        yield Served(base, env, root / "events", now)
 
 
 def _board_link(served: Served, slug: str, role: str, *extra: str) -> str:
@@ -153,21 +103,7 @@ def _board_link(served: Served, slug: str, role: str, *extra: str) -> str:
 
 
 def _chrome(tmp_path: Path, name: str) -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM or ""
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1280,900",
-                 "--autoplay-policy=no-user-gesture-required", "--lang=en-US",
-                 f"--user-data-dir={tmp_path / name}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER or ""), options=options)
-    driver.set_page_load_timeout(30)
-    return driver
+    return chrome(tmp_path / name)
 
 
 @pytest.fixture

@@ -4,10 +4,7 @@ Screenshots go to ``tests/artifacts/overview/`` (gitignored)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,20 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
+from browser_support import chrome, needs_chromium, seed_copies, serving
 from service_support import BOARD_KEY
 from zoomorch.board.tokens import BoardTokens, key_id
 
-REPO = Path(__file__).resolve().parents[1]
-SEED = REPO / "config" / "imrf-2022-latam.toml"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "overview"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None or CHROMEDRIVER is None,
-    reason="Debian's chromium and chromium-driver are not installed "
-           "(apt-get install chromium chromium-driver; .ci/run does it)",
-)
+pytestmark = needs_chromium
 
 # Each event's start, in seconds from when the service starts (negative: already due).
 EVENTS = {"ov-live": -60, "ov-late": -120, "ov-later": 3 * 3600}
@@ -46,69 +35,19 @@ class Served:
     events: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("overview-browser")
-    events = root / "events"
-    events.mkdir()
-    seed = SEED.read_text(encoding="utf-8")
     now = datetime.now(UTC).replace(microsecond=0)
-    for slug, offset in EVENTS.items():
-        text = seed.replace('key = "imrf-2022-latam"', f'key = "{slug}"', 1)
-        text = re.sub(r"^start = .*$", f"start = {(now + timedelta(seconds=offset)).isoformat()}",
-                      text, count=1, flags=re.M)
-        (events / f"{slug}.toml").write_text(text, encoding="utf-8")
-    port = _free_port()
-    env = {**os.environ, "ZOOMORCH_STATE_DIR": str(root / "state"),
-           "ZOOMORCH_BOARD_SECRET": BOARD_KEY}
-    env.pop("ZOOMORCH_STATE_URL", None)
-    env.pop("ZOOMORCH_PUBLIC_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "zoomorch.cli.main", "serve", str(events), "--port", str(port),
-         "--no-console"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                _, err = process.communicate(timeout=5)
-                pytest.fail(f"zoomorch serve did not come up: {err[-2000:]}")
-            time.sleep(0.1)
-        yield Served(base, env, events)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    seed_copies(root / "events", {slug: now + timedelta(seconds=offset)
+                                  for slug, offset in EVENTS.items()})
+    with serving(root / "events", root / "state") as (base, env):
+        yield Served(base, env, root / "events")
 
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM or ""
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-dev-shm-usage", "--window-size=1400,700",
-                 "--lang=en-US", f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER or ""), options=options)
-    driver.set_page_load_timeout(30)
+    driver = chrome(tmp_path / "chromium-profile", window="1400,700")
     try:
         yield driver
     finally:
