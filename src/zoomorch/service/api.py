@@ -7,8 +7,9 @@ Bearer`` or ``?token=`` — the board's link."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -27,7 +28,9 @@ from zoomorch.live.state import (
     post_message,
     shift,
 )
-from zoomorch.service.context import grant, problem, service_context
+from zoomorch.service.context import ServiceContext, grant, problem, service_context
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,19 @@ async def event_plan(slug: str, request: Request) -> dict[str, Any]:
     return await run_in_threadpool(compute)
 
 
+async def _change_then_state(ctx: ServiceContext, slug: str, language: str,
+                             change: Callable[[], T]) -> tuple[T, dict[str, Any]]:
+    """Apply a live-state change off the event loop, wake every board of the event, and
+    answer the board snapshot in ``language``: ``(what change returned, snapshot)``. The
+    change's own errors reach the caller."""
+    def apply() -> tuple[T, dict[str, Any]]:
+        result = change()
+        ctx.changed(slug)
+        return result, ctx.state(slug, language)
+
+    return await run_in_threadpool(apply)
+
+
 async def _control(slug: str, request: Request, action: str) -> Response:
     ctx = service_context(request)
     g = grant(request, slug, "controller")
@@ -118,7 +134,7 @@ async def _control(slug: str, request: Request, action: str) -> Response:
         except ValueError as exc:
             return problem(400, str(exc))
 
-    def apply() -> dict[str, Any]:
+    def change() -> None:
         if action == "shift":
             assert amount is not None
             shift(ctx.store, slug, amount, by=LiveSource.BOARD)
@@ -128,11 +144,9 @@ async def _control(slug: str, request: Request, action: str) -> Response:
         else:
             # Before any start, `next` is the host saying "we are starting now".
             next_segment(ctx.store, slug, agenda=ctx.agendas[slug], by=LiveSource.BOARD)
-        ctx.changed(slug)
-        return ctx.state(slug, g.language)
 
     try:
-        state = await run_in_threadpool(apply)
+        _, state = await _change_then_state(ctx, slug, g.language, change)
     except ValueError as exc:
         return problem(400, str(exc))
     log.info("board control: %s %s%s", slug, action, f" {amount}" if amount else "")
@@ -180,14 +194,12 @@ async def post_event_message(slug: str, request: Request) -> Response:
         return problem(400, "id is a string of letters, digits, '-' or '_' (or leave it out)")
     text: str = body["text"]
 
-    def apply() -> tuple[str, dict[str, Any]]:
-        message_id = post_message(ctx.store, slug, text, by=LiveSource.BOARD, notify=notify,
-                                  message_id=given_id)
-        ctx.changed(slug)
-        return message_id, ctx.state(slug, g.language)
+    def change() -> str:
+        return post_message(ctx.store, slug, text, by=LiveSource.BOARD, notify=notify,
+                            message_id=given_id)
 
     try:
-        message_id, state = await run_in_threadpool(apply)
+        message_id, state = await _change_then_state(ctx, slug, g.language, change)
     except ValueError as exc:
         return problem(400, str(exc))
     # Not the text: it is the presenter's, not the log's.
@@ -205,13 +217,11 @@ async def acknowledge_event_message(slug: str, message_id: str, request: Request
     ctx = service_context(request)
     g = grant(request, slug, "viewer")
 
-    def apply() -> dict[str, Any]:
+    def change() -> None:
         acknowledge_message(ctx.store, slug, message_id, by=LiveSource.BOARD)
-        ctx.changed(slug)
-        return ctx.state(slug, g.language)
 
     try:
-        state = await run_in_threadpool(apply)
+        _, state = await _change_then_state(ctx, slug, g.language, change)
     except UnknownMessage as exc:
         return problem(404, str(exc))
     log.info("board message acknowledged: %s %s (%s link)", slug, message_id, g.role)
