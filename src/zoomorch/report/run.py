@@ -137,11 +137,13 @@ def language_question(spec: EventSpec) -> str:
 
 def run_of_show_for(spec: EventSpec, stored: StoredReport, store: StateStore | None, *,
                     agenda: CueAgenda | None = None, now: datetime | None = None,
-                    warnings: list[str] | None = None) -> RunOfShow:
+                    warnings: list[str] | None = None,
+                    webinar: WebinarRun | None = None) -> RunOfShow:
     """The run of show the report's segments are measured over: the event's live record in
     ``store`` if it is of this webinar (``agenda``: the clock a rehearsal ran on; default the
-    event file's), else estimated from Zoom's times and the planned lengths."""
-    webinar = stored.webinar(planned_start=spec.webinar.start_utc)
+    event file's), else estimated from Zoom's times and the planned lengths. ``webinar``: the
+    stored webinar report, when the caller has read it already."""
+    webinar = webinar or planned_webinar(spec, stored)
     agenda = agenda or agenda_from_event(spec)
     record = (load_live_record(store, agenda.slug) if store is not None
               else LiveRecord(agenda.slug, LiveState(), 0))
@@ -149,14 +151,20 @@ def run_of_show_for(spec: EventSpec, stored: StoredReport, store: StateStore | N
     return from_record(record, agenda, now, zoom_start=webinar.start, zoom_end=webinar.end)
 
 
-def analyse(spec: EventSpec, stored: StoredReport, ros: RunOfShow | None = None
-            ) -> AttendanceReport:
+def planned_webinar(spec: EventSpec, stored: StoredReport) -> WebinarRun:
+    """The stored webinar report, with the event file's planned start."""
+    return stored.webinar(planned_start=spec.webinar.start_utc)
+
+
+def analyse(spec: EventSpec, stored: StoredReport, ros: RunOfShow | None = None, *,
+            webinar: WebinarRun | None = None) -> AttendanceReport:
     """The attendance report of the stored snapshot, read page by page, with the segments
-    measured over the run of show ``ros`` (default: estimated from Zoom's times)."""
+    measured over the run of show ``ros`` (default: estimated from Zoom's times).
+    ``webinar``: the stored webinar report, when the caller has read it already."""
     question = language_question(spec)
-    webinar = stored.webinar(planned_start=spec.webinar.start_utc)
+    webinar = webinar or planned_webinar(spec, stored)
     as_of = stored.snapshot.completed_at or stored.snapshot.started_at
-    ros = ros or run_of_show_for(spec, stored, None)
+    ros = ros or run_of_show_for(spec, stored, None, webinar=webinar)
     return build_report(
         webinar, stored.participants(), stored.registrants(question),
         roster_for(spec, *_unzip(stored.panelists())), as_of=as_of,
@@ -228,8 +236,10 @@ def make_report(spec: EventSpec, store: StateStore, client: ZoomClient | None, *
         when = stored.snapshot.completed_at or stored.snapshot.started_at
         warnings.append(f"using the reports fetched from Zoom at {when:%Y-%m-%d %H:%M} UTC")
     began = time.perf_counter()
-    ros = run_of_show_for(spec, stored, store, agenda=agenda, warnings=warnings)
-    report = analyse(spec, stored, ros)
+    webinar = planned_webinar(spec, stored)
+    ros = run_of_show_for(spec, stored, store, agenda=agenda, warnings=warnings,
+                          webinar=webinar)
+    report = analyse(spec, stored, ros, webinar=webinar)
     if ros.estimated:
         warnings.append("no live record of the segments (the service did not run, or nobody "
                         "said `next`): segment boundaries are estimated from Zoom's times and "
