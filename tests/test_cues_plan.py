@@ -135,11 +135,11 @@ def test_texts_follow_the_recipients_language_and_zone(seed: CueAgenda) -> None:
     interpreter = next(r for r in seed.recipients if r.id == "interpreter-en-fr-a")
     assert moderator in seed.recipients_for(cue) and host in seed.recipients_for(cue)
     assert moderator.language == "es"
-    assert cue.text_for(moderator).startswith("Ahora: Interactive Dialogue — modera Ana María")
+    assert cue.text_for(moderator).startswith("Ahora: Diálogo interactivo — modera Ana María")
     assert "hasta las 08:25 (Bogotá)" in cue.text_for(moderator)  # her location
     assert cue.text_for(host).startswith("Now: Interactive Dialogue — moderator Ana María Diez")
     assert "until 15:25 (Geneva)" in cue.text_for(host)
-    assert cue.text["fr"].startswith("Maintenant : Interactive Dialogue")
+    assert cue.text["fr"].startswith("Maintenant : Dialogue interactif")
     assert "09:25 (New York)" in cue.text["fr"]  # the event's zone when no recipient
     assert interpreter.language == "fr"  # their first language
 
@@ -458,16 +458,16 @@ def test_minute_counts_agree_in_number_in_every_language(seed: CueAgenda) -> Non
     warnings = [c for c in plan_cues(agenda, live)
                 if c.kind == "warning" and c.segment_index == 0]
     two, one = warnings
-    assert two.text["es"].startswith("Quedan 2 min para Opening Remarks")
-    assert one.text["es"].startswith("Queda 1 min para Opening Remarks")
+    assert two.text["es"].startswith("Quedan 2 min para Palabras de apertura")
+    assert one.text["es"].startswith("Queda 1 min para Palabras de apertura")
     assert one.text["en"].startswith("1 min left for") and two.text["en"].startswith("2 min")
     assert one.text["fr"].startswith("Il reste 1 min pour")
     assert two.text["fr"].startswith("Il reste 2 min pour")
     assert one.text["de"].startswith("Noch 1 min für Opening Remarks")
     overrun = next(c for c in plan_cues(seed, live) if c.kind == "overrun")
     assert overrun.text == {"en": "Opening Remarks: +1 min over time.",
-                            "es": "Opening Remarks: +1 min fuera de tiempo.",
-                            "fr": "Opening Remarks : +1 min de dépassement.",
+                            "es": "Palabras de apertura: +1 min fuera de tiempo.",
+                            "fr": "Allocutions d'ouverture : +1 min de dépassement.",
                             "de": "Opening Remarks: +1 min überzogen."}
     odd = with_settings(seed, warnings={0: (timedelta(seconds=90),)})
     ninety = next(c for c in plan_cues(odd, live) if c.kind == "warning")

@@ -47,7 +47,7 @@ def test_each_recipient_reads_the_segment_in_their_language() -> None:
     agenda = seed_agenda()
     start = agenda.scheduled_start
     live = LiveState(actual_start=start, adjustments=(Adjustment("next", start + 5 * M),))
-    cues = [agenda.localised(c) for c in plan_cues(agenda, live)]
+    cues = plan_cues(agenda, live)
     time_up = next(c for c in cues if c.kind == CueKind.TIME_UP and c.segment_index == 1)
     by_id = {r.id: r for r in agenda.recipients}
     # The Spanish moderator and the English host get the same cue, each in their language.
@@ -58,9 +58,10 @@ def test_each_recipient_reads_the_segment_in_their_language() -> None:
     french = next(c for c in cues if c.kind == CueKind.SEGMENT_START and c.segment_index == 1)
     assert french.text_for(by_id["interpreter-en-fr-a"]).startswith(
         "Maintenant : Dialogue interactif — modération Ana María Diez")
-    # Without localising, a cue names its segment by the title in every language.
-    plain = next(c for c in plan_cues(agenda, live) if c.id == time_up.id)
-    assert plain.text_for(by_id["ana-maria-diez"]) == "Interactive Dialogue: se acabó el tiempo."
+    # The planner itself gives the titles: whatever renders a planned cue (the scheduler,
+    # the board, `cues plan`, a rehearsal's timeline) names the segment in each language.
+    assert time_up.params["titles"] == {"es": "Diálogo interactivo",
+                                        "fr": "Dialogue interactif"}
 
 
 def test_a_behind_cue_names_the_next_segment_in_the_readers_language() -> None:
@@ -71,7 +72,7 @@ def test_a_behind_cue_names_the_next_segment_in_the_readers_language() -> None:
     # Started 2 minutes late: the dialogue must end early for the closing to get its time.
     live = LiveState(actual_start=start + 2 * M,
                      adjustments=(Adjustment("next", start + 7 * M),))
-    behind = next(agenda.localised(c) for c in plan_cues(agenda, live)
+    behind = next(c for c in plan_cues(agenda, live)
                   if c.kind == CueKind.BEHIND and c.segment_index == 1)
     by_id = {r.id: r for r in agenda.recipients}
     assert behind.params["next"] == "Closing Remarks"

@@ -67,7 +67,7 @@ def _next_cue(store: StateStore, agenda: CueAgenda, now: datetime,
     if cue is None:
         return None
     return {"due": cue.due.isoformat(), "kind": str(cue.kind),
-            "text": render_text(agenda.localised(cue), cast(Language, language), agenda.zone),
+            "text": render_text(cue, cast(Language, language), agenda.zone),
             "projected": cue.projected}
 
 

@@ -208,7 +208,7 @@ def _state(plan: LivePlan, agenda: CueAgenda, language: str, latest: int) -> dic
             {"id": c.id, "due": c.due.isoformat(), "kind": c.kind,
              "segment": (agenda.segments[c.segment_index].title_in(lang)
                          if c.segment_index is not None else c.segment),
-             "text": render_text(agenda.localised(c), lang, agenda.zone),
+             "text": render_text(c, lang, agenda.zone),
              "delivered": c.id in delivered}
             for c in reversed(past[-latest:])
         ],

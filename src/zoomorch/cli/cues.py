@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import threading
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -121,7 +120,7 @@ def plan_cmd(
     for warning in event_warnings(spec):
         typer.echo(f"warning: {warning.render(str(event))}", err=True)
     agenda = agenda_from_event(spec, speed=speed)
-    cues = [agenda.localised(c) for c in plan_cues(agenda)]
+    cues = plan_cues(agenda)
     if as_json:
         typer.echo(json.dumps([c.as_json() for c in cues], ensure_ascii=False, indent=2))
         return
@@ -403,7 +402,6 @@ def status_cmd(
     agenda = _agenda(event, start_at)
     store = _store()
     plan = live_plan(store, agenda)
-    plan = replace(plan, cues=[agenda.localised(c) for c in plan.cues])
     ros = from_record(load_live_record(store, agenda.slug), agenda, plan.now)
     summary = _delivery_summary(plan)
     unrecorded = _unrecorded(plan)

@@ -247,20 +247,6 @@ class CueAgenda:
         wanted = set(cue.audience)
         return [r for r in self.recipients if r.audiences & wanted]
 
-    def localised(self, cue: Cue) -> Cue:
-        """``cue`` able to name its segments in each language: the titles of its segment (and
-        of the next one, which a ``behind`` cue names) go into its params, where
-        :func:`~zoomorch.cues.texts.render_text` finds them. The planner names segments by
-        their ``title``; whatever renders texts for people asks this first. Unchanged when
-        the event gives no title per language."""
-        index = cue.segment_index
-        if index is None or not any(s.titles for s in self.segments):
-            return cue
-        extra: dict[str, Any] = {"titles": self.segments[index].titles}
-        if "next" in cue.params and index + 1 < len(self.segments):
-            extra["next_titles"] = self.segments[index + 1].titles
-        return replace(cue, params={**cue.params, **extra})
-
     def language_fallbacks(self) -> list[str]:
         """One line per person whose cues are not in the language they speak, e.g.
         ``"Min-jun Park speaks Korean; no Korean cue texts, …: cues in English"``."""

@@ -272,6 +272,8 @@ def _generate(tl: _Timeline, agenda: CueAgenda, since: datetime | None = None,
     stop = tl.hard_stop + s.hard_stop_grace
     out: list[Cue] = []
 
+    titled = any(s.titles for s in agenda.segments)
+
     def add(kind: CueKind, scope: str, due_event: datetime, audience: tuple[str, ...],
             segment: SegmentPlan | None = None, projected: bool = False,
             not_before: datetime | None = None, **params: Any) -> None:
@@ -280,6 +282,12 @@ def _generate(tl: _Timeline, agenda: CueAgenda, since: datetime | None = None,
         due = agenda.to_real_time(due_event).astimezone(UTC)
         if not_before is not None and due < not_before:
             due = not_before  # the re-plan's moment, lost to rounding between the clocks
+        if segment is not None and titled:
+            # Its segment's titles per language (and the next one's, which a `behind` cue
+            # names), where render_text finds them: every text names them in its language.
+            params["titles"] = segment.titles
+            if "next" in params and segment.index + 1 < len(agenda.segments):
+                params["next_titles"] = agenda.segments[segment.index + 1].titles
         out.append(Cue(_cue_id(kind, scope, due), due, kind, audience,
                        segment.title if segment else None,
                        segment.index if segment else None, projected, False, params, zone))

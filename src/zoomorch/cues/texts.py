@@ -245,11 +245,12 @@ def _is_one(delta: timedelta) -> bool:
 def render_text(cue: Cue, language: Language, zone: ZoneInfo, place: str | None = None) -> str:
     """A cue's text in one language with times in ``zone``, labelled ``place`` (default: the
     zone's city). Segments are named in that language when the cue carries their titles
-    (:meth:`~zoomorch.cues.model.CueAgenda.localised`), else by their title."""
+    (the planner gives them when the event names segments per language), else by their
+    title."""
     catalogue = CATALOGUES[language]
     p = cue.params
     where = place_of(zone, place or "")
-    # The segment in the reader's language where the event gives one (CueAgenda.localised).
+    # The segment in the reader's language where the event gives one (the planner's params).
     values: dict[str, str] = {"segment": p.get("titles", {}).get(language) or cue.segment or ""}
     for name in ("start", "end"):
         if name in p:

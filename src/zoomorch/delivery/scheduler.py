@@ -287,7 +287,7 @@ class CueScheduler:
         jobs too once started (under the lock)."""
         slug = agenda.slug
         # Localised: each recipient's text names the segments in their language.
-        cues = [agenda.localised(c) for c in plan_cues(agenda, live) if not c.projected]
+        cues = [c for c in plan_cues(agenda, live) if not c.projected]
         cues += [message_cue(m.id, m.text, m.at, agenda.zone) for m in messages if m.notify]
         self._agendas[slug] = agenda
         self._plans[slug] = {c.id: c for c in cues}  # replaced whole: fire() reads it unlocked

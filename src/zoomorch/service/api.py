@@ -99,7 +99,7 @@ async def event_plan(slug: str, request: Request) -> dict[str, Any]:
                 "adjustments": [{"kind": a.kind, "at": a.at.isoformat(),
                                  "seconds": a.amount.total_seconds()}
                                 for a in live.adjustments],
-                "cues": [agenda.localised(c).as_json() for c in plan_cues(agenda, live)]}
+                "cues": [c.as_json() for c in plan_cues(agenda, live)]}
 
     return await run_in_threadpool(compute)
 
