@@ -286,19 +286,19 @@ def test_no_log_line_of_a_served_session_holds_a_board_token(
 
 
 def _counting_plans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every computation of a board state, by event (board_state reads the live plan once)."""
+    """Every computation of a board state, by event (a snapshot works out the plan once)."""
     import zoomorch.board.state as board_state_module
 
     calls: list[str] = []
-    real = board_state_module.live_plan
+    real = board_state_module.plan_under
     lock = threading.Lock()
 
-    def counted(store: Any, agenda: Any, now: Any = None) -> Any:
+    def counted(agenda: Any, *args: Any) -> Any:
         with lock:
             calls.append(agenda.slug)
-        return real(store, agenda, now)
+        return real(agenda, *args)
 
-    monkeypatch.setattr(board_state_module, "live_plan", counted)
+    monkeypatch.setattr(board_state_module, "plan_under", counted)
     return calls
 
 

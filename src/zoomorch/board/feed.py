@@ -4,18 +4,21 @@ Every open board of an event in one language reads the same snapshot. A *topic* 
 language) exists while it has boards; its one refresher task computes the snapshot when
 something changed and hands the same encoded bytes to every board:
 
-- at once when the hub says so (a cue published, the live state changed in this process);
-- when a cheap version of the event (:func:`~zoomorch.board.state.board_version`: the live
-  state's revision) differs from the one the snapshot was computed at — a change made by
-  another process (``zoomorch cues shift``);
+- at once when the hub says so (a cue published, the live state changed in this process or,
+  through PostgreSQL's NOTIFY, in another replica);
+- when the stored revision of the event's live state differs from the one its snapshot was
+  computed at: the polling fallback, for a change whose notification was lost or made by a
+  process that tells no one (``zoomorch cues shift`` from another terminal). One query reads
+  the revisions of every event with an open board every ``poll_seconds``, whatever the
+  number of events and boards;
 - at the next moment the snapshot itself says something changes (a cue falls due, a segment
   ends, the start), :attr:`~zoomorch.board.state.BoardView.changes_at`; a cue published then
   goes out in the same write as the snapshot that lists it.
 
-An unchanged state costs one small query per topic every ``poll_seconds``, whatever the number
-of boards; nothing is computed or sent. The countdown runs in the page from the snapshot's
-times. Each board is told the server's time when its snapshot is sent (``now``, which the page
-sets its clock by), so a shared snapshot is still right for a board that joins later.
+An unchanged state costs nothing but that one query; nothing is computed or sent. The
+countdown runs in the page from the snapshot's times. Each board is told the server's time
+when its snapshot is sent (``now``, which the page sets its clock by), so a shared snapshot is
+still right for a board that joins later.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from zoomorch.board.hub import BoardHub, FeedItem
@@ -90,21 +93,23 @@ class _Topic:
 
 class BoardFeed:
     """The boards' topics on one event loop. ``compute(slug, language)`` gives a
-    :class:`BoardView`; ``version(slug)`` a cheap value that changes with the event's stored
-    state. Create it on the loop that serves the streams (the app's lifespan)."""
+    :class:`BoardView`; ``versions(slugs)`` the stored revision of each event's live state
+    (one read for all). Create it on the loop that serves the streams (the app's lifespan)."""
 
     def __init__(self, hub: BoardHub, compute: Callable[[str, str], BoardView],
-                 version: Callable[[str], Hashable], *, poll_seconds: float = 1.0,
-                 settle_seconds: float = 0.05, slice_boards: int = 100) -> None:
+                 versions: Callable[[Collection[str]], Mapping[str, int]], *,
+                 poll_seconds: float = 1.0, settle_seconds: float = 0.05,
+                 slice_boards: int = 100) -> None:
         self.hub = hub
         self.settle_seconds = settle_seconds
         self.slice_boards = slice_boards
         self.compute = compute
-        self.version = version
+        self.versions = versions
         self.poll_seconds = poll_seconds
         self._loop = asyncio.get_running_loop()
         self._topics: dict[tuple[str, str], _Topic] = {}
         self._closed = False
+        self._poller: asyncio.Task[None] | None = None
         hub.add_listener(self._from_hub)
 
     # -- boards --------------------------------------------------------------------------
@@ -124,6 +129,8 @@ class BoardFeed:
         if topic.task is None or topic.task.done():
             topic.task = self._loop.create_task(self._refresh(topic),
                                                 name=f"board-feed {slug} {language}")
+        if self._poller is None or self._poller.done():
+            self._poller = self._loop.create_task(self._poll(), name="board-feed poll")
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -146,6 +153,8 @@ class BoardFeed:
             return
         self._closed = True
         self.hub.remove_listener(self._from_hub)
+        if self._poller is not None:
+            self._poller.cancel()
         for topic in self._topics.values():
             for sub in list(topic.subscribers):
                 sub.offer(CLOSED)
@@ -177,9 +186,28 @@ class BoardFeed:
                 topic.toasts.append(encoded)
             topic.wake.set()
 
+    async def _poll(self) -> None:
+        """The polling fallback: every ``poll_seconds``, one read of the revisions of the
+        events with boards; a topic whose snapshot is older is woken."""
+        while not self._closed and self._topics:
+            await asyncio.sleep(self.poll_seconds)
+            slugs = {t.slug for t in self._topics.values() if t.snapshot is not None}
+            if not slugs:
+                continue
+            try:
+                revisions = await asyncio.to_thread(self.versions, slugs)
+            except Exception as exc:  # the database is away for a moment: the next round
+                log.warning("reading the boards' revisions failed (%s); trying again",
+                            type(exc).__name__)
+                continue
+            for topic in list(self._topics.values()):
+                seen = topic.snapshot
+                if seen is not None and revisions.get(topic.slug, seen.revision) != \
+                        seen.revision:
+                    topic.wake.set()
+
     async def _refresh(self, topic: _Topic) -> None:
         """Keep one topic's snapshot current while it has boards."""
-        seen: Hashable = None
         changes_at: datetime | None = None
         mark: tuple[Any, ...] | None = None
         try:
@@ -198,12 +226,11 @@ class BoardFeed:
                 topic.wake.clear()
                 toasts, topic.toasts = topic.toasts, []
                 try:
-                    version = await asyncio.to_thread(self.version, topic.slug)
-                    if forced or due or version != seen or topic.snapshot is None:
+                    if forced or due or topic.snapshot is None:
                         view = await asyncio.to_thread(self.compute, topic.slug,
                                                        topic.language)
                         topic.computed += 1
-                        seen, changes_at = version, view.changes_at
+                        changes_at = view.changes_at
                         new_mark = fingerprint(view.state)
                         if new_mark != mark or topic.snapshot is None:
                             mark = new_mark
@@ -213,14 +240,14 @@ class BoardFeed:
                 except Exception:
                     log.exception("the board of %s could not be refreshed; trying again",
                                   topic.slug)
+                    changes_at = datetime.now(UTC) + timedelta(seconds=self.poll_seconds)
                 if toasts:
                     await self._offer(topic, toasts)  # the cues alone: the snapshot did not change
-                delay = self.poll_seconds
-                if changes_at is not None:
-                    delay = min(delay, max(0.0, (changes_at - datetime.now(UTC))
-                                           .total_seconds()))
                 if not topic.subscribers or self._closed:
                     break
+                delay = None
+                if changes_at is not None:
+                    delay = max(0.0, (changes_at - datetime.now(UTC)).total_seconds())
                 try:
                     async with asyncio.timeout(delay):
                         await topic.wake.wait()

@@ -21,10 +21,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from zoomorch.board.state import board_view
+from zoomorch.board.state import view_of
 from zoomorch.cues import CueAgenda, Language, render_text
 from zoomorch.db.store import StateStore
-from zoomorch.live.plan import Phase, live_plan
+from zoomorch.live.plan import LivePlan, Phase, plan_under
+from zoomorch.live.state import LiveRecord, load_live_records
 
 OVERVIEW_PHASES = ("before", "late", "live", "overrun", "ended")
 
@@ -57,9 +58,7 @@ def behind_at(state: dict[str, Any], now: datetime) -> float | None:
     return float(behind)
 
 
-def _next_cue(store: StateStore, agenda: CueAgenda, now: datetime,
-              language: str) -> dict[str, Any] | None:
-    plan = live_plan(store, agenda, now)
+def _next_cue(plan: LivePlan, language: str) -> dict[str, Any] | None:
     if plan.live.ended_at is not None:
         return None
     cue = min((c for c in plan.cues if c.due > plan.now and not c.quiet),
@@ -67,15 +66,15 @@ def _next_cue(store: StateStore, agenda: CueAgenda, now: datetime,
     if cue is None:
         return None
     return {"due": cue.due.isoformat(), "kind": str(cue.kind),
-            "text": render_text(cue, cast(Language, language), agenda.zone),
+            "text": render_text(cue, cast(Language, language), plan.agenda.zone),
             "projected": cue.projected}
 
 
-def overview_row(store: StateStore, agenda: CueAgenda, *, language: str = "en",
+def overview_row(agenda: CueAgenda, record: LiveRecord, *, language: str = "en",
                  now: datetime | None = None) -> dict[str, Any]:
-    """One event's row of the overview at ``now``."""
+    """One event's row of the overview at ``now``, from its live record (pure)."""
     now = now or datetime.now(UTC)
-    state = board_view(store, agenda, now=now, language=language, latest=0).state
+    state = view_of(agenda, record, now, language=language, latest=0).state
     current = state.get("current")
     following = state.get("next")
     return {
@@ -93,16 +92,19 @@ def overview_row(store: StateStore, agenda: CueAgenda, *, language: str = "en",
         "next_segment": ({"title": following["title"], "start": following["start"]}
                          if following else None),
         "behind_seconds": behind_at(state, now),
-        "next_cue": _next_cue(store, agenda, now, state["language"]),
+        "next_cue": _next_cue(plan_under(agenda, record.live, record.revision, (), now),
+                              state["language"]),
     }
 
 
 def overview_state(store: StateStore, agendas: Iterable[CueAgenda], *, language: str = "en",
                    now: datetime | None = None) -> dict[str, Any]:
-    """The overview of ``agendas`` at ``now``: every row, in order of scheduled start."""
+    """The overview of ``agendas`` at ``now``: every row, in order of scheduled start (one
+    read of every event's live record, however many events)."""
     now = now or datetime.now(UTC)
-    rows = [overview_row(store, a, language=language, now=now)
-            for a in sorted(agendas, key=lambda a: (a.real_start, a.slug))]
+    ordered = sorted(agendas, key=lambda a: (a.real_start, a.slug))
+    records = load_live_records(store, [a.slug for a in ordered])
+    rows = [overview_row(a, records[a.slug], language=language, now=now) for a in ordered]
     return {"now": now.isoformat(), "language": language, "events": rows}
 
 

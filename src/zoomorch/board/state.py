@@ -24,7 +24,7 @@ yet (the page highlights it until a board acknowledges it), or None.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,10 +41,10 @@ from zoomorch.cues import (
     time_budget,
 )
 from zoomorch.db.store import StateStore
-from zoomorch.db.tables import CueLive
+from zoomorch.db.tables import CueDelivery, CueLive
 from zoomorch.delivery.log import DeliveryStatus
-from zoomorch.live.plan import LivePlan, Phase, live_plan
-from zoomorch.live.state import PresenterMessage, load_live_record
+from zoomorch.live.plan import LivePlan, Phase, plan_under
+from zoomorch.live.state import LiveRecord, PresenterMessage, aware_or_now, read_live_record
 
 # A segment without warnings still turns red shortly before its end.
 _RED_FALLBACK = timedelta(seconds=30)
@@ -101,13 +101,31 @@ def board_state(store: StateStore, agenda: CueAgenda, *, now: datetime | None = 
 
 def board_view(store: StateStore, agenda: CueAgenda, *, now: datetime | None = None,
                language: str = "en", latest: int = 8) -> BoardView:
-    """:func:`board_state` and when it next changes by the clock (one read of the plan)."""
-    plan = live_plan(store, agenda, now)
-    # Read after the plan: never older than its revision, so a message posted meanwhile is
-    # shown now or by the snapshot the newer revision brings, never lost between the two.
-    messages = load_live_record(store, agenda.slug).messages
-    state = _state(plan, agenda, language, latest)
-    state.update(_messages(messages))
+    """:func:`board_state` and when it next changes by the clock.
+
+    One transaction reads what a snapshot needs: the live-state row (the state, its revision
+    and the messages, consistent with each other) and, for the ``latest`` cues, which cues
+    were delivered. A board is recomputed at every change of its event, on every replica."""
+    when = aware_or_now(now)
+    with store.session() as session:
+        record = read_live_record(session, agenda.slug)
+        delivered: set[str] = set()
+        if latest:
+            delivered = set(session.scalars(
+                select(CueDelivery.cue_id).where(
+                    CueDelivery.event_slug == agenda.slug,
+                    CueDelivery.status == DeliveryStatus.DELIVERED).distinct()))
+    return view_of(agenda, record, when, language=language, latest=latest,
+                   delivered=delivered)
+
+
+def view_of(agenda: CueAgenda, record: LiveRecord, now: datetime, *, language: str = "en",
+            latest: int = 8, delivered: Collection[str] = ()) -> BoardView:
+    """The board snapshot from what was read of the event (pure): its live record and the
+    ids of its cues delivered."""
+    plan = plan_under(agenda, record.live, record.revision, (), now)
+    state = _state(plan, agenda, language, latest, delivered)
+    state.update(_messages(record.messages))
     return BoardView(state, _changes_at(plan))
 
 
@@ -125,11 +143,19 @@ def _messages(messages: tuple[PresenterMessage, ...]) -> dict[str, Any]:
             "message": _message_json(waiting) if waiting is not None else None}
 
 
-def board_version(store: StateStore, slug: str) -> Hashable:
-    """A cheap value that changes whenever the stored live state of ``slug`` does (its
-    revision: one primary-key read), so a board notices a change made by another process."""
+def board_versions(store: StateStore, slugs: Collection[str]) -> dict[str, int]:
+    """A cheap value per event that changes whenever its stored live state does (the
+    revision; 0: none stored), for many events in one query: the boards' polling fallback
+    notices a change made by another process or replica."""
+    ordered = sorted(slugs)
+    out = dict.fromkeys(ordered, 0)
     with store.session() as session:
-        return session.scalar(select(CueLive.revision).where(CueLive.event_slug == slug)) or 0
+        for i in range(0, len(ordered), 500):
+            for slug, revision in session.execute(
+                    select(CueLive.event_slug, CueLive.revision).where(
+                        CueLive.event_slug.in_(ordered[i:i + 500]))):
+                out[slug] = revision
+    return out
 
 
 def _changes_at(plan: LivePlan) -> datetime | None:
@@ -164,7 +190,8 @@ def _schedule(plan: LivePlan, agenda: CueAgenda, phase: Phase, language: str
     }
 
 
-def _state(plan: LivePlan, agenda: CueAgenda, language: str, latest: int) -> dict[str, Any]:
+def _state(plan: LivePlan, agenda: CueAgenda, language: str, latest: int,
+           delivered: Collection[str]) -> dict[str, Any]:
     lang = language if language in LANGUAGES else "en"
     phase = plan.state
     ended_at = plan.live.ended_at
@@ -184,8 +211,6 @@ def _state(plan: LivePlan, agenda: CueAgenda, language: str, latest: int) -> dic
                      "start": _iso(cue.due if cue else None),
                      "projected": bool(cue and cue.projected)}
     hard_stop = plan.hard_stop
-    delivered = {cue_id for cue_id, rows in plan.deliveries.items()
-                 if any(r.status == DeliveryStatus.DELIVERED for r in rows)}
     past = [c for c in plan.cues if not c.projected and not c.quiet and c.due <= plan.now]
     return {
         "event": agenda.slug,

@@ -1,10 +1,10 @@
 """Changes told across replicas: PostgreSQL ``NOTIFY`` on one channel, and a listener thread.
 
 Every replica of ``zoomorch serve`` on one PostgreSQL database sends a notification on
-:data:`CHANNEL` when something a board shows changes (the live state's revision, a delivery
-recorded, a cue published to the boards); each replica listens on one dedicated connection in
+:data:`CHANNEL` when something a board shows changes (the live state's revision, a cue
+published to the boards); each replica listens on one dedicated connection in
 a background thread (:class:`ChangeListener`) and wakes its own boards and scheduler. The
-payload is JSON: ``{"slug": …, "what": "live" | "delivery" | "cue", "from": replica id}``, a
+payload is JSON: ``{"slug": …, "what": "live" | "cue", "from": replica id}``, a
 cue's board item under ``"item"``. SQLite has no such thing: a single process needs none.
 """
 

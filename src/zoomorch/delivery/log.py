@@ -19,7 +19,6 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect, Table, bindparam, select, update
 
-from zoomorch.db.notify import notify_in
 from zoomorch.db.store import StateStore, utcnow
 from zoomorch.db.tables import CueDelivery
 
@@ -69,6 +68,7 @@ class LogOp(Enum):
     MISSED = "missed"  # insert (or turn a waiting row) missed
     CANCEL = "cancel"  # a waiting row whose cue left the plan
     FINISH = "finish"  # the outcome of a claimed row
+    RENEW = "renew"  # the claims this process still holds: their lease starts again
     FLUSH = "flush"  # writes nothing: done once everything queued before it is written
 
 
@@ -123,10 +123,18 @@ class DeliveryLog:
     On SQLite its commits never run a WAL checkpoint (which syncs the database file and stalled
     cues by tens of milliseconds): a thread of its own checkpoints every
     ``checkpoint_every`` instead, beside the writer.
+
+    ``renew_every`` (replicas on PostgreSQL): a claim is another replica's to record as
+    interrupted once its ``updated_at`` is older than the lease, so that a killed replica's
+    claims do not stay ``sending`` for ever. A claim may wait a while for its channel (a busy
+    moment, a slow receiver), so the writer renews the claims this process holds every
+    ``renew_every`` (a third of the lease): only a process that stopped lets its leases run
+    out.
     """
 
     def __init__(self, store: StateStore, *,
-                 checkpoint_every: timedelta = timedelta(seconds=1)) -> None:
+                 checkpoint_every: timedelta = timedelta(seconds=1),
+                 renew_every: timedelta | None = None) -> None:
         self.store = store
         self.table = cast(Table, CueDelivery.__table__)
         self._sqlite = store.engine.dialect.name == "sqlite"
@@ -135,6 +143,8 @@ class DeliveryLog:
         self._cond = threading.Condition()
         self._closed = False
         self._closing = threading.Event()
+        # Keys this process claimed and has not recorded an outcome for (the writer's own).
+        self._held: set[str] = set()
         self._thread = threading.Thread(target=self._run, name="cue-delivery-log", daemon=True)
         self._thread.start()
         self._checkpointer: threading.Thread | None = None
@@ -143,6 +153,17 @@ class DeliveryLog:
                 target=self._checkpoint, args=(checkpoint_every.total_seconds(),),
                 name="cue-delivery-log-checkpoint", daemon=True)
             self._checkpointer.start()
+        self._renewer: threading.Thread | None = None
+        if renew_every is not None and not self._sqlite:
+            self._renewer = threading.Thread(
+                target=self._renew, args=(renew_every.total_seconds(),),
+                name="cue-delivery-log-renew", daemon=True)
+            self._renewer.start()
+
+    @property
+    def held(self) -> int:
+        """Claims of this process still waiting for their outcome (being sent or queued)."""
+        return len(self._held)
 
     def claim(self, row: dict[str, Any]) -> int | None:
         """Mark a delivery as being sent; the attempt number, or None if it is not ours."""
@@ -194,8 +215,9 @@ class DeliveryLog:
             self._cond.notify()
         self._closing.set()
         self._thread.join(timeout=10)
-        if self._checkpointer is not None:
-            self._checkpointer.join(timeout=10)
+        for helper in (self._checkpointer, self._renewer):
+            if helper is not None:
+                helper.join(timeout=10)
 
     def _connect(self) -> Connection:
         conn = self.store.engine.connect()
@@ -213,6 +235,16 @@ class DeliveryLog:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
             except Exception as exc:  # a busy moment: the next round catches up
                 log.debug("delivery log checkpoint skipped: %s", exc)
+
+    def _renew(self, every: float) -> None:
+        """Hand the writer a renewal of the held claims every ``every`` seconds (it goes in the
+        writer's next transaction, after whatever is queued before it)."""
+        while not self._closing.wait(every):
+            if self._held:
+                try:
+                    self._enqueue(LogOp.RENEW, {}, None)
+                except RuntimeError:  # closed meanwhile
+                    return
 
     def _submit(self, op: LogOp, params: dict[str, Any], *, wait: bool) -> Any:
         future: Future[Any] | None = Future() if wait else None
@@ -302,10 +334,17 @@ class DeliveryLog:
         # queue instead of deadlocking. A key's own statements keep their order (the sort is
         # stable), and each result goes back to its place in the batch.
         order = sorted(range(len(batch)), key=lambda i: str(batch[i][1].get("key", "")))
+        # The claims held once this batch is written: taken over by self._held only after
+        # its commit (a batch written again after a rollback starts from the same set).
+        held = set(self._held)
+        renew = False
         with conn.begin():
             for i in order:
                 op, params, _ = batch[i]
                 if op is LogOp.FLUSH:
+                    continue
+                if op is LogOp.RENEW:
+                    renew = True
                     continue
                 if op is not LogOp.FINISH and params["key"] in pending:
                     write_outcomes()
@@ -316,12 +355,15 @@ class DeliveryLog:
                     cursor.execute(sql.insert_sql, sql.for_driver(params))
                     if cursor.fetchone() is not None:
                         results[i] = 1
+                        held.add(params["key"])
                         continue
                     # A retry: only a row waiting for one can be claimed again.
                     retried = conn.execute(sql.claim_retry, {
                         "b_key": params["key"], "b_updated_at": params["updated_at"]}).rowcount
                     results[i] = conn.execute(sql.attempts, {"b_key": params["key"]}
                                               ).scalar_one() if retried else None
+                    if retried:
+                        held.add(params["key"])
                 elif op is LogOp.MISSED:
                     conn.execute(sql.insert, {**_DEFAULTS, **params})
                     conn.execute(sql.missed, {"b_key": params["key"],
@@ -336,13 +378,16 @@ class DeliveryLog:
                     columns = tuple(sorted(k for k in params if k != "key"))
                     outcomes.setdefault(columns, []).append(sql.for_driver(params))
                     pending.add(params["key"])
+                    held.discard(params["key"])
             write_outcomes()
-            # Every replica's boards hear of what was recorded, at this commit (PostgreSQL).
-            if not self._sqlite:
-                for slug in sorted({params["key"].split("|", 1)[0] for op, params, _ in batch
-                                    if op in (LogOp.FINISH, LogOp.MISSED)}):
-                    notify_in(conn, slug, "delivery")
+            if renew and held:
+                # In key order, like every statement here (no deadlock with another
+                # replica's sweep); only rows still being sent: an outcome is never undone.
+                cursor.execute(sql.renew_sql, {
+                    "keys": sorted(held),
+                    "now": sql.for_driver({"updated_at": utcnow()})["updated_at"]})
         cursor.close()
+        self._held = held
         return results
 
 
@@ -397,6 +442,12 @@ class _Statements:
             f"VALUES ({', '.join(self._param.format(n) for n in names)}) "
             f"ON CONFLICT ({_quote('key')}) DO NOTHING RETURNING {_quote('key')}")
         self._finish: dict[tuple[str, ...], str] = {}
+        # PostgreSQL only (renewals are for replicas): the claims' rows locked in key order.
+        self.renew_sql = (
+            f"UPDATE {t.name} SET {_quote('updated_at')} = %(now)s "  # noqa: S608
+            f"WHERE {_quote('key')} IN (SELECT {_quote('key')} FROM {t.name} "
+            f"WHERE {_quote('key')} = ANY(%(keys)s) AND {_quote('status')} = "
+            f"'{DeliveryStatus.SENDING.value}' ORDER BY {_quote('key')} FOR UPDATE)")
 
     def finish_sql(self, columns: tuple[str, ...]) -> str:
         """UPDATE of ``columns`` by key (one text per set of columns)."""

@@ -62,7 +62,6 @@ from zoomorch.cues import (
     plan_cues,
 )
 from zoomorch.cues.model import message_cue
-from zoomorch.db.notify import notify_in
 from zoomorch.db.store import StateStore, utcnow
 from zoomorch.db.tables import CueDelivery
 from zoomorch.delivery.log import (
@@ -200,7 +199,9 @@ class CueScheduler:
             store.engine.dispose()
         store.upgrade()
         self.scheduler = make_scheduler()
-        self._log = DeliveryLog(store)
+        # Replicas: the claims held here are renewed well within their lease, so another
+        # replica's sweep only ever takes over the claims of a replica that stopped.
+        self._log = DeliveryLog(store, renew_every=claim_lease / 3 if self._replicas else None)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -412,10 +413,6 @@ class CueScheduler:
             for i in range(0, len(new), 500):
                 part = new[i:i + 500]
                 stale = self._stale_claims(part)
-                if self._replicas:
-                    for slug in session.scalars(select(CueDelivery.event_slug).where(stale)
-                                                .distinct()):
-                        notify_in(session, slug, "delivery")
                 session.execute(
                     update(CueDelivery).where(stale)
                     .values(status=DeliveryStatus.INTERRUPTED, updated_at=utcnow(),
@@ -438,7 +435,9 @@ class CueScheduler:
         now = utcnow()
         with self.store.session() as session:
             stale = self._stale_claims(slugs)
-            taken = list(session.scalars(select(CueDelivery.key).where(stale)))
+            # Locked in key order, as the delivery log's writers lock (no deadlock with them).
+            taken = list(session.scalars(select(CueDelivery.key).where(stale)
+                                         .order_by(CueDelivery.key).with_for_update()))
             if taken:
                 session.execute(
                     update(CueDelivery).where(CueDelivery.key.in_(taken),
@@ -449,8 +448,6 @@ class CueScheduler:
                 for key in taken:
                     log.warning("cue delivery %s interrupted: the replica delivering it "
                                 "stopped; not resent", key)
-                for slug in sorted({k.split("|", 1)[0] for k in taken}):
-                    notify_in(session, slug, "delivery")
             stranded = set(session.scalars(
                 select(CueDelivery.event_slug).where(
                     CueDelivery.event_slug.in_(slugs),

@@ -6,6 +6,7 @@ cue board and the service all read.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -133,9 +134,16 @@ def live_plan(store: StateStore, agenda: CueAgenda, now: datetime | None = None)
     """The live plan of an event: cues under the stored live state, deliveries, position."""
     when = aware_or_now(now)
     live, revision = load_live_revision(store, agenda.slug)
-    cues = plan_cues(agenda, live)
+    return plan_under(agenda, live, revision, deliveries(store, agenda.slug), when)
+
+
+def plan_under(agenda: CueAgenda, live: LiveState, revision: int,
+               records: Iterable[DeliveryRecord], now: datetime) -> LivePlan:
+    """The live plan of an event from what was read of it (pure): its cues under ``live``
+    (at ``revision``), ``records`` of its delivery log, where it is at ``now``."""
     by_cue: dict[str, list[DeliveryRecord]] = {}
-    for record in deliveries(store, agenda.slug):
+    for record in records:
         by_cue.setdefault(record.cue_id, []).append(record)
-    index, start, end = current_segment(agenda, live, when)
-    return LivePlan(agenda, live, cues, by_cue, index, start, end, when, revision)
+    index, start, end = current_segment(agenda, live, now)
+    return LivePlan(agenda, live, plan_cues(agenda, live), by_cue, index, start, end, now,
+                    revision)

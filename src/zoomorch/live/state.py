@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from zoomorch.cues import Adjustment, AdjustmentKind, CueAgenda, LiveState, current_segment
@@ -172,11 +173,16 @@ def _record(row: CueLive) -> LiveRecord:
 # --------------------------------------------------------------------------- reading
 
 
+def read_live_record(session: Session, event_slug: str) -> LiveRecord:
+    """:func:`load_live_record` within ``session`` (with other reads in one transaction)."""
+    row = session.get(CueLive, event_slug)
+    return _record(row) if row is not None else LiveRecord(event_slug, LiveState(), 0)
+
+
 def load_live_record(store: StateStore, event_slug: str) -> LiveRecord:
     """The stored live state of an event with who recorded what (empty: nothing yet)."""
     with store.session() as session:
-        row = session.get(CueLive, event_slug)
-        return _record(row) if row is not None else LiveRecord(event_slug, LiveState(), 0)
+        return read_live_record(session, event_slug)
 
 
 def load_live(store: StateStore, event_slug: str) -> LiveState:

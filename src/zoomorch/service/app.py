@@ -79,7 +79,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         assert ctx.events is not None
         ctx.closing.clear()
         # One feed for every board this app serves, on the loop that serves them.
-        feed = BoardFeed(ctx.hub, ctx.view, ctx.version, poll_seconds=ctx.poll_seconds)
+        feed = BoardFeed(ctx.hub, ctx.view, ctx.versions, poll_seconds=ctx.poll_seconds)
         feeds.append(feed)
         ctx.stop_boards = feed.close_threadsafe
         ctx.events.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from zoomorch.board.hub import BoardHub
-from zoomorch.board.state import BoardView, board_state, board_version, board_view
+from zoomorch.board.state import BoardView, board_state, board_versions, board_view
 from zoomorch.board.tokens import BoardAuthError, BoardGrant, BoardTokens, Role
 from zoomorch.cues import CueAgenda
 from zoomorch.db.notify import ChangeListener, notify
@@ -59,21 +59,22 @@ class ServiceContext:
                                                 to_wall=agenda_time_translator(self.agendas))
 
     def changed(self, slug: str) -> None:
-        """The live state of ``slug`` changed here: re-plan its cues now (not at the next
-        watch tick, so nothing fires after an end) and wake its boards."""
+        """The live state of ``slug`` changed (here, or in another replica): wake its boards
+        (they read the stored state themselves, so they need not wait for the scheduler) and
+        re-plan its cues now (not at the next watch tick, so nothing fires after an end)."""
+        self.hub.poke(slug)
         if self.scheduler is not None:
             try:
                 self.scheduler.refresh(slug)
             except Exception:
                 log.exception("re-planning %s failed; the watcher will retry", slug)
-        self.hub.poke(slug)
 
     def _relay_cue(self, slug: str, item: dict[str, Any]) -> None:
         notify(self.store, slug, "cue", item)
 
     def from_replica(self, change: dict[str, Any]) -> None:
         """Another replica's change (on the listener's thread): a cue its boards got goes to
-        ours; a live-state change re-plans our cues; anything else refreshes our boards."""
+        ours (which wakes them); a live-state change wakes our boards and re-plans our cues."""
         slug = change.get("slug")
         if not isinstance(slug, str) or slug not in self.agendas:
             return
@@ -81,7 +82,7 @@ class ServiceContext:
         what = change.get("what")
         if what == "cue" and isinstance(item, dict):
             self.hub.publish(slug, item, dedupe_key=str(item.get("cue_id")), relay=False)
-        if what == "live":
+        elif what == "live":
             self.changed(slug)
         else:
             self.hub.poke(slug)
@@ -101,8 +102,8 @@ class ServiceContext:
     def view(self, slug: str, language: str = "en") -> BoardView:
         return board_view(self.store, self.agendas[slug], language=language)
 
-    def version(self, slug: str) -> Any:
-        return board_version(self.store, slug)
+    def versions(self, slugs: Collection[str]) -> dict[str, int]:
+        return board_versions(self.store, slugs)
 
 
 def service_context(request: Request) -> ServiceContext:
