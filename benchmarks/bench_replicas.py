@@ -71,7 +71,8 @@ BEFORE_MINUTES = 2  # tech check 2 event minutes before the start, doors open 1
 EVENT_MINUTES = 20  # segments of 5 + 10 + 5
 SPAN_MINUTES = BEFORE_MINUTES + EVENT_MINUTES
 BASE_CUES = 10  # tech check, doors open, start, 3 segment starts, 3 time-ups, hard stop
-WARNING_ROOM = (4, 9, 4)  # warnings fit 1..n minutes before each segment's end
+WARNING_ROOM = (4, 9, 4)
+RECOVERY = 5.0  # seconds after the kill after which lateness is reported apart as well  # warnings fit 1..n minutes before each segment's end
 
 
 # --------------------------------------------------------------------------- the events
@@ -90,10 +91,11 @@ def _warnings(cues: int) -> list[list[int]]:
     return [sorted(w, reverse=True) for w in out]
 
 
-def event_text(key: str, cues: int) -> str:
+def event_text(key: str, cues: int, start: datetime) -> str:
     text = SEED.read_text(encoding="utf-8")
     warnings = iter(_warnings(cues))
     subs = [(r'(?m)^key = ".*"$', f'key = "{key}"', 1),
+            (r"(?m)^start = .*$", f"start = {start.isoformat()}", 1),
             (r"(?m)^duration_minutes = 60$", f"duration_minutes = {EVENT_MINUTES}", 1),
             (r"(?m)^minutes = 50$", "minutes = 10", 1),
             (r'(?m)^advance = "manual"$', 'advance = "auto"', 1),
@@ -111,11 +113,11 @@ def event_text(key: str, cues: int) -> str:
     return text
 
 
-def write_events(directory: Path, events: int, cues: int) -> list[Path]:
+def write_events(directory: Path, cues: int, starts: list[datetime]) -> list[Path]:
     paths = []
-    for i in range(events):
+    for i, start in enumerate(starts):
         path = directory / f"ev{i:04d}.toml"
-        path.write_text(event_text(f"ev{i:04d}", cues), encoding="utf-8")
+        path.write_text(event_text(f"ev{i:04d}", cues, start), encoding="utf-8")
         paths.append(path)
     return paths
 
@@ -273,8 +275,12 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=300)
     parser.add_argument("--cues", type=int, default=20, help="cues per event (10..27)")
     parser.add_argument("--replicas", type=int, default=3)
-    parser.add_argument("--window", type=float, default=30.0,
-                        help="real seconds in which every cue falls due")
+    parser.add_argument("--window", type=float, default=None,
+                        help="real seconds in which every cue falls due (default: one per "
+                             "event, at least 30)")
+    parser.add_argument("--together", action="store_true",
+                        help="every event on one schedule (each cue of every event due at "
+                             "the same instant); default: staggered starts")
     parser.add_argument("--lead", type=float, default=None,
                         help="seconds from launch to the first cue (default: by size)")
     parser.add_argument("--controls", type=int, default=30)
@@ -291,24 +297,35 @@ def main() -> int:
     if args.replicas < (2 if args.kill else 1):
         raise SystemExit("a kill needs at least 2 replicas")
     rng = random.Random(args.seed)
-    speed = SPAN_MINUTES * 60 / args.window
+    if args.window is None:
+        args.window = max(30.0, float(args.events))
+    # Staggered: each event lasts a third of the window, their starts spread evenly over
+    # the rest (as a conference day's sessions overlap). Together: each lasts the window.
+    span = args.window if args.together else args.window / 3
+    speed = SPAN_MINUTES * 60 / span
     lead = args.lead if args.lead is not None else 6 + 0.08 * args.events * args.replicas
     tmp = Path(tempfile.mkdtemp(prefix="bench-replicas-"))
-    paths = write_events(tmp, args.events, args.cues)
+    launched = time.time()
+    first_due = launched + lead
+    step = 0.0 if args.together else (args.window - span) / max(1, args.events - 1)
+    starts = [datetime.fromtimestamp(first_due + i * step + BEFORE_MINUTES * 60 / speed, UTC)
+              for i in range(args.events)]
+    paths = write_events(tmp, args.cues, starts)
     slugs = [p.stem for p in paths]
     from zoomorch.board.tokens import BoardTokens
     from zoomorch.db.store import open_store
     from zoomorch.delivery.log import DeliveryStatus, deliveries
 
     tokens = BoardTokens(BOARD_KEY)
-    launched = time.time()
-    first_due = launched + lead
-    start = datetime.fromtimestamp(first_due + BEFORE_MINUTES * 60 / speed, UTC)
     end_due = first_due + args.window
     env = {"ZOOMORCH_CLAIM_LEASE_SECONDS": str(args.lease)}
+    shape = ("together (every event's cues due at the same instants)" if args.together else
+             f"staggered (each event {span:.0f} s, one starting every {step:.2f} s)")
     print(f"{args.events} events x {args.cues} cues on {args.replicas} replicas, speed "
-          f"{speed:.1f}x (cues due within {args.window:.0f} s), first cue in {lead:.0f} s, "
-          f"lease {args.lease:g} s, kill: {'yes' if args.kill else 'no'}", flush=True)
+          f"{speed:.1f}x, {shape}, cues due within {args.window:.0f} s "
+          f"({args.events * args.cues / args.window:.1f} cues/s on average), first cue in "
+          f"{lead:.0f} s, lease {args.lease:g} s, kill: {'yes' if args.kill else 'no'}",
+          flush=True)
 
     load = LoadWatch().start()
     receiver = Receiver()
@@ -319,8 +336,8 @@ def main() -> int:
     killed_name: str | None = None
     with fresh_schema(server) as url:
         try:
-            common = {"webhook": receiver.url, "start_at": start.isoformat(),
-                      "speed": speed, "extra_env": env}
+            common = {"webhook": receiver.url, "start_at": None, "speed": speed,
+                      "extra_env": env}
             open_store(url).close()  # the schema migrated once, before the replicas race
             replicas += [start_replica(f"replica-{i}", url, paths, tmp, wait=False, **common)
                          for i in range(args.replicas)]
@@ -414,7 +431,7 @@ def main() -> int:
             receiver.close()
     load.stop()
     return report(args, speed, lead, rows, receiver, boards, controls, replicas, killed_at,
-                  killed_name, sending, load, DeliveryStatus)
+                  killed_name, sending, load, DeliveryStatus, span)
 
 
 def control(slug: str, k: int, replicas: list[Replica], alive: list[bool], token: str,
@@ -442,7 +459,7 @@ def control(slug: str, k: int, replicas: list[Replica], alive: list[bool], token
 def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, list[Any]],
            receiver: Receiver, boards: list[Board], controls: list[dict[str, Any]],
            replicas: list[Replica], killed_at: float | None, killed_name: str | None,
-           sending: int, load: LoadWatch, status: Any) -> int:
+           sending: int, load: LoadWatch, status: Any, span: float) -> int:
     # A POST cut short (its replica killed mid-send) has no readable body: counted apart.
     unreadable = sum(1 for _, d in receiver.got if "key" not in d or "due" not in d)
     got = [(at, d) for at, d in receiver.got if "key" in d and "due" in d]
@@ -453,11 +470,14 @@ def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, 
         first_arrival.setdefault(str(d.get("key")), (at, d))
     lateness = []
     after_kill = []
+    settled_after_kill = []  # due more than RECOVERY seconds after the kill
     for at, d in first_arrival.values():
         due = datetime.fromisoformat(d["due"]).timestamp()
         lateness.append(at - due)
         if killed_at is not None and due > killed_at:
             after_kill.append(at - due)
+            if due > killed_at + RECOVERY:
+                settled_after_kill.append(at - due)
     # Webhook deliveries are one per (cue, recipient): keys "slug|cue id|webhook|person".
     webhook = [r for rs in rows.values() for r in rs if r.channel == "webhook"]
     statuses = Counter(r.status.value for r in webhook)
@@ -491,9 +511,17 @@ def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, 
     tracebacks = {r.name: r.log().count("Traceback") for r in replicas}
     deadlocks = sum(r.log().count("DeadlockDetected") for r in replicas)
     control_ms = spread_ms(latencies)
+    # The offered load: distinct cues due per second, on average and in the busiest second.
+    due_cues = {(r.key.split("|")[0], r.cue_id): r.due.timestamp() for rs in rows.values()
+                for r in rs}
+    per_second = Counter(int(t) for t in due_cues.values())
     figures: dict[str, Any] = {
         "benchmark": "replicas",
         "events": args.events, "cues_per_event": args.cues, "replicas": args.replicas,
+        "schedule": "together" if args.together else "staggered",
+        "event_span_s": rounded(span, 1),
+        "offered_cues_per_s": rounded(args.events * args.cues / args.window, 1),
+        "peak_cues_due_in_1s": max(per_second.values(), default=0),
         "speed": rounded(speed, 2), "window_s": args.window, "lead_s": rounded(lead, 1),
         "lease_s": args.lease, "killed": killed_name,
         "cues": expected, "cues_without_webhook_delivery": cues_unseen,
@@ -503,6 +531,7 @@ def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, 
         "lost_recorded": len(lost), "logged_lost_but_received": logged_lost_but_received,
         "unaccounted": unaccounted, "still_sending": sending,
         "lateness_ms": spread_ms(lateness), "lateness_after_kill_ms": spread_ms(after_kill),
+        "lateness_from_5s_after_kill_ms": spread_ms(settled_after_kill),
         "boards": len(boards), "board_reconnects": reconnects, "board_errors": board_errors,
         "board_lost_recorded": board_lost, "missing_from_boards": missing,
         "controls": len(controls), "controls_unseen": len(control_failed),
@@ -518,8 +547,13 @@ def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, 
           f"({cues_unseen} cues without any), {duplicates} duplicates, statuses "
           f"{dict(sorted(statuses.items()))}, {len(lost)} recorded lost (interrupted/missed), "
           f"{unaccounted} unaccounted, {logged_lost_but_received} logged lost yet received")
+    print(f"offered: {figures['offered_cues_per_s']} cues/s on average, "
+          f"{figures['peak_cues_due_in_1s']} cues due in the busiest second "
+          f"({figures['schedule']})")
     print(show("lateness, all cues", figures["lateness_ms"]))
     print(show("lateness, cues due after the kill", figures["lateness_after_kill_ms"]))
+    print(show(f"lateness, cues due from {RECOVERY:g} s after the kill",
+               figures["lateness_from_5s_after_kill_ms"]))
     print(f"boards: {len(boards)} streams, {reconnects} reconnects, {board_errors} errors, "
           f"{missing} (board, cue) missing, {board_lost} board cues recorded lost")
     print(show("control to all boards", control_ms)

@@ -50,7 +50,8 @@ class Replica:
 
 
 def start_replica(name: str, state_url: str, events: list[Path], tmp: Path, *,
-                  webhook: str | None = None, start_at: str = "now+1m", speed: float = 60,
+                  webhook: str | None = None, start_at: str | None = "now+1m",
+                  speed: float = 60,
                   extra_env: dict[str, str] | None = None, wait: bool = True) -> Replica:
     port = free_port()
     env = {**os.environ, "ZOOMORCH_STATE_URL": state_url,
@@ -58,7 +59,9 @@ def start_replica(name: str, state_url: str, events: list[Path], tmp: Path, *,
            "ZOOMORCH_REPLICA_ID": name, **(extra_env or {})}
     env.pop("ZOOMORCH_PUBLIC_URL", None)
     args = [sys.executable, "-m", "zoomorch.cli.main", "serve", *map(str, events),
-            "--port", str(port), "--no-console", "--start-at", start_at, "--speed", str(speed)]
+            "--port", str(port), "--no-console", "--speed", str(speed)]
+    if start_at is not None:  # else each event file's own start
+        args += ["--start-at", start_at]
     if webhook:
         args += ["--webhook", webhook]
     log_path = tmp / f"{name}.log"

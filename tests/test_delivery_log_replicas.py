@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from postgres_support import fresh_schema, postgres_server_url
 from zoomorch.db.store import open_store
+from zoomorch.db.tables import CueDelivery
 from zoomorch.delivery.log import DeliveryLog, DeliveryStatus, deliveries, delivery_key
 
 SLUG = "twin-replicas"
@@ -113,3 +116,35 @@ def test_a_real_deadlock_is_told_apart_as_one_to_write_again() -> None:
             assert _concurrency_failure(ValueError("not a database error")) is None
         finally:
             engine.dispose()
+
+
+def test_a_replica_renews_the_claims_it_holds_so_only_a_stopped_one_loses_them() -> None:
+    """A claim waiting for its channel (a backlog, a slow receiver) stays this replica's:
+    its lease starts again every ``renew_every``; a claim nobody renews ages, and another
+    replica's sweep may then record it interrupted."""
+    with fresh_schema(postgres_server_url()) as url:
+        stores = [open_store(url), open_store(url)]
+        renewing = DeliveryLog(stores[0], renew_every=timedelta(seconds=0.2))
+        stopped = DeliveryLog(stores[1])  # stands for a replica killed after its claim
+        try:
+            held, orphan = _row(1), _row(2)
+            assert renewing.claim_all_later([held])[0].result(timeout=10) == 1
+            assert stopped.claim_all_later([orphan])[0].result(timeout=10) == 1
+            assert renewing.held == 1
+            time.sleep(1.2)
+            ages = {r.key: r for r in deliveries(stores[0], SLUG)}
+            now = datetime.now(UTC)
+            with stores[0].session() as session:
+                updated = {key: at for key, at in session.execute(
+                    select(CueDelivery.key, CueDelivery.updated_at))}
+            assert (now - updated[str(held["key"])]).total_seconds() < 0.6
+            assert (now - updated[str(orphan["key"])]).total_seconds() > 1.0
+            assert ages[str(held["key"])].status is DeliveryStatus.SENDING
+            # Its outcome ends the renewals.
+            renewing.finish(str(held["key"]), DeliveryStatus.DELIVERED, wait=True)
+            assert renewing.held == 0
+        finally:
+            renewing.close()
+            stopped.close()
+            for store in stores:
+                store.close()

@@ -62,6 +62,9 @@ def test_replicas_deliver_every_cue_once_across_a_kill_9_and_every_board_sees_ev
                 assert health["replica"] == r.name
                 assert health["database"]["dialect"] == "postgresql"
                 assert health["database"]["reachable"] is True
+            # Each sees both listening (PostgreSQL's own view: their connections).
+            for r in (a, b):
+                wait_for(lambda r=r: r.health()["database"]["replicas"] == [a.name, b.name])
             board_b = board_stream(b, SLUG)
             wait_for(lambda: board_b.states)
             # A control on A reaches B's board within a second.
@@ -78,6 +81,10 @@ def test_replicas_deliver_every_cue_once_across_a_kill_9_and_every_board_sees_ev
             wait_for(lambda: len(rx.requests) >= 3, timeout=40)
             os.kill(a.process.pid, signal.SIGKILL)
             killed = time.time()
+            # B sees A gone as soon as PostgreSQL drops A's connection: it sends every cue
+            # first from then on.
+            wait_for(lambda: b.health()["database"]["replicas"] == [b.name], timeout=5)
+            assert time.time() - killed < 3
             # The survivor delivers the rest: the hard stop is the last cue.
             wait_for(lambda: any("hard_stop" in k for k in cue_keys(rx.requests)), timeout=45)
             time.sleep(LEASE + 1.5)
@@ -135,7 +142,7 @@ def test_a_second_serve_on_one_sqlite_store_is_refused_naming_postgresql(
         health = first.health()
         assert health["replica"] == "solo"
         assert health["database"] == {"dialect": "sqlite", "reachable": True,
-                                      "listening": False,
+                                      "listening": False, "replicas": [],
                                       "last_notification_age_seconds": None}
         second = subprocess.run(
             [sys.executable, "-m", "zoomorch.cli.main", "serve", str(SEED), "--port", "0",

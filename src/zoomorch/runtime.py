@@ -120,11 +120,13 @@ class LiveRuntime:
         if self._scheduler is None:
             from datetime import timedelta
 
+            from zoomorch.db.notify import LISTED_ID
             from zoomorch.delivery.scheduler import CueScheduler
 
             self._scheduler = CueScheduler(self.store, [], list(self.agendas.values()),
                                            zoom=self.zoom, event_notifiers=self.channels,
-                                           claim_lease=timedelta(seconds=claim_lease()))
+                                           claim_lease=timedelta(seconds=claim_lease()),
+                                           replica=LISTED_ID)
         return self._scheduler
 
     def service_context(self, tokens: BoardTokens, *, webhook_secret: str | None,

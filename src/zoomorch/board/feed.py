@@ -4,8 +4,9 @@ Every open board of an event in one language reads the same snapshot. A *topic* 
 language) exists while it has boards; its one refresher task computes the snapshot when
 something changed and hands the same encoded bytes to every board:
 
-- at once when the hub says so (a cue published, the live state changed in this process or,
-  through PostgreSQL's NOTIFY, in another replica);
+- at once when the hub says the live state changed (in this process or, through
+  PostgreSQL's NOTIFY, in another replica); a cue published goes out to the boards at once,
+  and costs a computation only when the snapshot does not list it yet;
 - when the stored revision of the event's live state differs from the one its snapshot was
   computed at: the polling fallback, for a change whose notification was lost or made by a
   process that tells no one (``zoomorch cues shift`` from another terminal). One query reads
@@ -85,8 +86,12 @@ class _Topic:
     language: str
     subscribers: set[Subscription] = field(default_factory=set)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # The stored state changed (a poke, another replica's change, the polling fallback):
+    # the snapshot must be computed again. A wake without it only carries cues.
+    dirty: bool = False
     snapshot: Snapshot | None = None
-    toasts: list[bytes] = field(default_factory=list)  # cues waiting for their snapshot
+    listed: frozenset[str] = frozenset()  # the cues the snapshot lists
+    toasts: list[tuple[str, bytes]] = field(default_factory=list)  # (cue id, its event)
     task: asyncio.Task[None] | None = None
     computed: int = 0  # snapshots computed (tests, the benchmark)
 
@@ -178,12 +183,15 @@ class BoardFeed:
     def _changed(self, slug: str, item: FeedItem | None) -> None:
         # A cue goes out with the snapshot that lists it, in one write to each board: every
         # board is woken once per change, not once for the cue and again for the snapshot.
-        encoded = sse("cue", item) if item is not None and item.get("type") == "cue" else None
+        cue = item is not None and item.get("type") == "cue"
+        encoded = sse("cue", item) if cue else None
         for topic in self._topics.values():
             if topic.slug != slug:
                 continue
-            if encoded is not None:
-                topic.toasts.append(encoded)
+            if encoded is not None and item is not None:
+                topic.toasts.append((str(item.get("cue_id")), encoded))
+            else:
+                topic.dirty = True
             topic.wake.set()
 
     async def _poll(self) -> None:
@@ -204,6 +212,7 @@ class BoardFeed:
                 seen = topic.snapshot
                 if seen is not None and revisions.get(topic.slug, seen.revision) != \
                         seen.revision:
+                    topic.dirty = True
                     topic.wake.set()
 
     async def _refresh(self, topic: _Topic) -> None:
@@ -212,9 +221,8 @@ class BoardFeed:
         mark: tuple[Any, ...] | None = None
         try:
             while topic.subscribers and not self._closed:
-                forced = topic.wake.is_set()
                 due = changes_at is not None and datetime.now(UTC) >= changes_at
-                if due and not forced:
+                if due and not topic.wake.is_set():
                     # A cue falling due is usually published by the scheduler a few
                     # milliseconds later: wait a moment for it, so that both go out together.
                     try:
@@ -222,15 +230,20 @@ class BoardFeed:
                             await topic.wake.wait()
                     except TimeoutError:
                         pass
-                    forced = topic.wake.is_set()
                 topic.wake.clear()
-                toasts, topic.toasts = topic.toasts, []
+                forced, topic.dirty = topic.dirty, False
+                pairs, topic.toasts = topic.toasts, []
+                toasts = [encoded for _, encoded in pairs]
+                # Cues the snapshot lists already (due, seen by its timer) go out alone: a
+                # cue published by every replica wakes its boards without a computation.
+                unlisted = any(cue_id not in topic.listed for cue_id, _ in pairs)
                 try:
-                    if forced or due or topic.snapshot is None:
+                    if forced or due or unlisted or topic.snapshot is None:
                         view = await asyncio.to_thread(self.compute, topic.slug,
                                                        topic.language)
                         topic.computed += 1
                         changes_at = view.changes_at
+                        topic.listed = frozenset(str(c["id"]) for c in view.state["latest"])
                         new_mark = fingerprint(view.state)
                         if new_mark != mark or topic.snapshot is None:
                             mark = new_mark

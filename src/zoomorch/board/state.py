@@ -43,7 +43,7 @@ from zoomorch.cues import (
 from zoomorch.db.store import StateStore
 from zoomorch.db.tables import CueDelivery, CueLive
 from zoomorch.delivery.log import DeliveryStatus
-from zoomorch.live.plan import LivePlan, Phase, plan_under
+from zoomorch.live.plan import LivePlan, Phase, PlanCache, plan_under
 from zoomorch.live.state import LiveRecord, PresenterMessage, aware_or_now, read_live_record
 
 # A segment without warnings still turns red shortly before its end.
@@ -100,7 +100,8 @@ def board_state(store: StateStore, agenda: CueAgenda, *, now: datetime | None = 
 
 
 def board_view(store: StateStore, agenda: CueAgenda, *, now: datetime | None = None,
-               language: str = "en", latest: int = 8) -> BoardView:
+               language: str = "en", latest: int = 8,
+               plans: PlanCache | None = None) -> BoardView:
     """:func:`board_state` and when it next changes by the clock.
 
     One transaction reads what a snapshot needs: the live-state row (the state, its revision
@@ -116,14 +117,15 @@ def board_view(store: StateStore, agenda: CueAgenda, *, now: datetime | None = N
                     CueDelivery.event_slug == agenda.slug,
                     CueDelivery.status == DeliveryStatus.DELIVERED).distinct()))
     return view_of(agenda, record, when, language=language, latest=latest,
-                   delivered=delivered)
+                   delivered=delivered, plans=plans)
 
 
 def view_of(agenda: CueAgenda, record: LiveRecord, now: datetime, *, language: str = "en",
-            latest: int = 8, delivered: Collection[str] = ()) -> BoardView:
+            latest: int = 8, delivered: Collection[str] = (),
+            plans: PlanCache | None = None) -> BoardView:
     """The board snapshot from what was read of the event (pure): its live record and the
-    ids of its cues delivered."""
-    plan = plan_under(agenda, record.live, record.revision, (), now)
+    ids of its cues delivered (``plans``: plans kept from earlier snapshots)."""
+    plan = plan_under(agenda, record.live, record.revision, (), now, cache=plans)
     state = _state(plan, agenda, language, latest, delivered)
     state.update(_messages(record.messages))
     return BoardView(state, _changes_at(plan))

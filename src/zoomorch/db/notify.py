@@ -74,17 +74,35 @@ def notify(store: StateStore, slug: str, what: str, item: dict[str, Any] | None 
 
 
 Handler = Callable[[dict[str, Any]], None]
+PeersHandler = Callable[[tuple[str, ...]], None]
+
+# The listener's connection is named so in PostgreSQL (``application_name``): the replicas
+# alive are the listening connections the server has, and a replica killed -9 drops out as
+# soon as the server sees its connection close. No heartbeat table, no coordinator of ours.
+_APPLICATION_PREFIX = "zoomorch-replica "
+# The replica's id as the database lists it (application_name holds 63 bytes).
+LISTED_ID = REPLICA_ID.encode()[:63 - len(_APPLICATION_PREFIX)].decode(errors="ignore")
+_PEERS_SQL = ("SELECT DISTINCT substr(application_name, %(n)s) FROM pg_stat_activity "
+              "WHERE datname = current_database() AND application_name LIKE %(like)s")
 
 
 class ChangeListener:
     """LISTEN on :data:`CHANNEL` in a background thread; ``handler`` gets each other replica's
-    notification (decoded). Reconnects with backoff (up to ``max_backoff`` seconds)."""
+    notification (decoded). Reconnects with backoff (up to ``max_backoff`` seconds).
 
-    def __init__(self, store: StateStore, handler: Handler, *, max_backoff: float = 5.0) -> None:
+    It also keeps :attr:`peers`: the ids of the replicas listening on this database now, this
+    one included (read every half second from ``pg_stat_activity``, where each listener's
+    connection carries its replica id); ``on_peers`` is told each change. Empty while this
+    replica is not listening: it then cannot tell who else is there."""
+
+    def __init__(self, store: StateStore, handler: Handler, *, max_backoff: float = 5.0,
+                 on_peers: PeersHandler | None = None) -> None:
         self.store = store
         self.handler = handler
+        self.on_peers = on_peers
         self.max_backoff = max_backoff
         self.listening = False
+        self.peers: tuple[str, ...] = ()
         self.last_notification: float | None = None  # time.monotonic()
         self.enabled = store.engine.dialect.name == "postgresql"
         self._stop = threading.Event()
@@ -119,6 +137,7 @@ class ChangeListener:
                             backoff)
             finally:
                 self.listening = False
+                self._set_peers(())
             if self._stop.wait(backoff):
                 return
             backoff = min(self.max_backoff, backoff * 2)
@@ -129,6 +148,8 @@ class ChangeListener:
         raw.detach()  # dedicated: never back to the pool
         try:
             conn.autocommit = True
+            conn.execute("SELECT set_config('application_name', %s, false)",
+                         (f"{_APPLICATION_PREFIX}{LISTED_ID}",))
             conn.execute(f"LISTEN {CHANNEL}")
             self.listening = True
             while not self._stop.is_set():
@@ -137,13 +158,28 @@ class ChangeListener:
                     self._handle(note.payload)
                     if self._stop.is_set():
                         break
-                conn.execute("SELECT 1")  # a dead connection shows here, not never
+                # Who listens now (and a dead connection shows here, not never).
+                rows = conn.execute(_PEERS_SQL, {"n": len(_APPLICATION_PREFIX) + 1,
+                                                 "like": f"{_APPLICATION_PREFIX}%"}).fetchall()
+                self._set_peers(tuple(sorted(str(r[0]) for r in rows)))
         finally:
             self.listening = False
             try:
                 raw.close()
             except Exception:  # noqa: S110 - already broken
                 pass
+
+    def _set_peers(self, peers: tuple[str, ...]) -> None:
+        if peers == self.peers:
+            return
+        self.peers = peers
+        if peers:
+            log.info("replicas listening on this database: %s", ", ".join(peers))
+        if self.on_peers is not None:
+            try:
+                self.on_peers(peers)
+            except Exception:
+                log.exception("telling the scheduler of the replicas failed")
 
     def _handle(self, raw: str) -> None:
         try:

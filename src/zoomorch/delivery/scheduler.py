@@ -36,6 +36,7 @@ often it is posted again or the scheduler restarts (later than ``late_grace``: m
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -165,6 +166,8 @@ class CueScheduler:
         watch_every: timedelta = timedelta(seconds=1),
         channel_workers: int = 4,
         claim_lease: timedelta = timedelta(seconds=30),
+        replica: str | None = None,
+        backup_delay: timedelta = timedelta(seconds=2),
     ) -> None:
         self.store = store
         self.notifiers = list(notifiers)
@@ -176,6 +179,13 @@ class CueScheduler:
         self.backoff = backoff
         self.watch_every = watch_every
         self.claim_lease = claim_lease
+        # Replicas: each event has one first sender among the replicas listening (see
+        # set_peers); the others fire its cues ``backup_delay`` later, and their claims only
+        # take what the first did not send (it stopped, or it is late).
+        self.replica = replica
+        self.backup_delay = backup_delay
+        self._peers: tuple[str, ...] = ()
+        self._first: dict[str, bool] = {}  # slug -> whether its jobs are timed as first sender
         # On PostgreSQL other replicas may run the same events: a claim is taken over only
         # once its lease is over (its holder stopped), never at once.
         self._replicas = store.engine.dialect.name == "postgresql"
@@ -217,12 +227,7 @@ class CueScheduler:
             self.scheduler.start(paused=True)
             slugs = list(self._agendas)
             self._take_over(slugs)
-            records = load_live_records(self.store, slugs)
-            rows = self._read_log(slugs)
-            for slug in slugs:
-                record = records[slug]
-                self._replan(self._agendas[slug], record.live, record.revision,
-                             rows.get(slug, {}), record.messages)
+            self._replan_each(slugs)
             self.scheduler.add_job(self._watch, "interval",
                                    seconds=self.watch_every.total_seconds(),
                                    id="watch-live-state", executor=WATCH,
@@ -297,13 +302,82 @@ class CueScheduler:
             self._schedule(agenda, cues, live, rows)
         return cues
 
+    # -- replicas -----------------------------------------------------------------------
+
+    def set_peers(self, peers: Sequence[str]) -> None:
+        """The replicas listening on the database now (this one included, or none known).
+
+        Each event's first sender is chosen among them by rendezvous hashing (each replica
+        works out the same one, and a replica joining or leaving moves only its share of the
+        events); when the set changes, every event's jobs are re-timed on the watcher's thread.
+        """
+        peers = tuple(sorted(peers))
+        with self._lock:
+            if peers == self._peers:
+                return
+            self._peers = peers
+            if not (self._running and not self._stopping and self.scheduler.running):
+                return
+        self.scheduler.add_job(self._retime, executor=WATCH, id="retime-peers",
+                               replace_existing=True)
+
+    def first_sender(self, slug: str) -> bool:
+        """Whether this replica sends the cues of ``slug`` at their due time (else
+        ``backup_delay`` later, as a stand-in). Alone, or not knowing who else runs: yes."""
+        peers = self._peers
+        if not self._replicas or self.replica is None or self.replica not in peers:
+            return True
+        return max(peers, key=lambda r: hashlib.blake2b(
+            f"{slug}\0{r}".encode(), digest_size=8).digest()) == self.replica
+
+    def _retime(self) -> None:
+        """Move the jobs of the events whose first sender changed: to the cue's due time
+        (this replica now sends first: the one before stopped, say) or ``backup_delay`` after
+        it. Nothing is read from the database: the plans stay; a retry keeps its time."""
+        moved = 0
+        with self._lock:
+            if self._stopping:
+                return
+            for slug in list(self._agendas):
+                first = self.first_sender(slug)
+                if self._first.get(slug, first) == first:
+                    continue
+                self._first[slug] = first
+                plan = self._plans.get(slug, {})
+                was, now = ((self.backup_delay, timedelta(0)) if first
+                            else (timedelta(0), self.backup_delay))
+                for job_id in list(self._jobs.get(slug, ())):
+                    job = self.scheduler.get_job(job_id)
+                    cue = plan.get(job_id.split("|", 1)[1]) if job is not None else None
+                    if job is None or cue is None or job.next_run_time != cue.due + was:
+                        continue  # fired already, planned away, or a retry
+                    self.scheduler.reschedule_job(job_id, trigger="date",
+                                                  run_date=cue.due + now)
+                    moved += 1
+            first_of = sum(self._first.get(slug, True) for slug in self._agendas)
+        log.info("replicas %s: this one (%s) sends %d of %d events first (%d jobs moved)",
+                 ", ".join(self._peers) or "unknown", self.replica, first_of,
+                 len(self._agendas), moved)
+
+    def _replan_each(self, slugs: list[str]) -> None:
+        """Re-plan these events from one read of their live state and their log (under
+        the lock)."""
+        records = load_live_records(self.store, slugs)
+        rows = self._read_log(slugs)
+        for slug in slugs:
+            record = records[slug]
+            self._replan(self._agendas[slug], record.live, record.revision,
+                         rows.get(slug, {}), record.messages)
+
     def _schedule(self, agenda: CueAgenda, cues: list[Cue], live: LiveState,
                   rows: dict[str, _LogRow]) -> None:
         """Jobs for exactly the cues the delivery log does not show settled."""
         slug = agenda.slug
         settled, retry_at = self._progress(agenda, cues, rows)
         self._cancel_planned_away({c.id for c in cues}, live, rows)
-        wanted = {self._job_id(slug, c.id): (c.id, retry_at.get(c.id, c.due))
+        first = self._first[slug] = self.first_sender(slug)
+        later = timedelta(0) if first else self.backup_delay
+        wanted = {self._job_id(slug, c.id): (c.id, retry_at.get(c.id, c.due + later))
                   for c in cues if c.id not in settled}
         for job_id in self._jobs.get(slug, set()) - wanted.keys():
             try:
@@ -530,7 +604,7 @@ class CueScheduler:
             for recipient in recipients:
                 if notifier.per_person and not recipient.wants(notifier.name):
                     continue
-                if not notifier.accepts(self._message(agenda, cue, recipient, "", late=False)):
+                if not notifier.accepts(self._probe(agenda, cue, recipient)):
                     continue
                 key = delivery_key(agenda.slug, cue.id, notifier.name, recipient.id)
                 out[key] = (notifier.name, recipient)
@@ -552,6 +626,14 @@ class CueScheduler:
                 "due": cue.due, "status": status, "late": False,
                 "attempts": 1 if status == DeliveryStatus.SENDING else 0,
                 "updated_at": utcnow()}
+
+    @staticmethod
+    def _probe(agenda: CueAgenda, cue: Cue, recipient: Recipient) -> CueMessage:
+        """What a channel's ``accepts`` looks at (who, which cue), without the text: every
+        replica asks it of every cue's every recipient, and rendering is the costly part."""
+        return CueMessage(key="", event_slug=agenda.slug, kind=cue.kind, due=cue.due, text="",
+                          recipient_name=recipient.name, recipient_email=recipient.email,
+                          segment=cue.segment)
 
     def _message(self, agenda: CueAgenda, cue: Cue, recipient: Recipient | Everyone, key: str,
                  late: bool) -> CueMessage:

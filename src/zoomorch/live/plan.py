@@ -137,13 +137,31 @@ def live_plan(store: StateStore, agenda: CueAgenda, now: datetime | None = None)
     return plan_under(agenda, live, revision, deliveries(store, agenda.slug), when)
 
 
+class PlanCache:
+    """The last plan of each event, kept while its agenda and live state stay the same: a
+    board is computed again at every cue falling due, and the plan only changes with the
+    live state. Safe across threads (a plan is replaced whole, never changed)."""
+
+    def __init__(self) -> None:
+        self._plans: dict[str, tuple[CueAgenda, LiveState, list[Cue]]] = {}
+
+    def cues(self, agenda: CueAgenda, live: LiveState) -> list[Cue]:
+        kept = self._plans.get(agenda.slug)
+        if kept is not None and kept[0] is agenda and kept[1] == live:
+            return kept[2]
+        cues = plan_cues(agenda, live)
+        self._plans[agenda.slug] = (agenda, live, cues)
+        return cues
+
+
 def plan_under(agenda: CueAgenda, live: LiveState, revision: int,
-               records: Iterable[DeliveryRecord], now: datetime) -> LivePlan:
+               records: Iterable[DeliveryRecord], now: datetime, *,
+               cache: PlanCache | None = None) -> LivePlan:
     """The live plan of an event from what was read of it (pure): its cues under ``live``
     (at ``revision``), ``records`` of its delivery log, where it is at ``now``."""
     by_cue: dict[str, list[DeliveryRecord]] = {}
     for record in records:
         by_cue.setdefault(record.cue_id, []).append(record)
     index, start, end = current_segment(agenda, live, now)
-    return LivePlan(agenda, live, plan_cues(agenda, live), by_cue, index, start, end, now,
-                    revision)
+    cues = cache.cues(agenda, live) if cache is not None else plan_cues(agenda, live)
+    return LivePlan(agenda, live, cues, by_cue, index, start, end, now, revision)

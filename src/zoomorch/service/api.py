@@ -52,6 +52,7 @@ async def healthz(request: Request) -> dict[str, Any]:
                 "dialect": ctx.store.engine.dialect.name,
                 "reachable": await run_in_threadpool(_reachable, ctx),
                 "listening": bool(listener is not None and listener.listening),
+                "replicas": list(listener.peers) if listener is not None else [],
                 "last_notification_age_seconds": (listener.notification_age()
                                                   if listener is not None else None)}}
 

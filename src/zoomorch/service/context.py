@@ -19,6 +19,7 @@ from zoomorch.cues import CueAgenda
 from zoomorch.db.notify import ChangeListener, notify
 from zoomorch.db.store import StateStore
 from zoomorch.delivery.scheduler import CueScheduler
+from zoomorch.live.plan import PlanCache
 from zoomorch.live.webhooks import WebinarEventProcessor, agenda_time_translator, webinar_index
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,14 @@ class ServiceContext:
     stop_boards: Callable[[], None] = field(default=lambda: None, repr=False)
     # The other replicas' changes (PostgreSQL LISTEN); started and stopped with the app.
     listener: ChangeListener | None = None
+    # The boards' plans, kept per event while its live state stays the same.
+    plans: PlanCache = field(default_factory=PlanCache, repr=False)
 
     def __post_init__(self) -> None:
         self.store.upgrade()
         if self.listener is None:
-            self.listener = ChangeListener(self.store, self.from_replica)
+            self.listener = ChangeListener(self.store, self.from_replica,
+                                           on_peers=self.peers_changed)
         if self.listener.enabled and self.hub.relay is None:
             self.hub.relay = self._relay_cue
         if self.events is None:
@@ -68,6 +72,12 @@ class ServiceContext:
                 self.scheduler.refresh(slug)
             except Exception:
                 log.exception("re-planning %s failed; the watcher will retry", slug)
+
+    def peers_changed(self, peers: tuple[str, ...]) -> None:
+        """The replicas listening on the database changed (on the listener's thread): the
+        scheduler re-times which events it sends first."""
+        if self.scheduler is not None:
+            self.scheduler.set_peers(peers)
 
     def _relay_cue(self, slug: str, item: dict[str, Any]) -> None:
         notify(self.store, slug, "cue", item)
@@ -100,7 +110,8 @@ class ServiceContext:
         return board_state(self.store, self.agendas[slug], language=language)
 
     def view(self, slug: str, language: str = "en") -> BoardView:
-        return board_view(self.store, self.agendas[slug], language=language)
+        return board_view(self.store, self.agendas[slug], language=language,
+                          plans=self.plans)
 
     def versions(self, slugs: Collection[str]) -> dict[str, int]:
         return board_versions(self.store, slugs)
