@@ -2,18 +2,21 @@
 
 `--events` (300) accelerated copies of config/imrf-2022-latam.toml (distinct keys, `advance =
 "auto"`, 2 + 20 event minutes, `--cues` (20) cues each: the seed's ten plus warnings) run on
-`--replicas` (3) real `zoomorch serve` processes sharing one fresh PostgreSQL schema, at the
-speed that makes every cue fall due within `--window` (30) seconds. Each replica gets
-`--webhook` to a loopback receiver that counts deliveries. One board stream per event is opened
-(spread across the replicas, as tests/test_replicas.py reads one); a board whose replica dies
-reconnects to a live one, as a browser behind a load balancer would. Halfway through the window
-one replica is killed -9 (`--no-kill`: none). Meanwhile `--controls` (30) `shift`/`extend`
-controls go to random live replicas' API with a controller link, each to an event that has a
-board open on every replica.
+`--replicas` (3) real `zoomorch serve` processes sharing one fresh PostgreSQL schema. Every cue
+falls due within `--window` seconds (default: one per event, at least 30): staggered, each
+event lasts a third of the window and their starts are spread evenly over the rest, as a
+conference day's sessions overlap (`--together`: every event on one schedule, every cue of
+every event due at the same instant). Each replica gets `--webhook` to a loopback receiver
+that counts deliveries. One board stream per event is opened (spread across the replicas, as
+tests/test_replicas.py reads one); a board whose replica dies reconnects to a live one, as a
+browser behind a load balancer would. Halfway through the window one replica is killed -9
+(`--no-kill`: none). Meanwhile `--controls` (30) `shift`/`extend` controls go to random live
+replicas' API with a controller link, each to an event that has a board open on every
+replica.
 
 Measured:
-- cue lateness at the receiver (arrival minus the cue's due time): p50/p99/max, all cues and
-  those due after the kill;
+- cue lateness at the receiver (arrival minus the cue's due time): p50/p99/max, all cues,
+  those due after the kill, and those due from 5 s after it;
 - duplicates at the receiver (must be 0);
 - webhook cues neither delivered nor recorded lost (interrupted/missed) in the delivery log
   (must be 0);
@@ -25,11 +28,13 @@ Measured:
 - tracebacks in any replica's log (must be 0);
 - the machine's load; as the last line one JSON object (keys: docs/benchmarks.md).
 
-No naive baseline: the polling fallback alone (boards poll every 0.5 s) cannot be chosen
-without LISTEN/NOTIFY — the service has no switch for it (see docs/benchmarks.md).
+The naive baseline, in the same run (`--no-baseline`: skipped): the same scenario again with
+`ZOOMORCH_LISTEN=0`, the service without LISTEN/NOTIFY: boards learn of other replicas'
+changes by polling alone, and every replica fires every cue at its due time and races for the
+claims. The ratios are the baseline's figure over ours.
 
 Needs a PostgreSQL server: ZOOMORCH_TEST_POSTGRES_URL (`export "$(scripts/ci-postgres.sh
-start)"`); a fresh schema is created and dropped.
+start)"`); a fresh schema is created and dropped for each run.
 
     .venv-ci/bin/python benchmarks/bench_replicas.py [--events 300] [--cues 20] [--replicas 3]
 
@@ -71,8 +76,8 @@ BEFORE_MINUTES = 2  # tech check 2 event minutes before the start, doors open 1
 EVENT_MINUTES = 20  # segments of 5 + 10 + 5
 SPAN_MINUTES = BEFORE_MINUTES + EVENT_MINUTES
 BASE_CUES = 10  # tech check, doors open, start, 3 segment starts, 3 time-ups, hard stop
-WARNING_ROOM = (4, 9, 4)
-RECOVERY = 5.0  # seconds after the kill after which lateness is reported apart as well  # warnings fit 1..n minutes before each segment's end
+WARNING_ROOM = (4, 9, 4)  # warnings fit 1..n minutes before each segment's end
+RECOVERY = 5.0  # seconds after the kill after which lateness is reported apart as well
 
 
 # --------------------------------------------------------------------------- the events
@@ -152,7 +157,12 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                outer.resets += 1  # a killed replica's connection reset mid-request
+
+        self.resets = 0
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cues"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -287,6 +297,8 @@ def main() -> int:
     parser.add_argument("--lease", type=float, default=10.0,
                         help="ZOOMORCH_CLAIM_LEASE_SECONDS of every replica")
     parser.add_argument("--no-kill", dest="kill", action="store_false")
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false",
+                        help="skip the second run without LISTEN/NOTIFY (the naive baseline)")
     parser.add_argument("--seed", type=int, default=14)
     args = parser.parse_args()
     server = os.environ.get(POSTGRES_URL_ENV, "").strip()
@@ -296,9 +308,55 @@ def main() -> int:
         return 2
     if args.replicas < (2 if args.kill else 1):
         raise SystemExit("a kill needs at least 2 replicas")
-    rng = random.Random(args.seed)
     if args.window is None:
         args.window = max(30.0, float(args.events))
+    figures, ok = scenario(args, {})
+    if args.baseline:
+        # The naive design, same run, same shape: no LISTEN (ZOOMORCH_LISTEN=0), so the boards
+        # learn of the other replicas' changes by polling alone and every replica fires every
+        # cue at its due time, racing for the claims.
+        print(f"\nnaive baseline ({LISTEN_OFF}=0: polling only, every replica fires every "
+              "cue):", flush=True)
+        base, _ = scenario(args, {LISTEN_OFF: "0"})
+        keep = ("lateness_ms", "lateness_after_kill_ms", "lateness_from_5s_after_kill_ms",
+                "control_to_all_boards_ms", "duplicates", "missing_from_boards", "unaccounted",
+                "controls_unseen", "tracebacks", "load1_mean", "load1_max")
+        figures["naive_baseline"] = {k: base.get(k) for k in keep}
+        figures["ratios"] = {
+            "control_p99_baseline_over_ours": _ratio(base["control_to_all_boards_ms"]["p99"],
+                                                     figures["control_to_all_boards_ms"]["p99"]),
+            "control_p50_baseline_over_ours": _ratio(base["control_to_all_boards_ms"]["p50"],
+                                                     figures["control_to_all_boards_ms"]["p50"]),
+            "lateness_p99_baseline_over_ours": _ratio(base["lateness_ms"]["p99"],
+                                                      figures["lateness_ms"]["p99"]),
+            "lateness_p50_baseline_over_ours": _ratio(base["lateness_ms"]["p50"],
+                                                      figures["lateness_ms"]["p50"])}
+        r = figures["ratios"]
+        print(f"\nours vs the naive baseline: control to all boards p99 "
+              f"{figures['control_to_all_boards_ms']['p99']:.0f} vs "
+              f"{base['control_to_all_boards_ms']['p99']:.0f} ms "
+              f"({r['control_p99_baseline_over_ours']}x), cue lateness p50/p99 "
+              f"{figures['lateness_ms']['p50']:.0f}/{figures['lateness_ms']['p99']:.0f} vs "
+              f"{base['lateness_ms']['p50']:.0f}/{base['lateness_ms']['p99']:.0f} ms")
+    print(f"checks hold: {'yes' if ok else 'no'}")
+    emit(figures)
+    return 0 if ok else 1
+
+
+LISTEN_OFF = "ZOOMORCH_LISTEN"
+
+
+def _ratio(baseline: float | None, ours: float | None) -> float | None:
+    if baseline is None or not ours:
+        return None
+    return round(baseline / ours, 2)
+
+
+def scenario(args: argparse.Namespace, extra_env: dict[str, str]
+             ) -> tuple[dict[str, Any], bool]:
+    """One run of the replicas (fresh schema, fresh processes): its figures, and whether the
+    checks hold."""
+    rng = random.Random(args.seed)
     # Staggered: each event lasts a third of the window, their starts spread evenly over
     # the rest (as a conference day's sessions overlap). Together: each lasts the window.
     span = args.window if args.together else args.window / 3
@@ -318,7 +376,7 @@ def main() -> int:
 
     tokens = BoardTokens(BOARD_KEY)
     end_due = first_due + args.window
-    env = {"ZOOMORCH_CLAIM_LEASE_SECONDS": str(args.lease)}
+    env = {"ZOOMORCH_CLAIM_LEASE_SECONDS": str(args.lease), **extra_env}
     shape = ("together (every event's cues due at the same instants)" if args.together else
              f"staggered (each event {span:.0f} s, one starting every {step:.2f} s)")
     print(f"{args.events} events x {args.cues} cues on {args.replicas} replicas, speed "
@@ -334,7 +392,7 @@ def main() -> int:
     controls: list[dict[str, Any]] = []
     killed_at: float | None = None
     killed_name: str | None = None
-    with fresh_schema(server) as url:
+    with fresh_schema(os.environ[POSTGRES_URL_ENV].strip()) as url:
         try:
             common = {"webhook": receiver.url, "start_at": None, "speed": speed,
                       "extra_env": env}
@@ -459,7 +517,8 @@ def control(slug: str, k: int, replicas: list[Replica], alive: list[bool], token
 def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, list[Any]],
            receiver: Receiver, boards: list[Board], controls: list[dict[str, Any]],
            replicas: list[Replica], killed_at: float | None, killed_name: str | None,
-           sending: int, load: LoadWatch, status: Any, span: float) -> int:
+           sending: int, load: LoadWatch, status: Any, span: float
+           ) -> tuple[dict[str, Any], bool]:
     # A POST cut short (its replica killed mid-send) has no readable body: counted apart.
     unreadable = sum(1 for _, d in receiver.got if "key" not in d or "due" not in d)
     got = [(at, d) for at, d in receiver.got if "key" in d and "due" in d]
@@ -559,11 +618,8 @@ def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, 
     print(show("control to all boards", control_ms)
           + f" ({len(control_failed)} never seen: {control_failed[:3]})")
     print(f"tracebacks in replica logs: {tracebacks} ({deadlocks} DeadlockDetected)")
-    print("naive baseline: none (polling alone cannot be chosen: no switch in the service)")
-    print(load.line())
-    print(f"checks hold: {'yes' if ok else 'no'}")
-    emit({**figures, **load.figures()})
-    return 0 if ok else 1
+    print(load.line(), flush=True)
+    return {**figures, **load.figures()}, ok
 
 
 if __name__ == "__main__":

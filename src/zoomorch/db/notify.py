@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "zoomorch_live"
 REPLICA_ID_ENV = "ZOOMORCH_REPLICA_ID"
+# "0" turns listening off (e.g. behind PgBouncer in transaction mode, where LISTEN cannot
+# work): the boards then learn of other replicas' changes by polling alone, and every
+# replica fires every cue at its due time (none knows the others).
+LISTEN_ENV = "ZOOMORCH_LISTEN"
 # NOTIFY payloads must stay under 8000 bytes; a cue item larger than this goes without it.
 _MAX_PAYLOAD = 7000
 
@@ -104,7 +108,12 @@ class ChangeListener:
         self.listening = False
         self.peers: tuple[str, ...] = ()
         self.last_notification: float | None = None  # time.monotonic()
-        self.enabled = store.engine.dialect.name == "postgresql"
+        switched_off = os.environ.get(LISTEN_ENV, "").strip().lower() in {"0", "false", "no",
+                                                                          "off"}
+        self.enabled = store.engine.dialect.name == "postgresql" and not switched_off
+        if store.engine.dialect.name == "postgresql" and switched_off:
+            log.warning("%s=0: not listening for the other replicas' changes; the boards "
+                        "poll, and every replica fires every cue at its due time", LISTEN_ENV)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

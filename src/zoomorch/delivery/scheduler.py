@@ -26,6 +26,14 @@ notices a new revision within ``watch_every`` and re-plans (so ``zoomorch cues s
 another terminal works); :meth:`CueScheduler.refresh` re-plans at once for a change made in
 this process.
 
+Replicas on one PostgreSQL database (:meth:`CueScheduler.set_peers`): every replica
+schedules every cue, and the claims let one of them send each delivery. Each event has one
+first sender among the replicas listening (:meth:`CueScheduler.first_sender`, rendezvous
+hashing): it fires the event's cues at their due time; the others fire them ``backup_delay``
+later, when the claims usually show them sent. A claim held by a live replica is renewed (see
+:class:`~zoomorch.delivery.log.DeliveryLog`); one whose lease ran out is its stopped replica's,
+recorded interrupted by another (:meth:`CueScheduler._sweep`).
+
 A control room's message to the presenter posted with ``notify``
 (:class:`~zoomorch.live.state.PresenterMessage`) joins the plan as a cue of its own
 (:func:`~zoomorch.cues.model.message_cue`: ``message/<id>``, due when posted, to the host and
