@@ -489,7 +489,7 @@ def scenario(args: argparse.Namespace, extra_env: dict[str, str]
             receiver.close()
     load.stop()
     return report(args, speed, lead, rows, receiver, boards, controls, replicas, killed_at,
-                  killed_name, sending, load, DeliveryStatus, span)
+                  killed_name, sending, load, DeliveryStatus, span, first_due)
 
 
 def control(slug: str, k: int, replicas: list[Replica], alive: list[bool], token: str,
@@ -517,7 +517,7 @@ def control(slug: str, k: int, replicas: list[Replica], alive: list[bool], token
 def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, list[Any]],
            receiver: Receiver, boards: list[Board], controls: list[dict[str, Any]],
            replicas: list[Replica], killed_at: float | None, killed_name: str | None,
-           sending: int, load: LoadWatch, status: Any, span: float
+           sending: int, load: LoadWatch, status: Any, span: float, window_start: float
            ) -> tuple[dict[str, Any], bool]:
     # A POST cut short (its replica killed mid-send) has no readable body: counted apart.
     unreadable = sum(1 for _, d in receiver.got if "key" not in d or "due" not in d)
@@ -528,11 +528,14 @@ def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, 
     for at, d in got:
         first_arrival.setdefault(str(d.get("key")), (at, d))
     lateness = []
+    by_tenth: dict[int, list[float]] = {}  # tenth of the window the cue was due in
     after_kill = []
     settled_after_kill = []  # due more than RECOVERY seconds after the kill
     for at, d in first_arrival.values():
         due = datetime.fromisoformat(d["due"]).timestamp()
         lateness.append(at - due)
+        by_tenth.setdefault(min(9, max(0, int(10 * (due - window_start) / args.window))),
+                            []).append(at - due)
         if killed_at is not None and due > killed_at:
             after_kill.append(at - due)
             if due > killed_at + RECOVERY:
@@ -591,6 +594,9 @@ def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, 
         "unaccounted": unaccounted, "still_sending": sending,
         "lateness_ms": spread_ms(lateness), "lateness_after_kill_ms": spread_ms(after_kill),
         "lateness_from_5s_after_kill_ms": spread_ms(settled_after_kill),
+        "lateness_p99_ms_by_tenth_of_window": [
+            rounded(pct([v * 1000 for v in by_tenth.get(t, [])], 0.99), 0)
+            if by_tenth.get(t) else None for t in range(10)],
         "boards": len(boards), "board_reconnects": reconnects, "board_errors": board_errors,
         "board_lost_recorded": board_lost, "missing_from_boards": missing,
         "controls": len(controls), "controls_unseen": len(control_failed),
@@ -613,6 +619,9 @@ def report(args: argparse.Namespace, speed: float, lead: float, rows: dict[str, 
     print(show("lateness, cues due after the kill", figures["lateness_after_kill_ms"]))
     print(show(f"lateness, cues due from {RECOVERY:g} s after the kill",
                figures["lateness_from_5s_after_kill_ms"]))
+    print("lateness p99 by tenth of the window (ms): "
+          + ", ".join("-" if v is None else f"{v:.0f}"
+                      for v in figures["lateness_p99_ms_by_tenth_of_window"]))
     print(f"boards: {len(boards)} streams, {reconnects} reconnects, {board_errors} errors, "
           f"{missing} (board, cue) missing, {board_lost} board cues recorded lost")
     print(show("control to all boards", control_ms)

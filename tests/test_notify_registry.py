@@ -111,7 +111,7 @@ def test_what_the_scheduler_asks_of_each_channel(sandbox: Sandbox) -> None:
         "zoom_chat_channel": (False, True, True),  # once per cue, the event's channel
         "webhook": (True, False, True),
         "email": (True, False, True),  # fails with the fix instead (no address)
-        "board": (False, False, True),  # the event's board, whatever a person chose
+        "board": (False, True, True),  # once per cue: the event's board, in every language
     }
     assert sandbox.requests_log() == []  # building calls nobody
 

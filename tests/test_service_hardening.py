@@ -293,10 +293,10 @@ def _counting_plans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     real = board_state_module.plan_under
     lock = threading.Lock()
 
-    def counted(agenda: Any, *args: Any) -> Any:
+    def counted(agenda: Any, *args: Any, **kwargs: Any) -> Any:
         with lock:
             calls.append(agenda.slug)
-        return real(agenda, *args)
+        return real(agenda, *args, **kwargs)
 
     monkeypatch.setattr(board_state_module, "plan_under", counted)
     return calls

@@ -848,7 +848,9 @@ _PAGE = r"""<!doctype html>
       const listed = byId.get(item.cue.cue_id);
       if (listed) showCue(item.cue, listed.text);
       else if (Date.now() - item.at > 1500) {
-        if (item.cue.language === lang) showCue(item.cue, item.cue.text);
+        const own = (item.cue.texts || {})[lang];
+        if (own) showCue(item.cue, own);
+        else if (item.cue.language === lang) showCue(item.cue, item.cue.text);
       } else still.push(item);
     }
     pending = still;

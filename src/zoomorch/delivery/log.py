@@ -357,12 +357,14 @@ class DeliveryLog:
                         results[i] = 1
                         held.add(params["key"])
                         continue
-                    # A retry: only a row waiting for one can be claimed again.
-                    retried = conn.execute(sql.claim_retry, {
-                        "b_key": params["key"], "b_updated_at": params["updated_at"]}).rowcount
-                    results[i] = conn.execute(sql.attempts, {"b_key": params["key"]}
-                                              ).scalar_one() if retried else None
-                    if retried:
+                    # A retry: only a row waiting for one can be claimed again. (Also every
+                    # stand-in replica's claim of a delivery sent already: on the driver's
+                    # cursor, one statement, as cheap as the insert.)
+                    cursor.execute(sql.claim_retry_sql, sql.for_driver(
+                        {"key": params["key"], "updated_at": params["updated_at"]}))
+                    found = cursor.fetchone()
+                    results[i] = found[0] if found is not None else None
+                    if found is not None:
                         held.add(params["key"])
                 elif op is LogOp.MISSED:
                     conn.execute(sql.insert, {**_DEFAULTS, **params})
@@ -411,21 +413,18 @@ def _concurrency_failure(exc: BaseException) -> str | None:
 class _Statements:
     """The writer's statements, built once.
 
-    The two on every delivery's path — the claim's insert and the outcome's update — run as
-    SQL text on the driver's cursor, their values converted by the columns' own types
-    (:meth:`for_driver`: UTC times, SQLite's datetime text): a statement through SQLAlchemy's
-    execution costs ten times the CPU, and under load that CPU is lateness. The rare ones
-    (retry claims, missed, cancelled) go through SQLAlchemy, compiled once and cached.
+    The ones on every delivery's path — the claim's insert, the retry claim that follows it
+    when the row exists (every stand-in replica's claim takes that path), and the outcome's
+    update — run as SQL text on the driver's cursor, their values converted by the columns'
+    own types (:meth:`for_driver`: UTC times, SQLite's datetime text): a statement through
+    SQLAlchemy's execution costs ten times the CPU, and under load that CPU is lateness. The
+    rare ones (missed, cancelled) go through SQLAlchemy, compiled once and cached.
     """
 
     def __init__(self, t: Table, dialect: Dialect) -> None:
         self.table = t
         self.insert = _insert_new(dialect.name, t)
         key = t.c.key == bindparam("b_key")
-        self.claim_retry = update(t).where(key, t.c.status.in_(WAITING)).values(
-            status=DeliveryStatus.SENDING, attempts=t.c.attempts + 1,
-            updated_at=bindparam("b_updated_at"), next_attempt_at=None)
-        self.attempts = select(t.c.attempts).where(key)
         self.missed = update(t).where(key, t.c.status.in_(WAITING)).values(
             status=DeliveryStatus.MISSED, last_error=bindparam("b_last_error"),
             updated_at=bindparam("b_updated_at"))
@@ -442,6 +441,14 @@ class _Statements:
             f"VALUES ({', '.join(self._param.format(n) for n in names)}) "
             f"ON CONFLICT ({_quote('key')}) DO NOTHING RETURNING {_quote('key')}")
         self._finish: dict[tuple[str, ...], str] = {}
+        waiting = ", ".join(f"'{status.value}'" for status in WAITING)
+        self.claim_retry_sql = (
+            f"UPDATE {t.name} SET {_quote('status')} = "  # noqa: S608 (the table's names)
+            f"'{DeliveryStatus.SENDING.value}', {_quote('attempts')} = "
+            f"{_quote('attempts')} + 1, {_quote('updated_at')} = "
+            f"{self._param.format('updated_at')}, {_quote('next_attempt_at')} = NULL "
+            f"WHERE {_quote('key')} = {self._param.format('key')} AND {_quote('status')} IN "
+            f"({waiting}) RETURNING {_quote('attempts')}")
         # PostgreSQL only (renewals are for replicas): the claims' rows locked in key order.
         self.renew_sql = (
             f"UPDATE {t.name} SET {_quote('updated_at')} = %(now)s "  # noqa: S608

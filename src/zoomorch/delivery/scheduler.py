@@ -45,6 +45,7 @@ often it is posted again or the scheduler restarts (later than ``late_grace``: m
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -62,6 +63,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import and_, event, select, update
 
 from zoomorch.cues import (
+    LANGUAGES,
     Cue,
     CueAgenda,
     CueKind,
@@ -69,6 +71,7 @@ from zoomorch.cues import (
     Recipient,
     agenda_from_event,
     plan_cues,
+    render_text,
 )
 from zoomorch.cues.model import message_cue
 from zoomorch.db.store import StateStore, utcnow
@@ -655,7 +658,11 @@ class CueScheduler:
                 extra={"cue_id": cue.id, "recipient_id": recipient.id,
                        "language": ",".join(dict.fromkeys(r.language
                                                           for r in recipient.recipients)),
-                       "audience": ",".join(cue.audience)})
+                       "audience": ",".join(cue.audience),
+                       # In each board language, times in the event's zone (as a board
+                       # shows it): a channel for the whole event picks its own.
+                       "texts": json.dumps({lang: render_text(cue, lang, agenda.zone)
+                                            for lang in LANGUAGES}, ensure_ascii=False)})
         segment = cue.segment
         if cue.segment_index is not None:
             segment = agenda.segments[cue.segment_index].title_in(recipient.language)

@@ -6,6 +6,7 @@ board hub, so a run without the service (``zoomorch cues run``) has no board cha
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,12 +21,14 @@ NAME = "board"
 class BoardNotifier(Notifier):
     """Publishes each cue to every open board of its event, once per cue.
 
-    The scheduler hands one message per recipient; the hub keeps the first of a cue and drops
-    the rest, since every board shows the plan's own text in the board's language.
+    The board is the event's, not a person's: the scheduler hands it one message per cue (one
+    delivery in the log, not one per recipient), with the cue's text in every board language
+    (``texts``): a board shows the text in its own language. The hub keeps the first
+    publication of a cue (a retry, another replica's relay) and drops the rest.
     """
 
-    # The board is the event's, not a person's: per-person channel choices do not apply.
-    per_person = False
+    per_person = False  # per-person channel choices do not apply
+    per_cue = True
 
     def __init__(self, hub: BoardHub, *, name: str = NAME) -> None:
         self.name = name
@@ -33,6 +36,7 @@ class BoardNotifier(Notifier):
 
     def deliver(self, message: CueMessage) -> None:
         cue_id = message.extra.get("cue_id", message.key)
+        texts = json.loads(message.extra.get("texts") or "{}")
         self.hub.publish(
             message.event_slug,
             {
@@ -42,6 +46,7 @@ class BoardNotifier(Notifier):
                 "segment": message.segment,
                 "due": message.due.isoformat(),
                 "text": message.text,
+                "texts": texts,
                 "language": message.extra.get("language", ""),
                 "late": message.late,
             },
