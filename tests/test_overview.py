@@ -146,3 +146,18 @@ def test_status_on_a_folder_prints_each_event_and_its_phase(
     after = runner.invoke(app, ["status", str(folder), "--json"])
     rows = {r["event"]: r for r in json.loads(after.output)["events"]}
     assert rows["day-early"]["phase"] == "live" and rows["day-later"]["phase"] == "before"
+
+
+def test_every_board_language_has_all_the_overview_words() -> None:
+    """The overview speaks the board's four languages: no word missing, none left in
+    English in another language (the phases are what the page colours)."""
+    from zoomorch.service.overview import WORDS
+
+    assert set(WORDS) == {"en", "es", "fr", "de"}
+    for language, words in WORDS.items():
+        assert words.keys() == WORDS["en"].keys(), language
+        if language != "en":
+            same = [k for k in ("heading", "event", "before", "late", "overrun", "ended",
+                                "behind", "open", "expired") if words[k] == WORDS["en"][k]]
+            assert not same, (language, same)
+    assert WORDS["de"]["overrun"] == "überzogen"

@@ -91,8 +91,25 @@ WORDS: dict[str, dict[str, str]] = {
                       "avec une autre clé) : demandez-en un nouveau à l'organisateur.",
            "too_long": "Ce lien de vue d'ensemble a été fait pour durer plus de 7 jours, ce "
                        "qui n'est pas permis : demandez-en un nouveau à l'organisateur."},
+    "de": {"heading": "Konferenzübersicht", "event": "Veranstaltung", "time": "Beginn",
+           "phase": "Phase", "segment": "Jetzt", "delay": "Verzug",
+           "next_cue": "Nächster Hinweis", "board": "Tafel", "open": "Tafel öffnen",
+           "zone": "Zeiten in {zone}", "before": "vorher", "late": "nicht begonnen",
+           "live": "live", "overrun": "überzogen", "ended": "beendet",
+           "behind": "{t} im Verzug", "spare": "{t} Reserve", "on_time": "pünktlich",
+           "none": "—", "lost": "verbinde neu…", "updated": "live",
+           "expired": "Dieser Übersichtslink ist abgelaufen: Bitten Sie den Host um einen "
+                      "neuen.",
+           "err_heading": "Konferenzübersicht",
+           "missing": "Diese Seite braucht einen Übersichtslink: Bitten Sie den Host darum "
+                      "(zoomorch overview-link).",
+           "not_overview": "Dies ist ein Tafel-Link, kein Übersichtslink: Bitten Sie den Host "
+                           "um einen Übersichtslink (zoomorch overview-link).",
+           "invalid": "Dieser Übersichtslink ist ungültig (unvollständig, verändert oder mit "
+                      "einem anderen Schlüssel signiert): Bitten Sie den Host um einen neuen.",
+           "too_long": "Dieser Übersichtslink sollte länger als 7 Tage gelten, was nicht "
+                       "erlaubt ist: Bitten Sie den Host um einen neuen."},
 }
-WORDS["de"] = WORDS["en"]  # the board's fourth language: English words until translated
 
 
 def _token(request: Request) -> str | None:
