@@ -21,3 +21,10 @@ def sandbox() -> Iterator[Sandbox]:
 def sandbox_env(sandbox: Sandbox) -> dict[str, str]:
     """The ZOOM_* environment for the ``sandbox`` fixture."""
     return sandbox.env()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests (marked slow) first, the rest in their order. `.ci/run` hands tests to
+    its workers one at a time (`--maxschedchunk 1`), so each worker starts on a long one and
+    the short ones fill in at the end: no long test starts last and keeps the run waiting."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

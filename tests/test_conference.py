@@ -81,6 +81,7 @@ def table_rows(output: str, title: str) -> dict[str, list[str]]:
     return rows
 
 
+@pytest.mark.slow
 def test_a_folder_of_20_events_on_two_accounts(
         sandbox: Sandbox, ilo: Sandbox, env: dict[str, str], tmp_path: Path) -> None:
     started = time.monotonic()

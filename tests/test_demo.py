@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from cue_agendas import RecordingNotifier, quick_agenda
 from zoomorch.cli.rehearsal import _SPEED_DEMO
 from zoomorch.cues import CueAgenda, agenda_from_event, plan_cues
@@ -192,6 +194,7 @@ def test_the_scheduler_delivers_each_cue_once_on_time_across_a_jump(tmp_path: Pa
 # --------------------------------------------------------------------------- end to end
 
 
+@pytest.mark.slow
 def test_demo_runs_the_seed_event_end_to_end_and_writes_the_report(tmp_path: Path) -> None:
     out = tmp_path / "out"
     done = _zoomorch("demo", "--speed", "600", "--out", str(out),
@@ -428,6 +431,7 @@ def test_rehearse_refuses_an_invalid_event_file_naming_the_field(tmp_path: Path)
     assert "webinar.timezone" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_the_live_event_stops_the_demo_cleanly(tmp_path: Path) -> None:
     when = "live: the event"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOOM_", "ZOOMORCH_"))}

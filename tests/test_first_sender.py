@@ -12,6 +12,8 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from cue_agendas import RecordingNotifier, quick_agenda
 from postgres_support import fresh_schema, postgres_server_url
 from zoomorch.db.store import open_store
@@ -51,6 +53,7 @@ def _wait_until_delivered(url: str, slugs: list[str], timeout: float = 30) -> li
         store.close()
 
 
+@pytest.mark.slow
 def test_each_event_is_sent_by_its_first_sender_and_the_other_replica_only_stands_by() -> None:
     start = datetime.now(UTC) + timedelta(seconds=4)
     agendas = _agendas(start, 8)
@@ -83,6 +86,7 @@ def test_each_event_is_sent_by_its_first_sender_and_the_other_replica_only_stand
     assert max(lateness) < BACKUP.total_seconds() - 0.5, max(lateness)
 
 
+@pytest.mark.slow
 def test_when_a_replica_leaves_the_survivor_sends_its_events_at_their_due_time() -> None:
     start = datetime.now(UTC) + timedelta(seconds=5)
     agendas = _agendas(start, 6)

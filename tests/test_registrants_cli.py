@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from registrants_support import EVENT_KEY, client_for, make_webinar, store_at, write_event
 from zoomorch.sandbox import Sandbox
 
@@ -79,6 +81,7 @@ def test_cli_syncs_a_spanish_cp1252_export_and_accounts_for_every_row(
     assert [(r["row"], r["Apellidos"]) for r in rejects] == [("4", "X"), ("5", "Gómez")]
 
 
+@pytest.mark.slow
 def test_kill_9_mid_sync_then_rerun_leaves_exactly_one_registrant_per_person(
         sandbox: Sandbox, tmp_path: Path) -> None:
     event, env, webinar_id = prepare(sandbox, tmp_path)
@@ -114,6 +117,7 @@ def test_kill_9_mid_sync_then_rerun_leaves_exactly_one_registrant_per_person(
     assert "already present: 600" in again.stdout and "0 write" in again.stdout
 
 
+@pytest.mark.slow
 def test_ctrl_c_mid_sync_stops_within_seconds_and_a_rerun_converges(
         sandbox: Sandbox, tmp_path: Path) -> None:
     from zoomorch.registrants.ledger import SENDING, RegistrantSyncCall, RegistrantSyncRun

@@ -9,6 +9,7 @@ import io
 import unicodedata
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -97,6 +98,7 @@ def read(data: bytes) -> RegistrationList:
     return normalise_table(parse_table(decode_source(data), "hostile.csv"))
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(hostile_lists())
 def test_every_row_of_a_hostile_list_is_accounted_for(

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from http_receiver import Answer, HttpReceiver, Received
 from postgres_support import fresh_schema, postgres_server_url
@@ -46,6 +47,7 @@ def quick_seed(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_replicas_deliver_every_cue_once_across_a_kill_9_and_every_board_sees_everything(
         tmp_path: Path) -> None:
     seed = quick_seed(tmp_path)
@@ -154,6 +156,7 @@ def test_a_second_serve_on_one_sqlite_store_is_refused_naming_postgresql(
         first.stop()
 
 
+@pytest.mark.slow
 def test_a_claim_held_by_a_killed_replica_is_recorded_interrupted_after_its_lease(
         tmp_path: Path) -> None:
     seed = quick_seed(tmp_path)
