@@ -395,14 +395,18 @@ def status_cmd(
     language: str = _LANG,
 ) -> None:
     """The live plan, what was delivered on which channel, and failures."""
-    from zoomorch.live.plan import live_plan
+    from zoomorch.delivery.log import deliveries
+    from zoomorch.live.plan import plan_under
     from zoomorch.live.record import from_record
-    from zoomorch.live.state import load_live_record
+    from zoomorch.live.state import aware_or_now, load_live_record
 
     agenda = _agenda(event, start_at)
     store = _store()
-    plan = live_plan(store, agenda)
-    ros = from_record(load_live_record(store, agenda.slug), agenda, plan.now)
+    # One read of the live state for the plan and the record: they tell the same story.
+    record = load_live_record(store, agenda.slug)
+    plan = plan_under(agenda, record.live, record.revision, deliveries(store, agenda.slug),
+                      aware_or_now(None))
+    ros = from_record(record, agenda, plan.now)
     summary = _delivery_summary(plan)
     unrecorded = _unrecorded(plan)
     for cue, _people in unrecorded:
