@@ -127,9 +127,13 @@ def second_browser(tmp_path: Path) -> Iterator[Any]:
 
 def _wait(driver: Any, condition: Callable[[Any], Any], timeout: float = 15,
           poll: float = 0.1) -> Any:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=poll).until(condition)
+    # The page re-renders on every snapshot: an element found a moment ago may be replaced
+    # before it is read; the condition is then asked again.
+    return WebDriverWait(driver, timeout, poll_frequency=poll,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 def _text(driver: Any, element_id: str) -> str:
