@@ -44,8 +44,10 @@ def _wait_until_delivered(url: str, slugs: list[str], timeout: float = 30) -> li
     try:
         while True:
             rows = [r for s in slugs for r in deliveries(store, s)]
-            if rows and all(r.status is DeliveryStatus.DELIVERED for r in rows) and any(
-                    r.kind == "hard_stop" for r in rows):
+            # Every event's last cue (its hard stop) is in, and nothing is left to send.
+            ended = {r.key.split("|", 1)[0] for r in rows if r.kind == "hard_stop"}
+            if ended == set(slugs) and all(r.status is DeliveryStatus.DELIVERED
+                                           for r in rows):
                 return rows
             assert time.monotonic() < deadline, Counter(r.status for r in rows)
             time.sleep(0.2)
