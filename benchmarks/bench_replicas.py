@@ -400,16 +400,7 @@ def scenario(args: argparse.Namespace, extra_env: dict[str, str]
             replicas += [start_replica(f"replica-{i}", url, paths, tmp, wait=False, **common)
                          for i in range(args.replicas)]
             for r in replicas:
-                deadline = time.time() + 120
-                while True:
-                    try:
-                        if httpx.get(f"{r.base}/healthz", timeout=2).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    if r.process.poll() is not None or time.time() > deadline:
-                        raise RuntimeError(f"{r.name} did not come up: {r.log()[-2000:]}")
-                    time.sleep(0.2)
+                r.wait_up(120)
             up = time.time()
             alive = [True] * len(replicas)
             viewer = {s: tokens.issue(s, "viewer", timedelta(hours=2)) for s in slugs}

@@ -9,17 +9,15 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from service_support import BOARD_KEY
+from service_support import BOARD_KEY, came_up
 
 SEED = Path(__file__).resolve().parents[1] / "config" / "imrf-2022-latam.toml"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -64,17 +62,10 @@ def serving(events: Path, state_dir: Path) -> Iterator[tuple[str, dict[str, str]
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                _, err = process.communicate(timeout=5)
-                pytest.fail(f"zoomorch serve did not come up: {err[-2000:]}")
-            time.sleep(0.1)
+        if not came_up(base, process, 30):
+            process.terminate()
+            _, err = process.communicate(timeout=5)
+            pytest.fail(f"zoomorch serve did not come up: {err[-2000:]}")
         yield base, env
     finally:
         process.terminate()

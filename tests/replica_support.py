@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from service_support import BOARD_KEY, read_sse
+from service_support import BOARD_KEY, came_up, read_sse
 from smtp_support import free_port
 from zoomorch.board.tokens import BoardTokens
 
@@ -38,6 +38,12 @@ class Replica:
     def health(self) -> dict[str, Any]:
         answer: dict[str, Any] = httpx.get(f"{self.base}/healthz", timeout=2).json()
         return answer
+
+    def wait_up(self, timeout: float) -> None:
+        """Until it answers /healthz; stopped, with its log in the error, if it does not."""
+        if not came_up(self.base, self.process, timeout):
+            self.stop()
+            raise AssertionError(f"{self.name} did not come up: {self.log()[-3000:]}")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -69,17 +75,7 @@ def start_replica(name: str, state_url: str, events: list[Path], tmp: Path, *,
         process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
     replica = Replica(name, process, port, log_path)
     if wait:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{replica.base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                replica.stop()
-                raise AssertionError(f"{name} did not come up: {replica.log()[-3000:]}")
-            time.sleep(0.1)
+        replica.wait_up(30)
     return replica
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -70,6 +71,22 @@ def wait_for(check: Callable[[], Any], timeout: float = 5.0, every: float = 0.05
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(every)
+
+
+def came_up(base: str, process: subprocess.Popen[Any], timeout: float,
+            every: float = 0.1) -> bool:
+    """Whether a ``zoomorch serve`` started as ``process`` answers ``GET base/healthz`` with
+    200 within ``timeout`` seconds (False as soon as the process has ended)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=min(2.0, every * 10)).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
         time.sleep(every)
 
 

@@ -32,9 +32,12 @@ def _agendas(start: datetime, events: int) -> list:
 
 def _pair(url: str, agendas: list) -> tuple[list[CueScheduler], list[RecordingNotifier]]:
     channels = [RecordingNotifier("webhook"), RecordingNotifier("webhook")]
+    names = ("replica-a", "replica-b")
     schedulers = [CueScheduler(open_store(url), [channel], agendas, replica=name,
                                backup_delay=BACKUP)
-                  for name, channel in zip(("replica-a", "replica-b"), channels, strict=True)]
+                  for name, channel in zip(names, channels, strict=True)]
+    for scheduler in schedulers:
+        scheduler.set_peers(names)  # both listening, as their listeners would see
     return schedulers, channels
 
 
@@ -63,8 +66,6 @@ def test_each_event_is_sent_by_its_first_sender_and_the_other_replica_only_stand
     with fresh_schema(postgres_server_url()) as url:
         open_store(url).close()
         schedulers, channels = _pair(url, agendas)
-        for scheduler in schedulers:
-            scheduler.set_peers(["replica-a", "replica-b"])
         first = {slug: [s.first_sender(slug) for s in schedulers] for slug in slugs}
         # Both replicas agree: exactly one first sender per event, and both have some.
         assert all(sum(flags) == 1 for flags in first.values()), first
@@ -96,8 +97,6 @@ def test_when_a_replica_leaves_the_survivor_sends_its_events_at_their_due_time()
     with fresh_schema(postgres_server_url()) as url:
         open_store(url).close()
         (a, b), (_, channel_b) = _pair(url, agendas)
-        for scheduler in (a, b):
-            scheduler.set_peers(["replica-a", "replica-b"])
         theirs = [slug for slug in slugs if a.first_sender(slug)]
         assert theirs and len(theirs) < len(slugs)
         try:

@@ -183,13 +183,14 @@ class BoardFeed:
     def _changed(self, slug: str, item: FeedItem | None) -> None:
         # A cue goes out with the snapshot that lists it, in one write to each board: every
         # board is woken once per change, not once for the cue and again for the snapshot.
-        cue = item is not None and item.get("type") == "cue"
-        encoded = sse("cue", item) if cue else None
+        toast = None
+        if item is not None and item.get("type") == "cue":
+            toast = (str(item.get("cue_id")), sse("cue", item))
         for topic in self._topics.values():
             if topic.slug != slug:
                 continue
-            if encoded is not None and item is not None:
-                topic.toasts.append((str(item.get("cue_id")), encoded))
+            if toast is not None:
+                topic.toasts.append(toast)
             else:
                 topic.dirty = True
             topic.wake.set()

@@ -41,7 +41,7 @@ from zoomorch.cues import (
     time_budget,
 )
 from zoomorch.db.store import StateStore
-from zoomorch.db.tables import CueDelivery, CueLive
+from zoomorch.db.tables import CueDelivery
 from zoomorch.delivery.log import DeliveryStatus
 from zoomorch.live.plan import LivePlan, Phase, PlanCache, plan_under
 from zoomorch.live.state import LiveRecord, PresenterMessage, aware_or_now, read_live_record
@@ -143,21 +143,6 @@ def _messages(messages: tuple[PresenterMessage, ...]) -> dict[str, Any]:
     waiting = next((m for m in reversed(messages) if not m.acknowledged), None)
     return {"messages": [_message_json(m) for m in reversed(messages[-MESSAGES_SHOWN:])],
             "message": _message_json(waiting) if waiting is not None else None}
-
-
-def board_versions(store: StateStore, slugs: Collection[str]) -> dict[str, int]:
-    """A cheap value per event that changes whenever its stored live state does (the
-    revision; 0: none stored), for many events in one query: the boards' polling fallback
-    notices a change made by another process or replica."""
-    ordered = sorted(slugs)
-    out = dict.fromkeys(ordered, 0)
-    with store.session() as session:
-        for i in range(0, len(ordered), 500):
-            for slug, revision in session.execute(
-                    select(CueLive.event_slug, CueLive.revision).where(
-                        CueLive.event_slug.in_(ordered[i:i + 500]))):
-                out[slug] = revision
-    return out
 
 
 def _changes_at(plan: LivePlan) -> datetime | None:

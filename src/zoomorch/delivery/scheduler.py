@@ -238,7 +238,12 @@ class CueScheduler:
             self.scheduler.start(paused=True)
             slugs = list(self._agendas)
             self._take_over(slugs)
-            self._replan_each(slugs)
+            records = load_live_records(self.store, slugs)
+            rows = self._read_log(slugs)
+            for slug in slugs:
+                record = records[slug]
+                self._replan(self._agendas[slug], record.live, record.revision,
+                             rows.get(slug, {}), record.messages)
             self.scheduler.add_job(self._watch, "interval",
                                    seconds=self.watch_every.total_seconds(),
                                    id="watch-live-state", executor=WATCH,
@@ -369,16 +374,6 @@ class CueScheduler:
         log.info("replicas %s: this one (%s) sends %d of %d events first (%d jobs moved)",
                  ", ".join(self._peers) or "unknown", self.replica, first_of,
                  len(self._agendas), moved)
-
-    def _replan_each(self, slugs: list[str]) -> None:
-        """Re-plan these events from one read of their live state and their log (under
-        the lock)."""
-        records = load_live_records(self.store, slugs)
-        rows = self._read_log(slugs)
-        for slug in slugs:
-            record = records[slug]
-            self._replan(self._agendas[slug], record.live, record.revision,
-                         rows.get(slug, {}), record.messages)
 
     def _schedule(self, agenda: CueAgenda, cues: list[Cue], live: LiveState,
                   rows: dict[str, _LogRow]) -> None:
